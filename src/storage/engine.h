@@ -1,0 +1,138 @@
+// The embedded time-series engine: WAL -> head (open chunks) -> sealed, encrypted chunks in
+// RocksDB, with a durable series catalog. Design in doc/architecture.md ("Storage"), formats in
+// doc/format/{wal,chunk,catalog}.md.
+//
+// Thread-safety: every method may be called from any thread concurrently.
+// Durability: Write() returns OK only once the WAL holds the batch under the fsync policy
+// (kAlways: after fdatasync). Concurrent writers share one fsync (group commit).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/status.h"
+#include "storage/chunk_codec.h"
+#include "storage/types.h"
+
+namespace verbund::keys {
+class KeyProvider;
+}
+
+namespace verbund::storage {
+
+struct EngineOptions {
+  std::string dir;                       // created if missing
+  FsyncPolicy fsync = FsyncPolicy::kAlways;
+  uint32_t fsync_interval_ms = 100;
+  uint64_t head_memory_bytes = 256ull << 20;
+  uint32_t chunk_max_points = 1024;
+  keys::KeyProvider* keys = nullptr;     // not owned; must outlive the engine; required
+  const Clock* clock = nullptr;          // not owned; nullptr = system clock
+  bool background_threads = true;        // retention/compaction/sealing in the background
+};
+
+// A batch of samples to write atomically (all or nothing in the WAL).
+class WriteBatch {
+ public:
+  void Add(SeriesKey key, TimestampNs ts, Value value);
+  size_t size() const { return entries_.size(); }
+  bool empty() const { return entries_.empty(); }
+  void Clear() { entries_.clear(); }
+
+  struct Entry {
+    SeriesKey key;
+    TimestampNs ts;
+    Value value;
+  };
+  const std::vector<Entry>& entries() const { return entries_; }
+
+ private:
+  std::vector<Entry> entries_;
+};
+
+struct SeriesInfo {
+  SeriesId id = 0;
+  SeriesKey key;
+  ValueType type = ValueType::kFloat;
+};
+
+enum class ScanOrder { kAscending, kDescending };
+
+// Samples of one series in a time range, columnar.
+struct SampleRun {
+  std::vector<TimestampNs> ts;
+  ValueColumn values;
+};
+
+// Partial aggregate of one time bucket; mergeable. Gives count, sum, min, max, mean, first, last,
+// spread and stddev (Welford's m2) without holding the values.
+struct AggState {
+  TimestampNs bucket_start = 0;
+  uint64_t count = 0;
+  double sum = 0, min = 0, max = 0;
+  double first = 0, last = 0;
+  TimestampNs first_ts = 0, last_ts = 0;
+  double mean = 0, m2 = 0;
+};
+
+struct EngineStats {
+  uint64_t series = 0;
+  uint64_t points_written = 0;
+  uint64_t head_bytes = 0;
+  uint64_t disk_bytes = 0;       // WAL + chunk store + catalog on disk
+  uint64_t wal_fsyncs = 0;
+  uint64_t sealed_chunks = 0;
+};
+
+class Engine {
+ public:
+  // Opens (creating if needed) and recovers by replaying the WAL. A torn WAL tail is cut off;
+  // damage before the tail is Corruption naming file and offset.
+  static Result<std::unique_ptr<Engine>> Open(const EngineOptions& options);
+  virtual ~Engine() = default;
+
+  // Durable under the fsync policy when OK. InvalidArgument for a sample whose type differs from
+  // the series' type (nothing of the batch is written then). FailedPrecondition if the tenant's
+  // key is unavailable (locked).
+  virtual Status Write(const WriteBatch& batch) = 0;
+
+  // Catalog.
+  virtual std::vector<std::string> Tenants() = 0;
+  // Series of a tenant; measurement "" = all measurements.
+  virtual std::vector<SeriesInfo> FindSeries(std::string_view tenant,
+                                             std::string_view measurement) = 0;
+
+  // Samples with from <= ts < to, merged across head and sealed chunks (out-of-order points
+  // included, later writes of an equal timestamp winning), at most `limit` (0 = no limit).
+  virtual Result<SampleRun> Read(SeriesId id, TimestampNs from, TimestampNs to, ScanOrder order,
+                                 size_t limit) = 0;
+  virtual Result<std::optional<Sample>> Latest(SeriesId id) = 0;
+  // Buckets [start, start+interval) aligned to (epoch + offset); only non-empty buckets returned,
+  // ascending. interval 0 = one bucket for the whole range. Numeric types only (bool as 0/1).
+  virtual Result<std::vector<AggState>> Aggregate(SeriesId id, TimestampNs from, TimestampNs to,
+                                                  int64_t interval, int64_t offset) = 0;
+
+  // Deletes samples with from <= ts < to of the given series (empty = every series of tenant).
+  virtual Status DeleteRange(std::string_view tenant, std::span<const SeriesId> ids,
+                             TimestampNs from, TimestampNs to) = 0;
+  // Keeps only the last `duration_ns` of series whose measurement starts with prefix
+  // ("" = whole tenant); 0 removes the rule. Durable; enforced in the background.
+  virtual Status SetRetention(std::string_view tenant, std::string_view measurement_prefix,
+                              int64_t duration_ns) = 0;
+
+  // Seals every open chunk and makes the WAL droppable (for shutdown, tests, benchmarks).
+  virtual Status Flush() = 0;
+  // Merges small/overlapping chunks and applies retention now.
+  virtual Status Compact() = 0;
+  virtual EngineStats Stats() = 0;
+};
+
+}  // namespace verbund::storage
