@@ -38,7 +38,8 @@ enum class PacketType : uint8_t {
 using UserProperty = std::pair<std::string, std::string>;
 
 // MQTT 5.0 properties (spec 2.2.2.2). Absent = std::nullopt / empty. Which properties a packet
-// may carry is checked by the decoder (a property not allowed in a packet is a Protocol Error).
+// may carry is checked by the decoder: a property not allowed in a packet is a Malformed Packet
+// (0x81, spec 2.2.2.2); one repeated where it may appear once is a Protocol Error (0x82).
 struct Properties {
   std::optional<uint8_t> payload_format_indicator;        // 0x01
   std::optional<uint32_t> message_expiry_interval;        // 0x02
