@@ -42,7 +42,8 @@ struct ChunkStats {
 };
 
 // Encodes samples sorted by timestamp ascending (equal timestamps allowed; kept in order).
-// ts.size() must equal ColumnSize(values) and be >= 1.
+// ts.size() must equal ColumnSize(values) and be >= 1 (and <= 2^22, kMaxChunkSamples). Unsorted
+// input is a contract violation: DecodeChunk rejects the result as Corruption.
 std::string EncodeChunk(std::span<const TimestampNs> ts, const ValueColumn& values);
 
 // Decodes a chunk produced by EncodeChunk. Corruption (never a crash) on any malformed input.
@@ -51,6 +52,10 @@ struct DecodedChunk {
   ValueColumn values;
 };
 Result<DecodedChunk> DecodeChunk(std::string_view chunk);
+
+// As DecodeChunk, but reuses *out's buffers (no allocation once they are large enough), for scans
+// that decode many chunks. On error *out holds unspecified (but valid) contents.
+Status DecodeChunkInto(std::string_view chunk, DecodedChunk* out);
 
 // Reads only the header: type, count, stats. Cheap.
 struct ChunkHeader {

@@ -1,0 +1,217 @@
+// Chunk encoder/decoder micro-benchmarks on the TSBS IoT data set (tools/tsbs): per field,
+// encode and decode speed (values/s, decoded MB/s) and bytes per value, with chunks of 1024
+// points (the engine's default chunk_max_points).
+//
+//   storage_micro_bench [--trucks=100] [--hours=24] [google benchmark flags]
+#include <benchmark/benchmark.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "storage/chunk_codec.h"
+#include "storage/encoding/float_codec.h"
+#include "tools/tsbs/iot_generator.h"
+
+namespace {
+
+using verbund::storage::DecodedChunk;
+using verbund::storage::ValueColumn;
+
+constexpr size_t kChunkPoints = 1024;
+
+struct Field {
+  std::string name;  // measurement.field
+  // One entry per chunk.
+  std::vector<std::vector<int64_t>> ts;
+  std::vector<ValueColumn> values;
+  std::vector<std::string> encoded;
+  size_t points = 0;
+  size_t bytes = 0;
+  size_t gorilla_bytes = 0;  // the same floats, Gorilla only (reference)
+};
+
+uint32_t g_trucks = 100;
+int g_hours = 24;
+
+std::vector<Field>& Fields() {
+  static std::vector<Field> fields = [] {
+    verbund::tsbs::IotOptions opt;
+    opt.trucks = g_trucks;
+    opt.end = opt.start + int64_t{g_hours} * 3'600'000'000'000;
+    verbund::tsbs::IotGenerator gen(opt);
+    // Series (truck, field) -> samples, in time order.
+    struct Series {
+      std::vector<int64_t> ts;
+      std::vector<double> f;
+      std::vector<int64_t> i;
+      bool is_int = false;
+    };
+    std::map<std::string, std::map<std::string, Series>> by_field;
+    gen.ForEach([&](const verbund::tsbs::Row& row) {
+      for (const auto& fv : row.fields) {
+        std::string key = std::string(row.measurement) + "." + std::string(fv.name);
+        Series& s = by_field[key][row.tags[0].second];
+        s.ts.push_back(row.ts);
+        s.is_int = fv.is_int;
+        if (fv.is_int) {
+          s.i.push_back(fv.i);
+        } else {
+          s.f.push_back(fv.f);
+        }
+      }
+    });
+    std::vector<Field> out;
+    for (auto& [name, series] : by_field) {
+      Field field;
+      field.name = name;
+      for (auto& [truck, s] : series) {
+        for (size_t off = 0; off < s.ts.size(); off += kChunkPoints) {
+          size_t n = std::min(kChunkPoints, s.ts.size() - off);
+          field.ts.emplace_back(s.ts.begin() + off, s.ts.begin() + off + n);
+          if (s.is_int) {
+            field.values.emplace_back(
+                std::vector<int64_t>(s.i.begin() + off, s.i.begin() + off + n));
+          } else {
+            std::vector<double> v(s.f.begin() + off, s.f.begin() + off + n);
+            std::string g;
+            verbund::storage::encoding::EncodeFloatsGorilla(v, &g);
+            field.gorilla_bytes += g.size();
+            field.values.emplace_back(std::move(v));
+          }
+          field.encoded.push_back(
+              verbund::storage::EncodeChunk(field.ts.back(), field.values.back()));
+          field.points += n;
+          field.bytes += field.encoded.back().size();
+        }
+      }
+      out.push_back(std::move(field));
+    }
+    return out;
+  }();
+  return fields;
+}
+
+void SetCommon(benchmark::State& state, size_t points, size_t bytes) {
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * points));
+  state.counters["bytes_per_value"] = static_cast<double>(bytes) / static_cast<double>(points);
+}
+
+void BM_Encode(benchmark::State& state, const Field* f) {
+  for (auto _ : state) {
+    for (size_t c = 0; c < f->ts.size(); ++c) {
+      benchmark::DoNotOptimize(verbund::storage::EncodeChunk(f->ts[c], f->values[c]));
+    }
+  }
+  SetCommon(state, f->points, f->bytes);
+}
+
+void BM_Decode(benchmark::State& state, const Field* f) {
+  DecodedChunk out;
+  for (auto _ : state) {
+    for (const std::string& chunk : f->encoded) {
+      if (!verbund::storage::DecodeChunkInto(chunk, &out).ok()) std::abort();
+      benchmark::DoNotOptimize(out.ts.data());
+    }
+  }
+  SetCommon(state, f->points, f->bytes);
+  // Decoded size: 8-byte timestamp + 8-byte value per point.
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * f->points * 16));
+  if (f->gorilla_bytes) {
+    state.counters["gorilla_bytes_per_value"] =
+        static_cast<double>(f->gorilla_bytes) / static_cast<double>(f->points);
+  }
+}
+
+// Decode every field's chunks and sum the values (the work of a mean over all data).
+void BM_DecodeAndSumAll(benchmark::State& state) {
+  DecodedChunk out;
+  size_t points = 0, bytes = 0;
+  for (const Field& f : Fields()) {
+    points += f.points;
+    bytes += f.bytes;
+  }
+  for (auto _ : state) {
+    double sum = 0;
+    for (const Field& f : Fields()) {
+      for (const std::string& chunk : f.encoded) {
+        if (!verbund::storage::DecodeChunkInto(chunk, &out).ok()) std::abort();
+        if (const auto* d = std::get_if<std::vector<double>>(&out.values)) {
+          for (double x : *d) sum += x;
+        } else {
+          for (int64_t x : std::get<std::vector<int64_t>>(out.values))
+            sum += static_cast<double>(x);
+        }
+      }
+    }
+    benchmark::DoNotOptimize(sum);
+  }
+  SetCommon(state, points, bytes);
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * points * 16));
+}
+
+// Header-only aggregation: what a whole-chunk mean costs.
+void BM_HeaderOnlyAll(benchmark::State& state) {
+  size_t chunks = 0;
+  for (auto _ : state) {
+    double sum = 0;
+    chunks = 0;
+    for (const Field& f : Fields()) {
+      for (const std::string& chunk : f.encoded) {
+        auto h = verbund::storage::DecodeChunkHeader(chunk);
+        sum += h->stats.sum;
+        ++chunks;
+      }
+    }
+    benchmark::DoNotOptimize(sum);
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * chunks));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Our own flags first; the rest go to Google Benchmark.
+  std::vector<char*> rest;
+  for (int i = 0; i < argc; ++i) {
+    if (std::strncmp(argv[i], "--trucks=", 9) == 0) {
+      g_trucks = static_cast<uint32_t>(std::atoi(argv[i] + 9));
+    } else if (std::strncmp(argv[i], "--hours=", 8) == 0) {
+      g_hours = std::atoi(argv[i] + 8);
+    } else {
+      rest.push_back(argv[i]);
+    }
+  }
+  int rest_argc = static_cast<int>(rest.size());
+  benchmark::Initialize(&rest_argc, rest.data());
+
+  size_t points = 0, bytes = 0;
+  std::fprintf(stderr, "TSBS IoT, %u trucks x %d h, 10 s interval, chunks of %zu points\n",
+               g_trucks, g_hours, kChunkPoints);
+  std::fprintf(stderr, "%-30s %12s %12s %14s\n", "field", "points", "bytes/value", "gorilla b/v");
+  for (const Field& f : Fields()) {
+    points += f.points;
+    bytes += f.bytes;
+    std::fprintf(stderr, "%-30s %12zu %12.3f %14.3f\n", f.name.c_str(), f.points,
+                 static_cast<double>(f.bytes) / f.points,
+                 f.gorilla_bytes ? static_cast<double>(f.gorilla_bytes) / f.points : 0.0);
+  }
+  std::fprintf(stderr, "%-30s %12zu %12.3f\n", "ALL (incl. timestamps+headers)", points,
+               static_cast<double>(bytes) / points);
+
+  for (const Field& f : Fields()) {
+    benchmark::RegisterBenchmark(("BM_Encode/" + f.name).c_str(), BM_Encode, &f)
+        ->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark(("BM_Decode/" + f.name).c_str(), BM_Decode, &f)
+        ->Unit(benchmark::kMillisecond);
+  }
+  benchmark::RegisterBenchmark("BM_DecodeAndSumAll", BM_DecodeAndSumAll)
+      ->Unit(benchmark::kMillisecond);
+  benchmark::RegisterBenchmark("BM_HeaderOnlyAll", BM_HeaderOnlyAll)->Unit(benchmark::kMillisecond);
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
