@@ -37,12 +37,18 @@ struct EngineOptions {
   keys::KeyProvider* keys = nullptr;     // not owned; must outlive the engine; required
   const Clock* clock = nullptr;          // not owned; nullptr = system clock
   bool background_threads = true;        // retention/compaction/sealing in the background
+  bool flush_on_close = true;            // false: closing leaves the head to WAL replay (tests
+                                         // use it to model a crash)
 };
 
 // A batch of samples to write atomically (all or nothing in the WAL).
 class WriteBatch {
  public:
   void Add(SeriesKey key, TimestampNs ts, Value value);
+  // Adds a sample of a series already resolved with Engine::GetOrCreateSeries (the fast path:
+  // no key copy, no hashing per sample).
+  void Add(SeriesId id, TimestampNs ts, Value value);
+  void Reserve(size_t n) { entries_.reserve(n); }
   size_t size() const { return entries_.size(); }
   bool empty() const { return entries_.empty(); }
   void Clear() { entries_.clear(); }
@@ -51,6 +57,7 @@ class WriteBatch {
     SeriesKey key;
     TimestampNs ts;
     Value value;
+    SeriesId id = 0;  // 0: resolve `key` through the catalog; else `key` is unused
   };
   const std::vector<Entry>& entries() const { return entries_; }
 
@@ -103,6 +110,13 @@ class Engine {
   // the series' type (nothing of the batch is written then). FailedPrecondition if the tenant's
   // key is unavailable (locked).
   virtual Status Write(const WriteBatch& batch) = 0;
+
+  // Returns the id of `key` (normalized by the call), creating the series durably with `type` if
+  // it is new. InvalidArgument if it exists with another type. Cache the id and write with
+  // WriteBatch::Add(SeriesId, ...) to skip per-sample key resolution.
+  virtual Result<SeriesId> GetOrCreateSeries(const SeriesKey& key, ValueType type) {
+    return Unimplemented("GetOrCreateSeries");
+  }
 
   // Catalog.
   virtual std::vector<std::string> Tenants() = 0;

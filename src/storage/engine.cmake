@@ -1,0 +1,8 @@
+# verbund_storage: the engine (WAL, head, chunk store, catalog). Included by CMakeLists.txt.
+verbund_library(verbund_storage_wal
+  SOURCES wal/wal_record.cc wal/wal_writer.cc wal/wal_reader.cc wal/batch_codec.cc
+  DEPS verbund_core Threads::Threads)
+verbund_library(verbund_storage
+  SOURCES types.cc head.cc catalog.cc chunk_store_format.cc engine_impl.cc
+  DEPS verbund_storage_wal verbund_storage_encoding verbund_keys RocksDB::rocksdb-shared
+       Threads::Threads)

@@ -1,0 +1,90 @@
+#include "storage/wal/wal_record.h"
+
+#include <cinttypes>
+#include <cstdio>
+#include <cstring>
+
+#include "core/coding.h"
+#include "core/crc32c.h"
+
+namespace verbund::storage::wal {
+
+std::string SegmentFileName(uint64_t segment) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%016" PRIx64 ".wal", segment);
+  return buf;
+}
+
+bool ParseSegmentFileName(const std::string& name, uint64_t* segment) {
+  if (name.size() != 20 || name.compare(16, 4, ".wal") != 0) return false;
+  uint64_t v = 0;
+  for (int i = 0; i < 16; ++i) {
+    char c = name[i];
+    int d = (c >= '0' && c <= '9') ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
+    if (d < 0) return false;
+    v = (v << 4) | static_cast<uint64_t>(d);
+  }
+  *segment = v;
+  return true;
+}
+
+void AppendRecord(std::string* out, RecordType type, std::string_view payload) {
+  const char t = static_cast<char>(type);
+  uint32_t crc = crc32c::Extend(crc32c::Value(&t, 1), payload.data(), payload.size());
+  PutFixed32(out, crc32c::Mask(crc));
+  PutFixed32(out, static_cast<uint32_t>(payload.size()));
+  out->push_back(t);
+  out->append(payload);
+}
+
+DecodeOutcome DecodeRecord(std::string_view in, Record* record, std::string* why) {
+  if (in.size() < kRecordHeaderBytes) return DecodeOutcome::kTruncated;
+  const uint32_t masked = DecodeFixed32(in.data());
+  const uint32_t len = DecodeFixed32(in.data() + 4);
+  const uint8_t type = static_cast<uint8_t>(in[8]);
+  if (len > kMaxRecordPayload) {
+    *why = "record length " + std::to_string(len) + " exceeds limit";
+    return DecodeOutcome::kBadRecord;
+  }
+  if (in.size() - kRecordHeaderBytes < len) return DecodeOutcome::kTruncated;
+  const uint32_t crc = crc32c::Extend(0, in.data() + 8, 1 + static_cast<size_t>(len));
+  if (crc32c::Unmask(masked) != crc) {
+    *why = "checksum mismatch";
+    return DecodeOutcome::kBadRecord;
+  }
+  if (!IsKnownType(type)) {
+    *why = "unknown record type " + std::to_string(type);
+    return DecodeOutcome::kBadRecord;
+  }
+  record->type = static_cast<RecordType>(type);
+  record->payload = in.substr(kRecordHeaderBytes, len);
+  record->size = kRecordHeaderBytes + len;
+  return DecodeOutcome::kOk;
+}
+
+std::string EncodeSegmentHeader(uint64_t segment) {
+  std::string p(kSegmentMagic, 5);
+  PutFixed16(&p, kFormatVersion);
+  PutFixed16(&p, kMinCompatibleVersion);
+  PutFixed64(&p, segment);
+  return p;
+}
+
+Status DecodeSegmentHeader(std::string_view payload, uint64_t* segment) {
+  if (payload.size() != 17 || payload.substr(0, 5) != std::string_view(kSegmentMagic, 5)) {
+    return Corruption("bad segment header");
+  }
+  if (DecodeFixed16(payload.data() + 7) > kFormatVersion) {
+    return FailedPrecondition("wal segment needs a newer version of verbund");
+  }
+  *segment = DecodeFixed64(payload.data() + 9);
+  return Status::OK();
+}
+
+std::string SealedAad(RecordType type, uint32_t key_id) {
+  std::string aad(1, static_cast<char>(type));
+  PutFixed32(&aad, key_id);
+  return aad;
+}
+
+}  // namespace verbund::storage::wal

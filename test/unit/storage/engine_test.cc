@@ -1,0 +1,461 @@
+// Storage engine behaviour: recovery, out-of-order and duplicate samples, aggregates, retention,
+// deletes, and that nothing readable leaves the process unencrypted.
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <random>
+
+#include <gtest/gtest.h>
+
+#include "storage/engine.h"
+#include "unit/storage/engine_test_util.h"
+
+namespace verbund::storage {
+namespace {
+
+using testing::FreshDir;
+using testing::Key;
+using testing::TestEngine;
+
+constexpr TimestampNs kAll0 = std::numeric_limits<TimestampNs>::min();
+constexpr TimestampNs kAll1 = std::numeric_limits<TimestampNs>::max();
+
+std::vector<std::pair<TimestampNs, double>> ReadFloats(Engine* e, SeriesId id,
+                                                       TimestampNs from = kAll0,
+                                                       TimestampNs to = kAll1,
+                                                       ScanOrder order = ScanOrder::kAscending,
+                                                       size_t limit = 0) {
+  auto r = e->Read(id, from, to, order, limit);
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  std::vector<std::pair<TimestampNs, double>> out;
+  if (!r.ok()) return out;
+  const auto& v = std::get<std::vector<double>>(r->values);
+  for (size_t i = 0; i < r->ts.size(); ++i) out.emplace_back(r->ts[i], v[i]);
+  return out;
+}
+
+SeriesId WriteFloats(Engine* e, const SeriesKey& key,
+                     const std::vector<std::pair<TimestampNs, double>>& pts) {
+  WriteBatch b;
+  for (auto& [t, v] : pts) b.Add(key, t, Value(v));
+  EXPECT_TRUE(e->Write(b).ok());
+  return e->GetOrCreateSeries(key, ValueType::kFloat).value();
+}
+
+TEST(EngineTest, RecoveryAfterReopenFromWalOnly) {
+  TestEngine t(FreshDir("recovery"));
+  ASSERT_TRUE(t.Open().ok());
+  std::vector<std::pair<TimestampNs, double>> pts;
+  for (int i = 0; i < 1000; ++i) pts.emplace_back(i * 10, i * 0.5);
+  SeriesId id = WriteFloats(t.engine.get(), Key("m", "f"), pts);
+  // Drop the engine without Flush: a crash keeps WAL and whatever was sealed.
+  t.options.flush_on_close = false;
+  t.Close();
+  ASSERT_TRUE(t.Open().ok());
+  EXPECT_EQ(ReadFloats(t.engine.get(), id), pts);
+  auto series = t->FindSeries("t1", "m");
+  ASSERT_EQ(series.size(), 1u);
+  EXPECT_EQ(series[0].key, Key("m", "f"));
+  EXPECT_EQ(t->Tenants(), std::vector<std::string>{"t1"});
+}
+
+TEST(EngineTest, RecoveryOfMixedTypesAndTenants) {
+  TestEngine t(FreshDir("recovery_types"));
+  ASSERT_TRUE(t.Open().ok());
+  WriteBatch b;
+  b.Add(Key("m", "i", "ta"), 1, Value(int64_t{7}));
+  b.Add(Key("m", "b", "tb"), 2, Value(true));
+  b.Add(Key("m", "s", "ta"), 3, Value(std::string("hello")));
+  ASSERT_TRUE(t->Write(b).ok());
+  t.Close();
+  ASSERT_TRUE(t.Open().ok());
+  auto i = t->GetOrCreateSeries(Key("m", "i", "ta"), ValueType::kInt).value();
+  auto s = t->GetOrCreateSeries(Key("m", "s", "ta"), ValueType::kString).value();
+  auto bl = t->GetOrCreateSeries(Key("m", "b", "tb"), ValueType::kBool).value();
+  EXPECT_EQ(std::get<int64_t>(t->Latest(i).value()->value), 7);
+  EXPECT_EQ(std::get<std::string>(t->Latest(s).value()->value), "hello");
+  EXPECT_EQ(std::get<bool>(t->Latest(bl).value()->value), true);
+  EXPECT_EQ(t->Tenants(), (std::vector<std::string>{"ta", "tb"}));
+}
+
+TEST(EngineTest, TypeMismatchRejectsWholeBatch) {
+  TestEngine t(FreshDir("type_mismatch"));
+  ASSERT_TRUE(t.Open().ok());
+  SeriesId id = WriteFloats(t.engine.get(), Key("m", "f"), {{1, 1.0}});
+  WriteBatch b;
+  b.Add(Key("m", "f"), 2, Value(2.0));
+  b.Add(Key("m", "f"), 3, Value(int64_t{3}));
+  EXPECT_EQ(t->Write(b).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(ReadFloats(t.engine.get(), id).size(), 1u);
+}
+
+TEST(EngineTest, OutOfOrderInsideAndBehindOpenChunk) {
+  TestEngine t(FreshDir("ooo"), /*chunk_points=*/16);
+  ASSERT_TRUE(t.Open().ok());
+  std::mt19937 rng(7);
+  std::vector<TimestampNs> order;
+  for (int i = 0; i < 500; ++i) order.push_back(i * 100);
+  std::shuffle(order.begin(), order.end(), rng);
+  SeriesKey k = Key("m", "f");
+  for (size_t i = 0; i < order.size(); i += 7) {
+    WriteBatch b;
+    for (size_t j = i; j < std::min(order.size(), i + 7); ++j) b.Add(k, order[j], Value(order[j] * 2.0));
+    ASSERT_TRUE(t->Write(b).ok());
+  }
+  SeriesId id = t->GetOrCreateSeries(k, ValueType::kFloat).value();
+  auto check = [&] {
+    auto got = ReadFloats(t.engine.get(), id);
+    ASSERT_EQ(got.size(), 500u);
+    for (int i = 0; i < 500; ++i) {
+      EXPECT_EQ(got[i].first, i * 100);
+      EXPECT_EQ(got[i].second, i * 200.0);
+    }
+  };
+  check();
+  ASSERT_TRUE(t->Flush().ok());
+  check();
+  ASSERT_TRUE(t->Compact().ok());
+  check();
+  t.Close();
+  ASSERT_TRUE(t.Open().ok());
+  check();
+}
+
+TEST(EngineTest, DuplicateTimestampsLaterWriteWins) {
+  TestEngine t(FreshDir("dups"), 8);
+  ASSERT_TRUE(t.Open().ok());
+  SeriesKey k = Key("m", "f");
+  // Versions 1..4 of every timestamp; each version written after the previous one was sealed
+  // (or not), so duplicates live in the head, in chunks and across both.
+  for (int version = 1; version <= 4; ++version) {
+    WriteBatch b;
+    for (int i = 0; i < 40; ++i) b.Add(k, i, Value(version * 1000.0 + i));
+    b.Add(k, 5, Value(version * 1000.0 + 5));  // duplicate inside one batch too
+    ASSERT_TRUE(t->Write(b).ok());
+    if (version == 2) { ASSERT_TRUE(t->Flush().ok()); }
+  }
+  SeriesId id = t->GetOrCreateSeries(k, ValueType::kFloat).value();
+  auto check = [&](const char* when) {
+    auto got = ReadFloats(t.engine.get(), id);
+    ASSERT_EQ(got.size(), 40u) << when;
+    for (int i = 0; i < 40; ++i) EXPECT_EQ(got[i].second, 4000.0 + i) << when << " ts " << i;
+    auto agg = t->Aggregate(id, 0, 40, 0, 0).value();
+    ASSERT_EQ(agg.size(), 1u);
+    EXPECT_EQ(agg[0].count, 40u) << when;
+    EXPECT_EQ(std::get<double>(t->Latest(id).value()->value), 4039.0) << when;
+  };
+  check("head+chunks");
+  ASSERT_TRUE(t->Flush().ok());
+  check("flushed");
+  ASSERT_TRUE(t->Compact().ok());
+  check("compacted");
+  t.Close();
+  ASSERT_TRUE(t.Open().ok());
+  check("reopened");
+}
+
+TEST(EngineTest, ReadOrderAndLimit) {
+  TestEngine t(FreshDir("order"), 16);
+  ASSERT_TRUE(t.Open().ok());
+  std::vector<std::pair<TimestampNs, double>> pts;
+  for (int i = 0; i < 100; ++i) pts.emplace_back(i, i);
+  SeriesId id = WriteFloats(t.engine.get(), Key("m", "f"), pts);
+  auto desc = ReadFloats(t.engine.get(), id, 10, 50, ScanOrder::kDescending, 5);
+  ASSERT_EQ(desc.size(), 5u);
+  EXPECT_EQ(desc[0].first, 49);
+  EXPECT_EQ(desc[4].first, 45);
+  auto asc = ReadFloats(t.engine.get(), id, 10, 50, ScanOrder::kAscending, 3);
+  ASSERT_EQ(asc.size(), 3u);
+  EXPECT_EQ(asc[0].first, 10);
+  EXPECT_EQ(t->Read(9999, 0, 1, ScanOrder::kAscending, 0).status().code(), StatusCode::kNotFound);
+}
+
+// Aggregates against a brute-force reference over random data with out-of-order writes,
+// duplicates and NaNs, for several bucket sizes and offsets.
+TEST(EngineTest, AggregatesMatchBruteForce) {
+  TestEngine t(FreshDir("agg"), 32);
+  ASSERT_TRUE(t.Open().ok());
+  std::mt19937_64 rng(42);
+  std::map<TimestampNs, double> truth;
+  SeriesKey k = Key("m", "f");
+  for (int round = 0; round < 30; ++round) {
+    WriteBatch b;
+    for (int i = 0; i < 50; ++i) {
+      TimestampNs ts = static_cast<TimestampNs>(rng() % 5000) - 1000;
+      double v = static_cast<double>(rng() % 10000) / 7.0 - 300;
+      if (rng() % 97 == 0) v = std::nan("");
+      b.Add(k, ts, Value(v));
+      truth[ts] = v;
+    }
+    ASSERT_TRUE(t->Write(b).ok());
+    if (round % 10 == 9) { ASSERT_TRUE(t->Flush().ok()); }
+  }
+  SeriesId id = t->GetOrCreateSeries(k, ValueType::kFloat).value();
+  auto verify = [&](const char* when) {
+    for (int64_t interval : {0, 1, 7, 100, 1000, 10000}) {
+      for (int64_t offset : {0, 3}) {
+        const TimestampNs from = -500, to = 3500;
+        std::map<TimestampNs, std::vector<std::pair<TimestampNs, double>>> ref;
+        for (auto& [ts, v] : truth) {
+          if (ts < from || ts >= to || std::isnan(v)) continue;
+          TimestampNs bucket = from;
+          if (interval > 0) {
+            int64_t rel = ts - offset;
+            int64_t q = rel / interval - ((rel % interval) < 0 ? 1 : 0);
+            bucket = q * interval + offset;
+          }
+          ref[bucket].emplace_back(ts, v);
+        }
+        auto got = t->Aggregate(id, from, to, interval, offset);
+        ASSERT_TRUE(got.ok()) << got.status().ToString();
+        ASSERT_EQ(got->size(), ref.size()) << when << " interval " << interval;
+        size_t i = 0;
+        for (auto& [bucket, pts] : ref) {
+          const AggState& a = (*got)[i++];
+          double sum = 0, mn = INFINITY, mx = -INFINITY;
+          for (auto& [ts, v] : pts) {
+            sum += v;
+            mn = std::min(mn, v);
+            mx = std::max(mx, v);
+          }
+          const double mean = sum / pts.size();
+          double m2 = 0;
+          for (auto& [ts, v] : pts) m2 += (v - mean) * (v - mean);
+          ASSERT_EQ(a.bucket_start, bucket);
+          ASSERT_EQ(a.count, pts.size()) << when << " bucket " << bucket;
+          EXPECT_NEAR(a.sum, sum, 1e-6 * std::max(1.0, std::abs(sum)));
+          EXPECT_EQ(a.min, mn);
+          EXPECT_EQ(a.max, mx);
+          EXPECT_NEAR(a.mean, mean, 1e-9 * std::max(1.0, std::abs(mean)));
+          EXPECT_NEAR(a.m2, m2, 1e-6 * std::max(1.0, m2));
+          EXPECT_EQ(a.first_ts, pts.front().first);
+          EXPECT_EQ(a.first, pts.front().second);
+          EXPECT_EQ(a.last_ts, pts.back().first);
+          EXPECT_EQ(a.last, pts.back().second);
+        }
+      }
+    }
+  };
+  verify("mixed");
+  ASSERT_TRUE(t->Flush().ok());
+  verify("flushed");
+  ASSERT_TRUE(t->Compact().ok());
+  verify("compacted");
+}
+
+TEST(EngineTest, AggregateIntAndBoolSeries) {
+  TestEngine t(FreshDir("agg_types"), 16);
+  ASSERT_TRUE(t.Open().ok());
+  WriteBatch b;
+  for (int i = 0; i < 100; ++i) {
+    b.Add(Key("m", "i"), i, Value(int64_t{i}));
+    b.Add(Key("m", "b"), i, Value(i % 4 == 0));
+  }
+  b.Add(Key("m", "s"), 1, Value(std::string("x")));
+  ASSERT_TRUE(t->Write(b).ok());
+  ASSERT_TRUE(t->Flush().ok());
+  auto i = t->GetOrCreateSeries(Key("m", "i"), ValueType::kInt).value();
+  auto bl = t->GetOrCreateSeries(Key("m", "b"), ValueType::kBool).value();
+  auto s = t->GetOrCreateSeries(Key("m", "s"), ValueType::kString).value();
+  auto ai = t->Aggregate(i, 0, 100, 0, 0).value();
+  ASSERT_EQ(ai.size(), 1u);
+  EXPECT_EQ(ai[0].sum, 4950);
+  auto ab = t->Aggregate(bl, 0, 100, 50, 0).value();
+  ASSERT_EQ(ab.size(), 2u);
+  EXPECT_EQ(ab[0].sum, 13);
+  EXPECT_EQ(ab[0].count, 50u);
+  EXPECT_EQ(t->Aggregate(s, 0, 100, 0, 0).status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST(EngineTest, DeleteRangeInHeadAndChunksSurvivesReopen) {
+  TestEngine t(FreshDir("delete"), 16);
+  ASSERT_TRUE(t.Open().ok());
+  std::vector<std::pair<TimestampNs, double>> pts;
+  for (int i = 0; i < 200; ++i) pts.emplace_back(i, i);
+  SeriesId a = WriteFloats(t.engine.get(), Key("m", "a"), pts);
+  SeriesId b = WriteFloats(t.engine.get(), Key("m", "b"), pts);
+  ASSERT_TRUE(t->Flush().ok());
+  std::vector<std::pair<TimestampNs, double>> more;
+  for (int i = 200; i < 210; ++i) more.emplace_back(i, i);
+  WriteFloats(t.engine.get(), Key("m", "a"), more);  // in the head
+  const SeriesId ids[] = {a};
+  ASSERT_TRUE(t->DeleteRange("t1", ids, 50, 205).ok());
+  auto check = [&] {
+    auto got = ReadFloats(t.engine.get(), a);
+    ASSERT_EQ(got.size(), 55u);
+    EXPECT_EQ(got[49].first, 49);
+    EXPECT_EQ(got[50].first, 205);
+    EXPECT_EQ(ReadFloats(t.engine.get(), b).size(), 200u);  // other series untouched
+  };
+  check();
+  t.options.flush_on_close = false;
+  t.Close();  // the delete is replayed from the WAL over chunks already cut
+  ASSERT_TRUE(t.Open().ok());
+  check();
+  t.options.flush_on_close = true;
+  // Whole tenant.
+  ASSERT_TRUE(t->DeleteRange("t1", {}, kAll0, kAll1).ok());
+  EXPECT_TRUE(ReadFloats(t.engine.get(), a).empty());
+  EXPECT_TRUE(ReadFloats(t.engine.get(), b).empty());
+  EXPECT_FALSE(t->Latest(b).value().has_value());
+  const SeriesId wrong[] = {a};
+  EXPECT_EQ(t->DeleteRange("other-tenant", wrong, 0, 1).code(), StatusCode::kNotFound);
+}
+
+TEST(EngineTest, DeleteIsReplayedInOrderWithLaterWrites) {
+  TestEngine t(FreshDir("delete_order"), 1024);
+  ASSERT_TRUE(t.Open().ok());
+  SeriesId id = WriteFloats(t.engine.get(), Key("m", "f"), {{1, 1}, {2, 2}});
+  ASSERT_TRUE(t->DeleteRange("t1", {}, 0, 10).ok());
+  WriteFloats(t.engine.get(), Key("m", "f"), {{2, 20}});
+  t.options.flush_on_close = false;
+  t.Close();
+  ASSERT_TRUE(t.Open().ok());
+  auto got = ReadFloats(t.engine.get(), id);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0], (std::pair<TimestampNs, double>(2, 20)));
+}
+
+TEST(EngineTest, RetentionDropsOldSamplesAndIsDurable) {
+  FakeClock clock(1'000'000);
+  TestEngine t(FreshDir("retention"), 16);
+  t.options.clock = &clock;
+  ASSERT_TRUE(t.Open().ok());
+  std::vector<std::pair<TimestampNs, double>> pts;
+  for (int i = 0; i < 1000; ++i) pts.emplace_back(i * 1000, i);
+  SeriesId cpu = WriteFloats(t.engine.get(), Key("cpu_load", "f"), pts);
+  SeriesId mem = WriteFloats(t.engine.get(), Key("mem", "f"), pts);
+  ASSERT_TRUE(t->Flush().ok());
+  ASSERT_TRUE(t->SetRetention("t1", "cpu", 500'000).ok());
+  t.Close();
+  ASSERT_TRUE(t.Open().ok());  // the rule is durable
+  ASSERT_TRUE(t->Compact().ok());
+  auto got = ReadFloats(t.engine.get(), cpu);
+  ASSERT_FALSE(got.empty());
+  EXPECT_EQ(got.front().first, 500'000);
+  EXPECT_EQ(ReadFloats(t.engine.get(), mem).size(), 1000u);
+  // Removing the rule stops enforcement.
+  ASSERT_TRUE(t->SetRetention("t1", "cpu", 0).ok());
+  clock.Advance(200'000);
+  ASSERT_TRUE(t->Compact().ok());
+  EXPECT_EQ(ReadFloats(t.engine.get(), cpu).front().first, 500'000);
+}
+
+TEST(EngineTest, LockedTenantWritesAreRefused) {
+  TestEngine t(FreshDir("locked"));
+  ASSERT_TRUE(t.Open().ok());
+  WriteFloats(t.engine.get(), Key("m", "f", "acme"), {{1, 1}});
+  t.keys->Lock("acme");
+  WriteBatch b;
+  b.Add(Key("m", "f", "acme"), 2, Value(2.0));
+  EXPECT_EQ(t->Write(b).code(), StatusCode::kFailedPrecondition);
+  t.keys->Unlock("acme");
+  EXPECT_TRUE(t->Write(b).ok());
+}
+
+TEST(EngineTest, FlushDropsWalSegmentsAndStatsCountDisk) {
+  TestEngine t(FreshDir("flush"), 64);
+  ASSERT_TRUE(t.Open().ok());
+  std::vector<std::pair<TimestampNs, double>> pts;
+  for (int i = 0; i < 5000; ++i) pts.emplace_back(i, i % 13);
+  WriteFloats(t.engine.get(), Key("m", "f"), pts);
+  ASSERT_TRUE(t->Flush().ok());
+  size_t segs = 0;
+  for (auto& e : std::filesystem::directory_iterator(t.options.dir + "/wal")) {
+    (void)e;
+    ++segs;
+  }
+  EXPECT_EQ(segs, 1u);
+  EngineStats st = t->Stats();
+  EXPECT_EQ(st.points_written, 5000u);
+  EXPECT_GT(st.disk_bytes, 0u);
+  EXPECT_GT(st.sealed_chunks, 0u);
+  EXPECT_EQ(st.series, 1u);
+}
+
+// Distinctive names and string values must not appear anywhere under the data directory: not
+// in the WAL, the chunk store, the catalog, RocksDB's logs or the key file.
+TEST(EngineTest, PlaintextScanFindsNoNamesOrValues) {
+  TestEngine t(FreshDir("plaintext"), 32);
+  ASSERT_TRUE(t.Open().ok());
+  const std::vector<std::string> secrets = {
+      "tenantzebra7741", "measurementquokka9911", "tagkeynarwhal4410", "tagvalaxolotl5521",
+      "fieldpangolin3319", "stringvalueokapi8812", "retentionprefixibis"};
+  SeriesKey k{secrets[0], secrets[1], {{secrets[2], secrets[3]}}, secrets[4]};
+  SeriesKey ks{secrets[0], secrets[1], {{secrets[2], secrets[3]}}, secrets[4] + "_s"};
+  for (int round = 0; round < 3; ++round) {
+    WriteBatch b;
+    for (int i = 0; i < 100; ++i) {
+      b.Add(k, round * 1000 + i, Value(i * 1.25));
+      b.Add(ks, round * 1000 + i, Value(secrets[5] + std::to_string(i % 3)));
+    }
+    ASSERT_TRUE(t->Write(b).ok());
+    if (round == 1) { ASSERT_TRUE(t->Flush().ok()); }
+  }
+  ASSERT_TRUE(t->SetRetention(secrets[0], secrets[6], 1'000'000'000).ok());
+  auto scan = [&](const char* when) {
+    size_t files = 0;
+    for (auto& e : std::filesystem::recursive_directory_iterator(t.dir)) {
+      if (!e.is_regular_file()) continue;
+      ++files;
+      std::ifstream in(e.path(), std::ios::binary);
+      std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      for (const auto& s : secrets) {
+        EXPECT_EQ(bytes.find(s), std::string::npos) << when << ": " << s << " in " << e.path();
+      }
+    }
+    EXPECT_GT(files, 3u);
+  };
+  scan("open, WAL holding data");
+  t.Close();
+  scan("closed");
+  ASSERT_TRUE(t.Open().ok());
+  EXPECT_EQ(t->FindSeries(secrets[0], secrets[1]).size(), 2u);
+}
+
+TEST(EngineTest, GetOrCreateSeriesIsStableAndTyped) {
+  TestEngine t(FreshDir("getorcreate"));
+  ASSERT_TRUE(t.Open().ok());
+  SeriesKey k{"t1", "m", {{"b", "2"}, {"a", "1"}}, "f"};  // unsorted tags are normalized
+  auto id = t->GetOrCreateSeries(k, ValueType::kFloat).value();
+  k.Normalize();
+  EXPECT_EQ(t->GetOrCreateSeries(k, ValueType::kFloat).value(), id);
+  EXPECT_EQ(t->GetOrCreateSeries(k, ValueType::kInt).status().code(), StatusCode::kInvalidArgument);
+  WriteBatch b;
+  b.Add(id, 5, Value(1.0));
+  ASSERT_TRUE(t->Write(b).ok());
+  t.Close();
+  ASSERT_TRUE(t.Open().ok());
+  EXPECT_EQ(t->GetOrCreateSeries(k, ValueType::kFloat).value(), id);
+  EXPECT_EQ(ReadFloats(t.engine.get(), id).size(), 1u);
+  WriteBatch bad;
+  bad.Add(SeriesId{424242}, 1, Value(1.0));
+  EXPECT_EQ(t->Write(bad).code(), StatusCode::kInvalidArgument);
+}
+
+TEST(EngineTest, ConcurrentWritersWithBackgroundSealing) {
+  TestEngine t(FreshDir("concurrent"), 128, /*background=*/true);
+  t.options.fsync = FsyncPolicy::kAlways;
+  t.options.head_memory_bytes = 64 << 10;
+  ASSERT_TRUE(t.Open().ok());
+  std::vector<std::thread> threads;
+  for (int w = 0; w < 4; ++w) {
+    threads.emplace_back([&, w] {
+      for (int round = 0; round < 50; ++round) {
+        WriteBatch b;
+        for (int i = 0; i < 100; ++i) b.Add(Key("m", "f" + std::to_string(w)), round * 100 + i, Value(1.0 * i));
+        ASSERT_TRUE(t->Write(b).ok());
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_LT(t->Stats().wal_fsyncs, 200u + 10);
+  for (int w = 0; w < 4; ++w) {
+    auto id = t->GetOrCreateSeries(Key("m", "f" + std::to_string(w)), ValueType::kFloat).value();
+    EXPECT_EQ(ReadFloats(t.engine.get(), id).size(), 5000u);
+  }
+}
+
+}  // namespace
+}  // namespace verbund::storage

@@ -1,0 +1,63 @@
+// Shared helpers for the storage engine tests: temporary directories and opening an engine
+// with a local key file.
+#pragma once
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "keys/file_key_provider.h"
+#include "storage/engine.h"
+
+namespace verbund::storage::testing {
+
+inline std::string FreshDir(const std::string& name) {
+  auto dir = std::filesystem::temp_directory_path() /
+             ("verbund_engine_" + name + "_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir.string();
+}
+
+inline SeriesKey Key(std::string measurement, std::string field, std::string tenant = "t1",
+                     std::vector<Tag> tags = {{"host", "a"}}) {
+  SeriesKey k{std::move(tenant), std::move(measurement), std::move(tags), std::move(field)};
+  k.Normalize();
+  return k;
+}
+
+// An engine plus the key provider it borrows; reopenable.
+struct TestEngine {
+  std::string dir;
+  EngineOptions options;
+  std::unique_ptr<keys::FileKeyProvider> keys;
+  std::unique_ptr<Engine> engine;
+
+  explicit TestEngine(std::string d, uint32_t chunk_points = 64, bool background = false)
+      : dir(std::move(d)) {
+    options.dir = dir + "/data";
+    options.fsync = FsyncPolicy::kNever;
+    options.chunk_max_points = chunk_points;
+    options.background_threads = background;
+  }
+  Status Open() {
+    if (!keys) {
+      auto k = keys::FileKeyProvider::Open(options.dir + "/keys/local.key");
+      if (!k.ok()) return k.status();
+      keys = std::move(k).value();
+    }
+    options.keys = keys.get();
+    auto e = Engine::Open(options);
+    if (!e.ok()) return e.status();
+    engine = std::move(e).value();
+    return Status::OK();
+  }
+  void Close() { engine.reset(); }
+  Engine* operator->() { return engine.get(); }
+};
+
+}  // namespace verbund::storage::testing
