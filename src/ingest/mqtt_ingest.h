@@ -1,0 +1,54 @@
+// The ingest tap on the router: every accepted PUBLISH is decoded into points and handed to the
+// pipeline. QoS 1/2: the publisher's acknowledgement waits until the points are durable. QoS 0:
+// dropped (and counted) when storage is behind.
+//
+// Thread-safety: OnPublish is called concurrently from every I/O thread.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/config.h"
+#include "ingest/payload_decoder.h"
+#include "ingest/pipeline.h"
+#include "ingest/topic_template.h"
+#include "mqtt/router.h"
+
+namespace verbund::ingest {
+
+struct MqttIngestMetrics {
+  std::atomic<uint64_t> messages{0};
+  std::atomic<uint64_t> points{0};
+  std::atomic<uint64_t> undecodable{0};    // payload not valid for its rule's format
+  std::atomic<uint64_t> skipped_arrays{0};
+  std::atomic<uint64_t> ignored{0};        // matched an `ignore` rule
+};
+
+class MqttIngest final : public mqtt::Tap {
+ public:
+  // InvalidArgument for a bad rule (names the rule).
+  static Result<std::unique_ptr<MqttIngest>> Create(const IngestConfig& config, Pipeline* pipeline,
+                                                    const Clock* clock);
+
+  void OnPublish(const mqtt::MessagePtr& message, std::function<void(Status)> done) override;
+  const MqttIngestMetrics& metrics() const { return metrics_; }
+
+ private:
+  struct Rule {
+    IngestRule config;
+    std::optional<TopicTemplate> topic_template;
+  };
+  MqttIngest(IngestConfig config, Pipeline* pipeline, const Clock* clock)
+      : config_(std::move(config)), pipeline_(pipeline), clock_(clock) {}
+  const Rule* RuleFor(std::string_view topic) const;
+
+  IngestConfig config_;
+  std::vector<Rule> rules_;
+  Pipeline* pipeline_;
+  const Clock* clock_;
+  MqttIngestMetrics metrics_;
+};
+
+}  // namespace verbund::ingest

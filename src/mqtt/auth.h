@@ -1,0 +1,74 @@
+// Seams for identity and access: the Authenticator decides who connects, the Authorizer what a
+// principal may publish, subscribe to and receive (checked on publish, subscribe and every
+// delivery, retained and queued messages included). Later issues plug in tenants and ACLs;
+// for now: anonymous access (configurable) and an optional password file.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <variant>
+
+#include "core/status.h"
+#include "mqtt/codec/reason_code.h"
+
+namespace verbund::mqtt {
+
+struct ConnectInfo {
+  std::string client_id;
+  std::optional<std::string> username;
+  std::optional<std::string> password;
+  std::string peer;                            // "ip:port"
+  std::optional<std::string> cert_identity;    // verified client certificate CN (mutual TLS)
+  std::string transport;                       // tcp, tls, ws, wss
+};
+
+struct Principal {
+  std::string name;        // username, certificate identity, or "" when anonymous
+  bool anonymous = true;
+};
+
+class Authenticator {
+ public:
+  virtual ~Authenticator() = default;
+  // On success the principal; on failure kBadUserNameOrPassword or kNotAuthorized.
+  virtual std::variant<Principal, ReasonCode> Authenticate(const ConnectInfo& info) = 0;
+};
+
+class Authorizer {
+ public:
+  virtual ~Authorizer() = default;
+  virtual bool CanPublish(const Principal& p, std::string_view topic) = 0;
+  virtual bool CanSubscribe(const Principal& p, std::string_view filter) = 0;
+  virtual bool CanReceive(const Principal& p, std::string_view topic) = 0;
+};
+
+class AllowAllAuthorizer final : public Authorizer {
+ public:
+  bool CanPublish(const Principal&, std::string_view) override { return true; }
+  bool CanSubscribe(const Principal&, std::string_view) override { return true; }
+  bool CanReceive(const Principal&, std::string_view) override { return true; }
+};
+
+// Accepts certificate identities (mutual TLS), usernames from a password file, and anonymous
+// clients when allowed. Password file lines: `user:$scrypt$<N>$<r>$<p>$<salt-b64>$<hash-b64>`
+// (written by `verbund --hash-password`); '#' comments and blank lines ignored.
+class PasswordAuthenticator final : public Authenticator {
+ public:
+  static Result<std::unique_ptr<PasswordAuthenticator>> Create(const std::string& password_file,
+                                                               bool allow_anonymous);
+  std::variant<Principal, ReasonCode> Authenticate(const ConnectInfo& info) override;
+
+ private:
+  std::unordered_map<std::string, std::string> users_;  // user -> encoded hash
+  bool allow_anonymous_ = true;
+};
+
+// Derives the scrypt encoding of a password with a fresh random salt.
+std::string HashPassword(std::string_view password);
+// Checks a password against an encoded hash in constant time.
+bool VerifyPassword(std::string_view password, std::string_view encoded);
+
+}  // namespace verbund::mqtt

@@ -1,0 +1,187 @@
+#include "mqtt/broker.h"
+
+#include <future>
+
+#include <boost/asio/post.hpp>
+
+#include "core/logging.h"
+#include "mqtt/broker_internal.h"
+#include "mqtt/broker_store.h"
+#include "mqtt/connection.h"
+
+namespace verbund::mqtt {
+
+Broker::Broker(BrokerOptions options, net::IoPool* pool)
+    : options_(std::move(options)),
+      clock_(options_.clock ? options_.clock : SystemClock::Default()),
+      pool_(pool) {
+  for (size_t i = 0; i < pool_->size(); ++i) {
+    shards_.push_back(std::make_unique<Shard>(*this, i, pool_->context(i)));
+  }
+}
+
+Broker::~Broker() = default;
+
+Status Broker::Restore() {
+  if (options_.store == nullptr) return Status::OK();
+  int64_t now_mono = clock_->MonotonicNs();
+  ASSIGN_OR_RETURN(auto retained, options_.store->LoadRetained(now_mono));
+  for (const MessagePtr& m : retained) retained_.Apply(m);
+  ASSIGN_OR_RETURN(auto sessions, options_.store->LoadSessions(now_mono));
+  size_t restored = 0;
+  for (auto& stored : sessions) {
+    SessionSnapshot& snap = stored.snapshot;
+    // Time spent down counts against the session's expiry.
+    int64_t down_s = std::max<int64_t>(0, (clock_->NowNs() - stored.saved_at_ns) / 1'000'000'000);
+    if (snap.expiry_s != 0xffffffff) {
+      if (down_s >= snap.expiry_s) {
+        (void)options_.store->DeleteSession(snap.client_id);
+        continue;
+      }
+      snap.expiry_s -= static_cast<uint32_t>(down_s);
+    }
+    auto slot = std::make_shared<SessionSlot>();
+    slot->id = NextSlotId();
+    slot->client_id = snap.client_id;
+    slot->owner = std::hash<std::string>{}(snap.client_id) % shards_.size();
+    Shard& shard = *shards_[slot->owner];
+    auto session = std::make_unique<Session>(*this, shard, slot);
+    session->Restore(std::move(snap));
+    // The pool is not running yet: trees can be filled from this thread.
+    for (auto& s : shards_) ApplySubscriptions(s->tree(), slot, session->subscriptions(), true);
+    slot->session = std::move(session);
+    shard.AddSlot(slot);
+    Register(slot);
+    slot->session->Detach(std::nullopt);  // offline: starts its expiry timer
+    ++restored;
+  }
+  Logger("mqtt")->info("restored {} retained messages and {} sessions", retained.size(), restored);
+  return Status::OK();
+}
+
+void Broker::Start() {}
+
+void Broker::Accept(std::unique_ptr<net::Transport> transport, net::ConnectionLease lease) {
+  int index = net::IoPool::CurrentIndex();
+  Shard& shard = *shards_[index < 0 ? 0 : index];
+  auto conn = std::make_shared<Connection>(*this, shard, std::move(transport), std::move(lease));
+  conn->Start();
+}
+
+bool Broker::ApplyRetained(const MessagePtr& msg) {
+  if (!retained_.Apply(msg)) return false;
+  if (options_.store != nullptr) {
+    Status st = msg->payload.empty() ? options_.store->DeleteRetained(msg->topic)
+                                     : options_.store->PutRetained(*msg, clock_->MonotonicNs());
+    if (!st.ok()) Logger("mqtt")->error("retained message not persisted: {}", st.ToString());
+  }
+  return true;
+}
+
+void Broker::Publish(MessagePtr message, std::function<void(Status)> done) {
+  int index = net::IoPool::CurrentIndex();
+  Shard& shard = index >= 0 ? *shards_[index] : *shards_[0];
+  boost::asio::post(shard.context(), [this, &shard, message = std::move(message),
+                                      done = std::move(done)]() mutable {
+    if (message->retain) ApplyRetained(message);
+    shard.Route(message);
+    if (taps_.empty() || message->qos == 0 || !done) {
+      for (Tap* tap : taps_) tap->OnPublish(message, nullptr);
+      if (done) done(Status::OK());
+      return;
+    }
+    struct Pending {
+      std::atomic<size_t> left;
+      Status first_error;
+      std::mutex mu;
+    };
+    auto pending = std::make_shared<Pending>();
+    pending->left = taps_.size();
+    auto shared_done = std::make_shared<std::function<void(Status)>>(std::move(done));
+    for (Tap* tap : taps_) {
+      tap->OnPublish(message, [pending, shared_done](Status st) {
+        if (!st.ok()) {
+          std::lock_guard lock(pending->mu);
+          if (pending->first_error.ok()) pending->first_error = st;
+        }
+        if (pending->left.fetch_sub(1) == 1) (*shared_done)(pending->first_error);
+      });
+    }
+  });
+}
+
+std::shared_ptr<SessionSlot> Broker::Register(const std::shared_ptr<SessionSlot>& slot) {
+  std::lock_guard lock(registry_mu_);
+  auto& entry = registry_[slot->client_id];
+  return std::exchange(entry, slot);
+}
+
+void Broker::Unregister(const SessionSlot* slot) {
+  std::lock_guard lock(registry_mu_);
+  auto it = registry_.find(slot->client_id);
+  if (it != registry_.end() && it->second.get() == slot) registry_.erase(it);
+}
+
+void Broker::ForEachShard(std::function<void(Shard&)> fn, std::function<void()> done) {
+  int origin = net::IoPool::CurrentIndex();
+  Shard& home = *shards_[origin < 0 ? 0 : origin];
+  auto remaining = std::make_shared<std::atomic<size_t>>(shards_.size());
+  auto shared_fn = std::make_shared<std::function<void(Shard&)>>(std::move(fn));
+  auto shared_done = std::make_shared<std::function<void()>>(std::move(done));
+  for (auto& s : shards_) {
+    Shard* shard = s.get();
+    boost::asio::post(shard->context(), [shard, &home, remaining, shared_fn, shared_done] {
+      (*shared_fn)(*shard);
+      if (remaining->fetch_sub(1) == 1 && *shared_done) {
+        boost::asio::post(home.context(), [shared_done] { (*shared_done)(); });
+      }
+    });
+  }
+}
+
+void Broker::Shutdown() {
+  // Round 1: disconnect every client (no wills: the server, not the client, is going away).
+  std::vector<std::future<void>> waits;
+  for (auto& s : shards_) {
+    auto done = std::make_shared<std::promise<void>>();
+    waits.push_back(done->get_future());
+    Shard* shard = s.get();
+    boost::asio::post(shard->context(), [shard, done] {
+      auto conns = shard->connections();  // copy: closing removes from the set
+      for (const auto& c : conns) {
+        (void)c->ReleaseWillOnly();
+        c->Disconnect(ReasonCode::kServerShuttingDown, "server shutting down");
+      }
+      done->set_value();
+    });
+  }
+  for (auto& w : waits) w.wait();
+  waits.clear();
+  // Round 2: persist every persistent session (they are all offline now).
+  std::atomic<size_t> saved{0};
+  for (auto& s : shards_) {
+    auto done = std::make_shared<std::promise<void>>();
+    waits.push_back(done->get_future());
+    Shard* shard = s.get();
+    boost::asio::post(shard->context(), [this, shard, done, &saved] {
+      if (options_.store != nullptr) {
+        for (const auto& slot : shard->slots()) {
+          if (!slot->session || !slot->session->persistent()) continue;
+          Status st = options_.store->PutSession(slot->session->Snapshot(), clock_->NowNs(),
+                                                 clock_->MonotonicNs());
+          if (!st.ok()) Logger("mqtt")->error("session '{}' not saved: {}", slot->client_id, st.ToString());
+          else saved.fetch_add(1);
+        }
+      }
+      done->set_value();
+    });
+  }
+  for (auto& w : waits) w.wait();
+  if (options_.store != nullptr) {
+    Status st = options_.store->Sync();
+    if (!st.ok()) Logger("mqtt")->error("broker state sync failed: {}", st.ToString());
+  }
+  Logger("mqtt")->info("broker stopped; {} persistent sessions saved", saved.load());
+}
+
+}  // namespace verbund::mqtt

@@ -1,0 +1,116 @@
+// The MQTT broker: sessions, subscriptions, retained messages, delivery across I/O threads.
+//
+// Threading (doc/architecture.md, "Broker"): every I/O thread is a shard owning its connections
+// and their sessions, plus a replica of the subscription tree. A publish is matched against the
+// publisher's own replica without any lock; deliveries for sessions of other shards are batched
+// per shard and posted once per read cycle. Subscription changes are applied to every replica
+// before SUBACK is sent. Client-id registration (connect/takeover) and retained messages use
+// fine-grained locks off the per-message path.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/status.h"
+#include "mqtt/auth.h"
+#include "mqtt/retained_store.h"
+#include "mqtt/router.h"
+#include "net/io_pool.h"
+#include "net/listener.h"
+#include "net/transport.h"
+
+namespace verbund::mqtt {
+
+class BrokerStore;
+class Shard;
+struct SessionSlot;
+struct SessionSnapshot;
+
+// Counters exported at /metrics. Relaxed atomics: monotonic totals, read without ordering.
+struct BrokerMetrics {
+  std::atomic<uint64_t> connections_total{0};
+  std::atomic<int64_t> connections_active{0};
+  std::atomic<uint64_t> messages_in[3] = {};   // by QoS
+  std::atomic<uint64_t> messages_out[3] = {};  // by QoS
+  std::atomic<uint64_t> bytes_in{0};
+  std::atomic<uint64_t> bytes_out{0};
+  std::atomic<uint64_t> dropped_queue_full{0};  // oldest queued message dropped
+  std::atomic<uint64_t> dropped_slow_client{0}; // QoS 0 dropped: client's output buffer full
+  std::atomic<uint64_t> dropped_too_large{0};   // larger than the client's maximum packet size
+  std::atomic<uint64_t> dropped_expired{0};
+  std::atomic<uint64_t> protocol_errors{0};
+  std::atomic<uint64_t> auth_failures{0};
+};
+
+struct BrokerOptions {
+  MqttConfig mqtt;
+  const Clock* clock = nullptr;          // not owned; nullptr = system clock
+  Authenticator* authenticator = nullptr; // not owned; required
+  Authorizer* authorizer = nullptr;       // not owned; required
+  BrokerStore* store = nullptr;           // not owned; nullptr = nothing persisted
+};
+
+class Broker final : public Router {
+ public:
+  Broker(BrokerOptions options, net::IoPool* pool);
+  ~Broker() override;
+
+  // Restores retained messages and persistent sessions from the store. Call before Start.
+  Status Restore();
+  // Starts session-expiry housekeeping. The pool must be running.
+  void Start();
+  // Takes a freshly accepted client. Called on the transport's I/O thread.
+  void Accept(std::unique_ptr<net::Transport> transport, net::ConnectionLease lease);
+  // Disconnects every client (DISCONNECT 0x8B for 5.0), persists retained messages and
+  // persistent sessions, and returns when done. Call before stopping the pool.
+  void Shutdown();
+
+  void Publish(MessagePtr message, std::function<void(Status)> done = nullptr) override;
+  // Sets or clears a retained message, writing it through to the store. True if it changed.
+  bool ApplyRetained(const MessagePtr& msg);
+  void AddTap(Tap* tap) override { taps_.push_back(tap); }
+
+  BrokerMetrics& metrics() { return metrics_; }
+  const MqttConfig& config() const { return options_.mqtt; }
+  const Clock& clock() const { return *clock_; }
+  Authenticator& authenticator() { return *options_.authenticator; }
+  Authorizer& authorizer() { return *options_.authorizer; }
+  RetainedStore& retained() { return retained_; }
+  net::IoPool& pool() { return *pool_; }
+  Shard& shard(size_t i) { return *shards_[i]; }
+  size_t shard_count() const { return shards_.size(); }
+  const std::vector<Tap*>& taps() const { return taps_; }
+  BrokerStore* store() { return options_.store; }
+
+  // Client-id registry (connect, takeover, expiry). Thread-safe.
+  // Registers `slot` for its client id, returning the slot it replaces (or null).
+  std::shared_ptr<SessionSlot> Register(const std::shared_ptr<SessionSlot>& slot);
+  // Removes `slot` if it is still the registered one for its client id.
+  void Unregister(const SessionSlot* slot);
+  uint64_t NextSlotId() { return next_slot_id_.fetch_add(1); }
+
+  // Runs fn on every shard's thread, then `done` on the calling shard's thread (the caller must
+  // be on a pool thread).
+  void ForEachShard(std::function<void(Shard&)> fn, std::function<void()> done);
+
+ private:
+  BrokerOptions options_;
+  const Clock* clock_;
+  net::IoPool* pool_;
+  std::vector<std::unique_ptr<Shard>> shards_;
+  std::vector<Tap*> taps_;
+  RetainedStore retained_;
+  BrokerMetrics metrics_;
+  std::mutex registry_mu_;
+  std::unordered_map<std::string, std::shared_ptr<SessionSlot>> registry_;  // GUARDED_BY(registry_mu_)
+  std::atomic<uint64_t> next_slot_id_{1};
+};
+
+}  // namespace verbund::mqtt

@@ -1,0 +1,208 @@
+// Broker internals shared by broker.cc, shard.cc, session.cc and connection.cc. Not a public
+// header: nothing outside src/mqtt includes it.
+#pragma once
+
+#include <deque>
+#include <list>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include <boost/asio/steady_timer.hpp>
+
+#include "mqtt/broker.h"
+#include "mqtt/codec/codec.h"
+#include "mqtt/topic_tree.h"
+
+namespace verbund::mqtt {
+
+class Connection;
+class Session;
+
+// One subscription as the session remembers it (full filter, "$share/g/f" included).
+struct SubRecord {
+  SubscriptionOptions options;
+  uint32_t subscription_id = 0;
+};
+
+// A message waiting for or in delivery to one session.
+struct Outbound {
+  MessagePtr msg;
+  uint8_t qos = 0;
+  bool retain = false;
+  std::vector<uint32_t> sub_ids;
+};
+
+struct InflightEntry {
+  Outbound out;
+  uint16_t packet_id = 0;
+  bool awaiting_pubcomp = false;  // QoS 2 after PUBREC: PUBREL sent
+};
+
+// What moves between shards when a client id reconnects elsewhere, and what is persisted.
+struct SessionSnapshot {
+  std::string client_id;
+  ProtocolVersion version = ProtocolVersion::kV311;
+  uint32_t expiry_s = 0;
+  std::map<std::string, SubRecord> subscriptions;
+  std::vector<InflightEntry> inflight;  // in send order
+  std::deque<Outbound> queue;
+  std::unordered_set<uint16_t> incoming_qos2;
+  uint16_t next_packet_id = 1;
+  std::optional<Will> will;             // a will whose delay is still running
+  int64_t will_due_ns = 0;              // wall clock
+};
+
+// Identity of one session incarnation. Its shard (owner) never changes; the session object is
+// touched only on that shard's thread.
+struct SessionSlot {
+  uint64_t id = 0;
+  std::string client_id;
+  size_t owner = 0;
+  // Owner-thread only:
+  std::unique_ptr<Session> session;
+  std::shared_ptr<SessionSlot> forward;  // set once the session moved to a newer slot
+  struct PendingDetach {
+    std::shared_ptr<SessionSlot> to;
+    bool clean_start;
+  };
+  std::optional<PendingDetach> pending_detach;  // a takeover that arrived before adoption
+  std::weak_ptr<Connection> connecting;          // the connection waiting for adoption
+  ~SessionSlot();
+};
+
+struct Delivery {
+  std::shared_ptr<SessionSlot> slot;
+  MessagePtr msg;
+  SubscriptionOptions options;
+  std::vector<uint32_t> sub_ids;
+  bool from_retained = false;
+};
+
+// The MQTT session state of one client (3.1.2.4 / 4.1): subscriptions, messages in flight and
+// queued, QoS 2 packet ids received. Lives on its slot's shard; outlives connections when
+// persistent.
+class Session {
+ public:
+  Session(Broker& broker, Shard& shard, std::shared_ptr<SessionSlot> slot);
+  ~Session();
+
+  void Restore(SessionSnapshot&& snap);
+  SessionSnapshot Snapshot() const;
+
+  // Delivers (or queues) a matched message.
+  void Deliver(const Delivery& d);
+  // Sends queued messages while the client's receive window allows.
+  void Drain();
+  // After reconnect: resend unacknowledged PUBLISH (DUP) and PUBREL in order, then drain.
+  void Resume();
+
+  // Acknowledgements from the client.
+  void OnPuback(uint16_t id);
+  void OnPubrec(uint16_t id, ReasonCode reason);
+  void OnPubcomp(uint16_t id);
+
+  void Attach(Connection* conn);
+  // The connection is gone. `will` is published now or after its delay. Ends the session when
+  // it does not persist.
+  void Detach(std::optional<Will> will);
+  // Ends the session now: unregisters, removes its subscriptions from every shard.
+  void End();
+
+  bool persistent() const { return expiry_s_ > 0; }
+  const std::shared_ptr<SessionSlot>& slot() const { return slot_; }
+  const std::string& client_id() const { return slot_->client_id; }
+  Connection* connection() const { return conn_; }
+  std::map<std::string, SubRecord>& subscriptions() { return subscriptions_; }
+  std::unordered_set<uint16_t>& incoming_qos2() { return incoming_qos2_; }
+  void set_expiry(uint32_t s) { expiry_s_ = s; }
+  uint32_t expiry() const { return expiry_s_; }
+  void set_principal(Principal p) { principal_ = std::move(p); }
+  const Principal& principal() const { return principal_; }
+  ProtocolVersion version = ProtocolVersion::kV311;
+  // Cancels a pending delayed will (the client came back in time).
+  void CancelWill();
+
+ private:
+  uint16_t NextPacketId();
+  bool SendNow(const Outbound& out, bool dup, uint16_t packet_id);
+  void Enqueue(Outbound&& out);
+  void StartExpiryTimer();
+  void PublishWill(Will will);
+
+  Broker& broker_;
+  Shard& shard_;
+  std::shared_ptr<SessionSlot> slot_;
+  Connection* conn_ = nullptr;
+  Principal principal_;
+  uint32_t expiry_s_ = 0;
+  std::map<std::string, SubRecord> subscriptions_;
+  std::list<InflightEntry> inflight_;
+  std::unordered_map<uint16_t, std::list<InflightEntry>::iterator> inflight_by_id_;
+  std::deque<Outbound> queue_;
+  std::unordered_set<uint16_t> incoming_qos2_;
+  uint16_t next_packet_id_ = 1;
+  boost::asio::steady_timer expiry_timer_;
+  boost::asio::steady_timer will_timer_;
+  std::optional<Will> pending_will_;
+  int64_t will_due_ns_ = 0;
+};
+
+// One I/O thread's share of the broker.
+class Shard {
+ public:
+  Shard(Broker& broker, size_t index, boost::asio::io_context& ctx);
+  ~Shard();
+
+  size_t index() const { return index_; }
+  boost::asio::io_context& context() { return ctx_; }
+  TopicTree& tree() { return tree_; }
+  Broker& broker() { return broker_; }
+
+  // Matches msg against this shard's replica and delivers to every subscriber (locally or via
+  // the per-shard outboxes). Returns the number of subscriptions matched.
+  size_t Route(const MessagePtr& msg);
+  // Delivers on this shard (the slot's owner), following moved slots and buffering for
+  // sessions not yet adopted.
+  void DeliverLocal(Delivery&& d);
+  void Send(size_t target, Delivery&& d);
+
+  // Session lifecycle on this shard.
+  void AddConnection(std::shared_ptr<Connection> c) { connections_.insert(std::move(c)); }
+  void RemoveConnection(const std::shared_ptr<Connection>& c) { connections_.erase(c); }
+  void AddSlot(const std::shared_ptr<SessionSlot>& s) { slots_.insert(s); }
+  void RemoveSlot(const std::shared_ptr<SessionSlot>& s) { slots_.erase(s); }
+  const std::unordered_set<std::shared_ptr<SessionSlot>>& slots() const { return slots_; }
+  const std::unordered_set<std::shared_ptr<Connection>>& connections() const { return connections_; }
+
+  // Takeover protocol (see broker.h): runs on the old slot's shard.
+  void Detach(const std::shared_ptr<SessionSlot>& old_slot,
+              const std::shared_ptr<SessionSlot>& new_slot, bool clean_start);
+  // Runs on the new slot's shard: builds the session from `snap` (or fresh).
+  void Adopt(const std::shared_ptr<SessionSlot>& slot, std::optional<SessionSnapshot> snap,
+             const std::shared_ptr<SessionSlot>& previous);
+
+ private:
+  void Flush();
+
+  Broker& broker_;
+  size_t index_;
+  boost::asio::io_context& ctx_;
+  TopicTree tree_;
+  std::vector<std::vector<Delivery>> outbox_;
+  bool flush_scheduled_ = false;
+  std::vector<const SubscriberEntry*> scratch_;
+  std::unordered_set<std::shared_ptr<Connection>> connections_;
+  std::unordered_set<std::shared_ptr<SessionSlot>> slots_;
+  std::unordered_map<const SessionSlot*, std::vector<Delivery>> pending_;
+};
+
+// Applies a session's subscriptions to (add) or from (remove) a tree.
+void ApplySubscriptions(TopicTree& tree, const std::shared_ptr<SessionSlot>& slot,
+                        const std::map<std::string, SubRecord>& subs, bool add);
+
+}  // namespace verbund::mqtt

@@ -1,0 +1,714 @@
+#include "mqtt/connection.h"
+
+#include <openssl/rand.h>
+
+#include <algorithm>
+
+#include <boost/asio/post.hpp>
+
+#include "core/logging.h"
+#include "mqtt/topic.h"
+
+namespace verbund::mqtt {
+namespace {
+
+constexpr size_t kReadChunk = 16 * 1024;
+constexpr size_t kMaxBufferedOutput = 8 << 20;  // QoS 0 beyond this is dropped (slow client)
+
+std::shared_ptr<spdlog::logger> Log() {
+  static auto log = Logger("mqtt");
+  return log;
+}
+
+std::string RandomClientId() {
+  unsigned char b[12];
+  RAND_bytes(b, sizeof b);
+  static const char* hex = "0123456789abcdef";
+  std::string id = "verbund-";
+  for (unsigned char c : b) {
+    id.push_back(hex[c >> 4]);
+    id.push_back(hex[c & 15]);
+  }
+  return id;
+}
+
+}  // namespace
+
+Connection::Connection(Broker& broker, Shard& shard, std::unique_ptr<net::Transport> transport,
+                       net::ConnectionLease lease)
+    : broker_(broker),
+      shard_(shard),
+      transport_(std::move(transport)),
+      lease_(std::move(lease)),
+      timer_(shard.context()),
+      log_id_(transport_->peer()) {
+  broker_.metrics().connections_total.fetch_add(1, std::memory_order_relaxed);
+  broker_.metrics().connections_active.fetch_add(1, std::memory_order_relaxed);
+}
+
+Connection::~Connection() {
+  broker_.metrics().connections_active.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void Connection::Start() {
+  shard_.AddConnection(shared_from_this());
+  ArmTimer(broker_.config().connect_timeout_ms);
+  transport_->AsyncHandshake([self = shared_from_this()](const boost::system::error_code& ec) {
+    if (self->state_ == State::kClosed) return;
+    if (ec) {
+      Log()->debug("{} {} handshake failed: {}", self->log_id_, self->transport_->kind(), ec.message());
+      return self->Close("handshake failed");
+    }
+    self->state_ = State::kAwaitConnect;
+    self->Read();
+  });
+}
+
+void Connection::ArmTimer(int64_t ms) {
+  timer_.expires_after(std::chrono::milliseconds(ms));
+  timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+    if (!ec) self->OnTimer();
+  });
+}
+
+void Connection::OnTimer() {
+  if (state_ == State::kClosed) return;
+  if (state_ == State::kHandshake || state_ == State::kAwaitConnect) {
+    Log()->info("{} closed: no CONNECT within {} ms", log_id_, broker_.config().connect_timeout_ms);
+    return Close("connect timeout");
+  }
+  if (state_ != State::kConnected || keep_alive_ms_ == 0) return;
+  int64_t idle_ms = (broker_.clock().MonotonicNs() - last_packet_ns_) / 1'000'000;
+  int64_t limit_ms = keep_alive_ms_ * 3 / 2;
+  if (idle_ms >= limit_ms) {
+    Log()->info("{} keep-alive expired ({} ms idle)", log_id_, idle_ms);
+    return Disconnect(ReasonCode::kKeepAliveTimeout, "keep alive timeout");
+  }
+  ArmTimer(limit_ms - idle_ms);
+}
+
+void Connection::Read() {
+  if (reading_ || state_ == State::kClosed || state_ == State::kClosing) return;
+  reading_ = true;
+  if (rlen_ == 0 && transport_->SupportsReadiness()) {
+    // Idle between packets: hold no buffer while waiting (memory per idle connection).
+    if (rbuf_.capacity() > 0 && last_read_ < kReadChunk / 4) std::vector<char>().swap(rbuf_);
+    transport_->AsyncWaitReadable([self = shared_from_this()](const boost::system::error_code& ec) {
+      self->reading_ = false;
+      if (self->state_ == State::kClosed) return;
+      if (ec) return self->Close(ec.message());
+      if (self->rbuf_.size() < kReadChunk) self->rbuf_.resize(kReadChunk);
+      boost::system::error_code rec;
+      size_t n = self->transport_->ReadAvailable(self->rbuf_.data(), self->rbuf_.size(), rec);
+      if (rec == boost::asio::error::would_block || rec == boost::asio::error::try_again) {
+        return self->Read();
+      }
+      self->OnRead(rec, n);
+    });
+    return;
+  }
+  if (rbuf_.size() - rlen_ < kReadChunk) rbuf_.resize(rlen_ + kReadChunk);
+  transport_->AsyncReadSome(rbuf_.data() + rlen_, rbuf_.size() - rlen_,
+                            [self = shared_from_this()](const boost::system::error_code& ec, size_t n) {
+                              self->reading_ = false;
+                              self->OnRead(ec, n);
+                            });
+}
+
+void Connection::OnRead(const boost::system::error_code& ec, size_t n) {
+  if (state_ == State::kClosed) return;
+  if (ec) return Close(ec == boost::asio::error::eof ? "peer closed" : ec.message());
+  last_read_ = n;
+  rlen_ += n;
+  broker_.metrics().bytes_in.fetch_add(n, std::memory_order_relaxed);
+  last_packet_ns_ = broker_.clock().MonotonicNs();
+  ProcessInput();
+}
+
+void Connection::ProcessInput() {
+  size_t pos = 0;
+  const uint32_t max_packet = broker_.config().max_packet_size;
+  while (state_ != State::kClosed && state_ != State::kClosing && state_ != State::kAwaitSession) {
+    std::string_view avail(rbuf_.data() + pos, rlen_ - pos);
+    auto header = ParseFixedHeader(avail, max_packet);
+    if (!header) break;  // need more bytes
+    if (auto* err = std::get_if<CodecError>(&*header)) {
+      Protocol(err->reason, err->message);
+      return;
+    }
+    const FixedHeader& fh = std::get<FixedHeader>(*header);
+    if (avail.size() < fh.total_length()) {
+      // Grow the buffer only to the announced (already size-checked) packet length.
+      if (rbuf_.size() < pos + fh.total_length()) rbuf_.resize(pos + fh.total_length());
+      break;
+    }
+    if (state_ == State::kAwaitConnect && fh.type() != PacketType::kConnect) {
+      Protocol(ReasonCode::kProtocolError, "first packet is not CONNECT");
+      return;
+    }
+    auto decoded = DecodePacket(fh, avail.substr(fh.header_length, fh.remaining_length), version_);
+    pos += fh.total_length();
+    if (auto* err = std::get_if<CodecError>(&decoded)) {
+      Protocol(err->reason, err->message);
+      return;
+    }
+    HandlePacket(std::move(std::get<Packet>(decoded)));
+  }
+  if (state_ == State::kClosed) return;
+  // Compact: move the unread tail to the front.
+  if (pos > 0) {
+    std::memmove(rbuf_.data(), rbuf_.data() + pos, rlen_ - pos);
+    rlen_ -= pos;
+  }
+  if (rbuf_.size() > 4 * kReadChunk && rlen_ == 0) {  // release a large packet's buffer
+    rbuf_.resize(kReadChunk);
+    rbuf_.shrink_to_fit();
+  }
+  if (state_ != State::kAwaitSession) Read();
+}
+
+void Connection::Protocol(ReasonCode reason, std::string_view why) {
+  broker_.metrics().protocol_errors.fetch_add(1, std::memory_order_relaxed);
+  Log()->info("{} protocol violation ({}): {}", log_id_, ReasonCodeName(reason), why);
+  if (state_ == State::kAwaitConnect && reason == ReasonCode::kUnsupportedProtocolVersion) {
+    // 3.1.1 section 3.2.2.3: CONNACK 0x01 (unacceptable protocol level), then close.
+    return SendConnackAndFail(reason);
+  }
+  Disconnect(reason, why);
+}
+
+void Connection::Disconnect(ReasonCode reason, std::string_view why) {
+  if (state_ == State::kClosed || state_ == State::kClosing) return;
+  if (version_ == ProtocolVersion::kV5 && state_ == State::kConnected) {
+    DisconnectPacket d;
+    d.reason = reason;
+    SendPacket(d);
+    close_after_write_ = true;
+    // A server-initiated DISCONNECT is not a normal end for the client: the will is published.
+    Finish();
+    state_ = State::kClosing;
+    if (!writing_) Close(why);
+    return;
+  }
+  Close(why);
+}
+
+void Connection::Close(std::string_view why) {
+  if (state_ == State::kClosed) return;
+  if (state_ != State::kClosing) Finish();
+  state_ = State::kClosed;
+  Log()->debug("{} closed: {}", log_id_, why);
+  boost::system::error_code ignored;
+  timer_.cancel(ignored);
+  transport_->Close();
+  shard_.RemoveConnection(shared_from_this());
+}
+
+// Detaches from the session, handing over the will (if the client did not DISCONNECT normally).
+void Connection::Finish() {
+  if (session_ != nullptr) {
+    Session* s = session_;
+    session_ = nullptr;
+    s->Detach(std::exchange(will_, std::nullopt));
+  }
+}
+
+void Connection::SendPacket(const Packet& p) {
+  if (state_ == State::kClosed) return;
+  EncodePacket(p, version_, &wpending_);
+  Write();
+}
+
+bool Connection::SendPublish(const Outbound& out, bool dup, uint16_t packet_id) {
+  if (state_ != State::kConnected) return false;
+  if (out.qos == 0 && wpending_.size() > kMaxBufferedOutput) {
+    broker_.metrics().dropped_slow_client.fetch_add(1, std::memory_order_relaxed);
+    return false;
+  }
+  const Message& m = *out.msg;
+  PublishView v;
+  v.topic = m.topic;
+  v.payload = m.payload;
+  v.qos = out.qos;
+  v.retain = out.retain;
+  v.dup = dup;
+  v.packet_id = packet_id;
+  if (version_ == ProtocolVersion::kV5) {
+    v.properties = &m.properties;
+    v.subscription_ids = &out.sub_ids;
+    if (m.expiry_ns != 0) {
+      int64_t left = m.expiry_ns - broker_.clock().MonotonicNs();
+      if (left <= 0) {
+        broker_.metrics().dropped_expired.fetch_add(1, std::memory_order_relaxed);
+        return false;
+      }
+      v.message_expiry_interval = static_cast<uint32_t>((left + 999'999'999) / 1'000'000'000);
+    }
+    if (client_alias_max_ > 0) {
+      auto it = outbound_aliases_.find(m.topic);
+      if (it != outbound_aliases_.end()) {
+        v.topic_alias = it->second;
+        v.topic = {};
+      } else if (outbound_aliases_.size() < client_alias_max_) {
+        uint16_t alias = static_cast<uint16_t>(outbound_aliases_.size() + 1);
+        outbound_aliases_.emplace(m.topic, alias);
+        v.topic_alias = alias;
+      }
+    }
+  }
+  size_t size = EncodedPublishSize(v, version_);
+  if (size > client_max_packet_) {
+    if (v.topic.empty() && v.topic_alias) {
+      // Never rely on an alias the client may not have seen: the message is dropped anyway.
+    }
+    broker_.metrics().dropped_too_large.fetch_add(1, std::memory_order_relaxed);
+    return false;
+  }
+  EncodePublish(v, version_, &wpending_);
+  broker_.metrics().messages_out[out.qos].fetch_add(1, std::memory_order_relaxed);
+  Write();
+  return true;
+}
+
+void Connection::Write() {
+  if (writing_ || wpending_.empty() || state_ == State::kClosed) return;
+  writing_ = true;
+  wactive_.swap(wpending_);
+  wpending_.clear();
+  transport_->AsyncWrite(
+      wactive_.data(), wactive_.size(),
+      [self = shared_from_this()](const boost::system::error_code& ec, size_t n) {
+        self->writing_ = false;
+        self->broker_.metrics().bytes_out.fetch_add(n, std::memory_order_relaxed);
+        self->wactive_.clear();
+        if (self->wactive_.capacity() > 64 * 1024) std::string().swap(self->wactive_);
+        if (self->state_ == State::kClosed) return;
+        if (ec) return self->Close(ec.message());
+        if (!self->wpending_.empty()) return self->Write();
+        if (self->close_after_write_) self->Close("disconnected by server");
+      });
+}
+
+void Connection::HandlePacket(Packet&& p) {
+  if (state_ == State::kAwaitConnect) {
+    return HandleConnect(std::move(std::get<ConnectPacket>(p)));
+  }
+  switch (TypeOf(p)) {
+    case PacketType::kPublish:
+      return HandlePublish(std::move(std::get<PublishPacket>(p)));
+    case PacketType::kPuback:
+    case PacketType::kPubrec:
+    case PacketType::kPubrel:
+    case PacketType::kPubcomp:
+      return HandleAck(std::get<AckPacket>(p));
+    case PacketType::kSubscribe:
+      return HandleSubscribe(std::move(std::get<SubscribePacket>(p)));
+    case PacketType::kUnsubscribe:
+      return HandleUnsubscribe(std::move(std::get<UnsubscribePacket>(p)));
+    case PacketType::kPingreq:
+      return SendPacket(PingrespPacket{});
+    case PacketType::kDisconnect:
+      return HandleDisconnect(std::get<DisconnectPacket>(p));
+    case PacketType::kConnect:
+      return Protocol(ReasonCode::kProtocolError, "second CONNECT");
+    case PacketType::kAuth:
+      // Enhanced authentication is not configured: any AUTH is a protocol error (4.12).
+      return Protocol(ReasonCode::kProtocolError, "AUTH without an authentication method");
+    default:
+      return Protocol(ReasonCode::kProtocolError, "packet type not sent by clients");
+  }
+}
+
+void Connection::SendConnackAndFail(ReasonCode reason) {
+  ConnackPacket ack;
+  ack.reason = reason;
+  EncodePacket(ack, version_, &wpending_);
+  close_after_write_ = true;
+  state_ = State::kClosing;
+  Write();
+}
+
+void Connection::HandleConnect(ConnectPacket&& c) {
+  version_ = c.version;
+  const MqttConfig& cfg = broker_.config();
+  if (c.properties.authentication_method) {
+    return SendConnackAndFail(ReasonCode::kBadAuthenticationMethod);
+  }
+  if (c.client_id.empty()) {
+    if (version_ == ProtocolVersion::kV311 && !c.clean_start) {
+      return SendConnackAndFail(ReasonCode::kClientIdentifierNotValid);
+    }
+    c.client_id = RandomClientId();
+    if (version_ == ProtocolVersion::kV5) connack_props_.assigned_client_identifier = c.client_id;
+  }
+  if (c.client_id.size() > 256) return SendConnackAndFail(ReasonCode::kClientIdentifierNotValid);
+
+  ConnectInfo info{c.client_id, c.username, c.password, transport_->peer(),
+                   transport_->peer_identity(), transport_->kind()};
+  auto auth = broker_.authenticator().Authenticate(info);
+  if (auto* reason = std::get_if<ReasonCode>(&auth)) {
+    broker_.metrics().auth_failures.fetch_add(1, std::memory_order_relaxed);
+    Log()->warn("{} authentication failed for client '{}' user '{}': {}", log_id_, c.client_id,
+                c.username.value_or(""), ReasonCodeName(*reason));
+    return SendConnackAndFail(*reason);
+  }
+  Principal principal = std::get<Principal>(std::move(auth));
+  if (c.will && !broker_.authorizer().CanPublish(principal, c.will->topic)) {
+    return SendConnackAndFail(ReasonCode::kNotAuthorized);
+  }
+
+  const Properties& props = c.properties;
+  if (props.receive_maximum) client_receive_max_ = *props.receive_maximum;
+  if (props.maximum_packet_size) client_max_packet_ = *props.maximum_packet_size;
+  if (props.topic_alias_maximum) client_alias_max_ = *props.topic_alias_maximum;
+
+  uint32_t expiry = 0;
+  if (version_ == ProtocolVersion::kV5) {
+    expiry = props.session_expiry_interval.value_or(0);
+    if (expiry > cfg.max_session_expiry_s && expiry != 0xffffffff) {
+      expiry = cfg.max_session_expiry_s;
+      connack_props_.session_expiry_interval = expiry;
+    } else if (expiry == 0xffffffff && cfg.max_session_expiry_s != 0xffffffff) {
+      expiry = cfg.max_session_expiry_s;
+      connack_props_.session_expiry_interval = expiry;
+    }
+  } else if (!c.clean_start) {
+    expiry = cfg.max_session_expiry_s;  // 3.1.1 sessions never expire; we bound them (doc)
+  }
+
+  uint16_t keep_alive = c.keep_alive;
+  if (keep_alive > cfg.max_keep_alive_s || (keep_alive == 0 && version_ == ProtocolVersion::kV5 &&
+                                            cfg.max_keep_alive_s < 65535)) {
+    keep_alive = cfg.max_keep_alive_s;
+    if (version_ == ProtocolVersion::kV5) connack_props_.server_keep_alive = keep_alive;
+  }
+  keep_alive_ms_ = static_cast<int64_t>(keep_alive) * 1000;
+  will_ = std::move(c.will);
+
+  if (version_ == ProtocolVersion::kV5) {
+    connack_props_.receive_maximum = cfg.receive_maximum;
+    connack_props_.maximum_packet_size = cfg.max_packet_size;
+    connack_props_.topic_alias_maximum = cfg.topic_alias_maximum;
+    connack_props_.retain_available = 1;
+    connack_props_.wildcard_subscription_available = 1;
+    connack_props_.subscription_identifier_available = 1;
+    connack_props_.shared_subscription_available = 1;
+  }
+
+  auto slot = std::make_shared<SessionSlot>();
+  slot->id = broker_.NextSlotId();
+  slot->client_id = c.client_id;
+  slot->owner = shard_.index();
+  slot_ = slot;
+  log_id_ = transport_->peer() + " '" + c.client_id + "'";
+  slot->connecting = weak_from_this();
+  shard_.AddSlot(slot);
+  std::shared_ptr<SessionSlot> previous = broker_.Register(slot);
+
+  state_ = State::kAwaitSession;
+  boost::system::error_code ignored;
+  timer_.cancel(ignored);
+  pending_principal_ = std::move(principal);
+  pending_expiry_ = expiry;
+  if (!previous) {
+    shard_.Adopt(slot, std::nullopt, nullptr);
+    return;
+  }
+  bool clean = c.clean_start;
+  boost::asio::post(broker_.shard(previous->owner).context(),
+                    [&broker = broker_, previous, slot, clean] {
+                      broker.shard(previous->owner).Detach(previous, slot, clean);
+                    });
+}
+
+void Connection::OnSessionReady(Session* session, bool session_present) {
+  if (state_ != State::kAwaitSession) return;
+  session_ = session;
+  session->version = version_;
+  session->set_principal(pending_principal_);
+  session->set_expiry(pending_expiry_);
+  session_present_ = session_present;
+  ConnackPacket ack;
+  ack.session_present = session_present;
+  ack.properties = std::move(connack_props_);
+  SendPacket(ack);
+  state_ = State::kConnected;
+  Log()->info("{} connected via {} (MQTT {}, keep-alive {} s, session {})", log_id_,
+              transport_->kind(), version_ == ProtocolVersion::kV5 ? "5.0" : "3.1.1",
+              keep_alive_ms_ / 1000, session_present ? "resumed" : "new");
+  session->Attach(this);
+  session->Resume();
+  last_packet_ns_ = broker_.clock().MonotonicNs();
+  if (keep_alive_ms_ > 0) ArmTimer(keep_alive_ms_ * 3 / 2);
+  // Packets the client sent right behind CONNECT are still in the buffer.
+  boost::asio::post(shard_.context(), [self = shared_from_this()] {
+    if (self->state_ == State::kConnected) self->ProcessInput();
+  });
+}
+
+void Connection::Acknowledge(PacketType type, uint16_t id, ReasonCode reason) {
+  AckPacket ack;
+  ack.type = type;
+  ack.packet_id = id;
+  ack.reason = reason;
+  SendPacket(ack);
+}
+
+void Connection::HandlePublish(PublishPacket&& p) {
+  const MqttConfig& cfg = broker_.config();
+  broker_.metrics().messages_in[p.qos].fetch_add(1, std::memory_order_relaxed);
+  // Topic alias (3.3.2.3.4).
+  if (p.properties.topic_alias) {
+    uint16_t alias = *p.properties.topic_alias;
+    if (alias == 0 || alias > cfg.topic_alias_maximum) {
+      return Protocol(ReasonCode::kTopicAliasInvalid, "topic alias out of range");
+    }
+    if (inbound_aliases_.empty()) inbound_aliases_.resize(cfg.topic_alias_maximum + 1);
+    if (p.topic.empty()) {
+      if (inbound_aliases_[alias].empty()) {
+        return Protocol(ReasonCode::kProtocolError, "unknown topic alias");
+      }
+      p.topic = inbound_aliases_[alias];
+    } else {
+      inbound_aliases_[alias] = p.topic;
+    }
+    p.properties.topic_alias.reset();
+  } else if (p.topic.empty()) {
+    return Protocol(ReasonCode::kTopicNameInvalid, "empty topic");
+  }
+  if (p.topic.size() > cfg.max_topic_length || TopicLevels(p.topic) > cfg.max_topic_levels) {
+    return Protocol(ReasonCode::kTopicNameInvalid, "topic too long or too deep");
+  }
+  if (p.properties.user_properties.size() > cfg.max_properties) {
+    return Protocol(ReasonCode::kImplementationSpecificError, "too many user properties");
+  }
+  if (p.qos > 0) {
+    if (++incoming_unacked_ > cfg.receive_maximum) {
+      return Protocol(ReasonCode::kReceiveMaximumExceeded, "receive maximum exceeded");
+    }
+  }
+  PacketType ack_type = p.qos == 2 ? PacketType::kPubrec : PacketType::kPuback;
+  // QoS 2 resent before PUBREL: acknowledge again, never route twice (4.3.3).
+  if (p.qos == 2 && session_->incoming_qos2().contains(p.packet_id)) {
+    --incoming_unacked_;
+    return Acknowledge(PacketType::kPubrec, p.packet_id, ReasonCode::kSuccess);
+  }
+  if (!broker_.authorizer().CanPublish(session_->principal(), p.topic)) {
+    Log()->warn("{} not authorized to publish to '{}'", log_id_, p.topic);
+    if (p.qos > 0) {
+      --incoming_unacked_;
+      Acknowledge(ack_type, p.packet_id, ReasonCode::kNotAuthorized);
+    }
+    return;
+  }
+
+  auto msg = std::make_shared<Message>();
+  msg->topic = std::move(p.topic);
+  msg->payload = std::move(p.payload);
+  msg->qos = p.qos;
+  msg->retain = p.retain;
+  if (p.properties.message_expiry_interval) {
+    msg->expiry_ns = broker_.clock().MonotonicNs() +
+                     static_cast<int64_t>(*p.properties.message_expiry_interval) * 1'000'000'000;
+    p.properties.message_expiry_interval.reset();
+  }
+  p.properties.subscription_identifiers.clear();
+  msg->properties = std::move(p.properties);
+  msg->origin_session = slot_->id;
+  msg->origin_client = slot_->client_id;
+  MessagePtr shared = std::move(msg);
+
+  if (shared->retain) broker_.ApplyRetained(shared);
+  size_t matched = shard_.Route(shared);
+  const auto& taps = broker_.taps();
+  if (p.qos == 0) {
+    for (Tap* tap : taps) tap->OnPublish(shared, nullptr);
+    return;
+  }
+  uint16_t id = p.packet_id;
+  if (p.qos == 2) session_->incoming_qos2().insert(id);
+  ReasonCode ok = matched == 0 && version_ == ProtocolVersion::kV5
+                      ? ReasonCode::kNoMatchingSubscribers
+                      : ReasonCode::kSuccess;
+  if (taps.empty()) {
+    --incoming_unacked_;
+    return Acknowledge(ack_type, id, ok);
+  }
+  // The acknowledgement waits until every tap has made the message durable.
+  struct Pending {
+    std::atomic<size_t> left;
+    std::atomic<bool> failed{false};
+  };
+  auto pending = std::make_shared<Pending>();
+  pending->left = taps.size();
+  std::weak_ptr<Connection> weak = shared_from_this();
+  auto& ctx = shard_.context();
+  for (Tap* tap : taps) {
+    tap->OnPublish(shared, [pending, weak, &ctx, ack_type, id, ok](Status st) {
+      if (!st.ok()) pending->failed = true;
+      if (pending->left.fetch_sub(1) != 1) return;
+      boost::asio::post(ctx, [pending, weak, ack_type, id, ok] {
+        auto self = weak.lock();
+        if (!self || self->state_ != State::kConnected) return;
+        --self->incoming_unacked_;
+        self->Acknowledge(ack_type, id,
+                          pending->failed ? ReasonCode::kUnspecifiedError : ok);
+      });
+    });
+  }
+}
+
+void Connection::HandleAck(const AckPacket& a) {
+  switch (a.type) {
+    case PacketType::kPuback:
+      return session_->OnPuback(a.packet_id);
+    case PacketType::kPubrec:
+      return session_->OnPubrec(a.packet_id, a.reason);
+    case PacketType::kPubcomp:
+      return session_->OnPubcomp(a.packet_id);
+    case PacketType::kPubrel: {
+      bool known = session_->incoming_qos2().erase(a.packet_id) > 0;
+      return Acknowledge(PacketType::kPubcomp, a.packet_id,
+                         known ? ReasonCode::kSuccess : ReasonCode::kPacketIdentifierNotFound);
+    }
+    default:
+      return;
+  }
+}
+
+void Connection::HandleSubscribe(SubscribePacket&& s) {
+  const MqttConfig& cfg = broker_.config();
+  uint32_t sub_id = s.properties.subscription_identifiers.empty()
+                        ? 0
+                        : s.properties.subscription_identifiers.front();
+  struct Op {
+    std::string full;
+    std::string filter;
+    std::string group;
+    SubRecord record;
+    bool existed = false;
+  };
+  auto ops = std::make_shared<std::vector<Op>>();
+  SubackPacket ack;
+  ack.packet_id = s.packet_id;
+  for (Subscription& sub : s.subscriptions) {
+    Op op;
+    op.full = sub.filter;
+    op.filter = sub.filter;
+    ReasonCode granted = static_cast<ReasonCode>(std::min<uint8_t>(sub.options.max_qos, 2));
+    if (sub.filter.rfind("$share/", 0) == 0) {
+      auto shared = ParseSharedFilter(sub.filter);
+      if (!shared || !IsValidTopicFilter(shared->filter)) {
+        ack.reasons.push_back(ReasonCode::kTopicFilterInvalid);
+        continue;
+      }
+      if (sub.options.no_local) {
+        // 3.8.3.1: No Local on a shared subscription is a Protocol Error.
+        return Protocol(ReasonCode::kProtocolError, "no local on a shared subscription");
+      }
+      op.group = shared->group;
+      op.filter = shared->filter;
+    }
+    if (!IsValidTopicFilter(op.filter) || op.filter.size() > cfg.max_topic_length ||
+        TopicLevels(op.filter) > cfg.max_topic_levels) {
+      ack.reasons.push_back(ReasonCode::kTopicFilterInvalid);
+      continue;
+    }
+    if (!broker_.authorizer().CanSubscribe(session_->principal(), op.filter)) {
+      ack.reasons.push_back(ReasonCode::kNotAuthorized);
+      continue;
+    }
+    auto& subs = session_->subscriptions();
+    op.existed = subs.contains(op.full);
+    if (!op.existed && subs.size() >= cfg.max_subscriptions_per_client) {
+      ack.reasons.push_back(ReasonCode::kQuotaExceeded);
+      continue;
+    }
+    op.record.options = sub.options;
+    op.record.subscription_id = sub_id;
+    subs[op.full] = op.record;
+    ack.reasons.push_back(granted);
+    ops->push_back(std::move(op));
+  }
+  if (version_ == ProtocolVersion::kV311) {
+    for (auto& r : ack.reasons) {
+      if (static_cast<uint8_t>(r) >= 0x80) r = ReasonCode::kUnspecifiedError;
+    }
+  }
+  if (ops->empty()) return SendPacket(ack);
+  auto slot = slot_;
+  std::weak_ptr<Connection> weak = shared_from_this();
+  broker_.ForEachShard(
+      [ops, slot](Shard& shard) {
+        for (const Op& op : *ops) {
+          shard.tree().Add(op.filter, op.group,
+                           SubscriberEntry{slot, op.record.options, op.record.subscription_id});
+        }
+      },
+      [ops, weak, ack = std::move(ack), &broker = broker_]() mutable {
+        auto self = weak.lock();
+        if (!self || self->state_ != State::kConnected || self->session_ == nullptr) return;
+        self->SendPacket(ack);
+        // Retained messages (3.3.1.3, 3.8.3.1 Retain Handling); none for shared subscriptions.
+        for (const Op& op : *ops) {
+          uint8_t rh = op.record.options.retain_handling;
+          if (!op.group.empty() || rh == 2 || (rh == 1 && op.existed)) continue;
+          for (const MessagePtr& m : broker.retained().Match(op.filter)) {
+            Delivery d;
+            d.slot = self->slot_;
+            d.msg = m;
+            d.options = op.record.options;
+            if (op.record.subscription_id) d.sub_ids.push_back(op.record.subscription_id);
+            d.from_retained = true;
+            self->session_->Deliver(d);
+          }
+        }
+      });
+}
+
+void Connection::HandleUnsubscribe(UnsubscribePacket&& u) {
+  UnsubackPacket ack;
+  ack.packet_id = u.packet_id;
+  auto removals = std::make_shared<std::vector<std::pair<std::string, std::string>>>();
+  for (const std::string& full : u.filters) {
+    if (!IsValidTopicFilter(full) && !ParseSharedFilter(full)) {
+      ack.reasons.push_back(ReasonCode::kTopicFilterInvalid);
+      continue;
+    }
+    bool existed = session_->subscriptions().erase(full) > 0;
+    ack.reasons.push_back(existed ? ReasonCode::kSuccess : ReasonCode::kNoSubscriptionExisted);
+    if (!existed) continue;
+    auto shared = ParseSharedFilter(full);
+    if (shared) removals->emplace_back(shared->filter, shared->group);
+    else removals->emplace_back(full, "");
+  }
+  if (version_ == ProtocolVersion::kV311) ack.reasons.clear();
+  if (removals->empty()) return SendPacket(ack);
+  const SessionSlot* slot = slot_.get();
+  std::weak_ptr<Connection> weak = shared_from_this();
+  broker_.ForEachShard(
+      [removals, slot](Shard& shard) {
+        for (const auto& [filter, group] : *removals) shard.tree().Remove(filter, group, slot);
+      },
+      [weak, ack = std::move(ack)] {
+        auto self = weak.lock();
+        if (self && self->state_ == State::kConnected) self->SendPacket(ack);
+      });
+}
+
+void Connection::HandleDisconnect(const DisconnectPacket& d) {
+  if (version_ == ProtocolVersion::kV5) {
+    if (d.properties.session_expiry_interval) {
+      if (session_->expiry() == 0 && *d.properties.session_expiry_interval != 0) {
+        return Protocol(ReasonCode::kProtocolError, "session expiry set after connecting with 0");
+      }
+      session_->set_expiry(std::min(*d.properties.session_expiry_interval,
+                                    broker_.config().max_session_expiry_s));
+    }
+  }
+  // Normal DISCONNECT discards the will; reason 0x04 asks for it to be published (3.14.2.1).
+  if (d.reason != ReasonCode::kDisconnectWithWill) will_.reset();
+  Close("client disconnected");
+}
+
+}  // namespace verbund::mqtt

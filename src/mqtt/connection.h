@@ -1,0 +1,116 @@
+// One client's network connection: reads and frames packets, enforces the CONNECT timeout,
+// keep-alive and limits, and handles each packet (handlers are flat chains of guard clauses).
+// Lives on one I/O thread; shared_ptr so asynchronous callbacks can keep it alive.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <boost/asio/steady_timer.hpp>
+
+#include "mqtt/broker_internal.h"
+#include "net/listener.h"
+#include "net/transport.h"
+
+namespace verbund::mqtt {
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(Broker& broker, Shard& shard, std::unique_ptr<net::Transport> transport,
+             net::ConnectionLease lease);
+  ~Connection();
+
+  void Start();
+
+  // Encodes and queues a PUBLISH for this client; false if it could not be sent (too large for
+  // the client, or QoS 0 and the client is too slow).
+  bool SendPublish(const Outbound& out, bool dup, uint16_t packet_id);
+  void SendPacket(const Packet& p);
+  // Sends DISCONNECT with `reason` (5.0 only) and closes after it is written.
+  void Disconnect(ReasonCode reason, std::string_view why);
+  // Closes at once; the will is published unless the client sent DISCONNECT.
+  void Close(std::string_view why);
+  // Takeover: the session leaves this connection (which is then disconnected with 0x8E); the
+  // caller decides about the will.
+  std::optional<Will> ReleaseSession() {
+    session_ = nullptr;
+    return std::exchange(will_, std::nullopt);
+  }
+
+  // Shutdown: the server is going away, so no will is published.
+  std::optional<Will> ReleaseWillOnly() { return std::exchange(will_, std::nullopt); }
+
+  ProtocolVersion version() const { return version_; }
+  uint16_t client_receive_maximum() const { return client_receive_max_; }
+  bool closed() const { return state_ == State::kClosed; }
+  const std::string& peer() const { return transport_->peer(); }
+
+  // Resumes packet processing once the session is adopted after a takeover.
+  void OnSessionReady(Session* session, bool session_present);
+
+ private:
+  enum class State { kHandshake, kAwaitConnect, kAwaitSession, kConnected, kClosing, kClosed };
+
+  void Read();
+  void OnRead(const boost::system::error_code& ec, size_t n);
+  void ProcessInput();
+  void Write();
+  void ArmTimer(int64_t ms);
+  void OnTimer();
+  void Protocol(ReasonCode reason, std::string_view why);
+  void Finish();
+
+  void HandlePacket(Packet&& p);
+  void HandleConnect(ConnectPacket&& c);
+  void HandlePublish(PublishPacket&& p);
+  void HandleAck(const AckPacket& a);
+  void HandleSubscribe(SubscribePacket&& s);
+  void HandleUnsubscribe(UnsubscribePacket&& u);
+  void HandleDisconnect(const DisconnectPacket& d);
+  void SendConnackAndFail(ReasonCode reason);
+  void Acknowledge(PacketType type, uint16_t id, ReasonCode reason);
+
+  Broker& broker_;
+  Shard& shard_;
+  std::unique_ptr<net::Transport> transport_;
+  net::ConnectionLease lease_;
+  State state_ = State::kHandshake;
+  ProtocolVersion version_ = ProtocolVersion::kV311;
+
+  std::vector<char> rbuf_;
+  size_t rlen_ = 0;
+  bool reading_ = false;
+  size_t last_read_ = 0;
+  std::string wpending_;
+  std::string wactive_;
+  bool writing_ = false;
+  bool close_after_write_ = false;
+
+  boost::asio::steady_timer timer_;
+  int64_t keep_alive_ms_ = 0;
+  int64_t last_packet_ns_ = 0;
+
+  Session* session_ = nullptr;
+  std::shared_ptr<SessionSlot> slot_;
+  std::optional<Will> will_;
+  bool session_present_ = false;
+  Properties connack_props_;
+  Principal pending_principal_;  // between CONNECT and session adoption
+  uint32_t pending_expiry_ = 0;
+
+  // Limits the client announced (5.0).
+  uint16_t client_receive_max_ = 65535;
+  uint32_t client_max_packet_ = 268435455;
+  uint16_t client_alias_max_ = 0;
+  // Topic aliases: client -> broker (index = alias), broker -> client.
+  std::vector<std::string> inbound_aliases_;
+  std::unordered_map<std::string, uint16_t> outbound_aliases_;
+  // QoS 1/2 publishes received but not yet acknowledged (our receive maximum).
+  uint32_t incoming_unacked_ = 0;
+  std::string log_id_;
+};
+
+}  // namespace verbund::mqtt

@@ -1,0 +1,244 @@
+#include <boost/asio/post.hpp>
+
+#include "core/logging.h"
+#include "mqtt/broker_internal.h"
+#include "mqtt/broker_store.h"
+#include "mqtt/connection.h"
+
+namespace verbund::mqtt {
+
+SessionSlot::~SessionSlot() = default;
+
+Session::Session(Broker& broker, Shard& shard, std::shared_ptr<SessionSlot> slot)
+    : broker_(broker),
+      shard_(shard),
+      slot_(std::move(slot)),
+      expiry_timer_(shard.context()),
+      will_timer_(shard.context()) {}
+
+Session::~Session() = default;
+
+void Session::Restore(SessionSnapshot&& snap) {
+  version = snap.version;
+  expiry_s_ = snap.expiry_s;
+  subscriptions_ = std::move(snap.subscriptions);
+  for (InflightEntry& e : snap.inflight) {
+    inflight_.push_back(std::move(e));
+    inflight_by_id_[inflight_.back().packet_id] = std::prev(inflight_.end());
+  }
+  queue_ = std::move(snap.queue);
+  incoming_qos2_ = std::move(snap.incoming_qos2);
+  next_packet_id_ = snap.next_packet_id == 0 ? 1 : snap.next_packet_id;
+  if (snap.will) {
+    pending_will_ = std::move(snap.will);
+    will_due_ns_ = snap.will_due_ns;
+  }
+}
+
+SessionSnapshot Session::Snapshot() const {
+  SessionSnapshot snap;
+  snap.client_id = slot_->client_id;
+  snap.version = version;
+  snap.expiry_s = expiry_s_;
+  snap.subscriptions = subscriptions_;
+  snap.inflight.assign(inflight_.begin(), inflight_.end());
+  snap.queue = queue_;
+  snap.incoming_qos2 = incoming_qos2_;
+  snap.next_packet_id = next_packet_id_;
+  snap.will = pending_will_;
+  snap.will_due_ns = will_due_ns_;
+  return snap;
+}
+
+uint16_t Session::NextPacketId() {
+  for (int tries = 0; tries < 65536; ++tries) {
+    uint16_t id = next_packet_id_++;
+    if (next_packet_id_ == 0) next_packet_id_ = 1;
+    if (id != 0 && !inflight_by_id_.contains(id)) return id;
+  }
+  return 0;  // unreachable: the inflight window is far below 65535
+}
+
+void Session::Deliver(const Delivery& d) {
+  const Message& m = *d.msg;
+  if (!broker_.authorizer().CanReceive(principal_, m.topic)) return;
+  if (d.options.no_local && !d.from_retained && m.origin_client == slot_->client_id) return;
+  if (m.expiry_ns != 0 && m.expiry_ns <= broker_.clock().MonotonicNs()) {
+    broker_.metrics().dropped_expired.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  Outbound out;
+  out.msg = d.msg;
+  out.qos = std::min(m.qos, d.options.max_qos);
+  out.retain = d.from_retained || (d.options.retain_as_published && m.retain);
+  out.sub_ids = d.sub_ids;
+  if (out.qos == 0) {
+    // QoS 0 is not kept for offline clients.
+    if (conn_ != nullptr) conn_->SendPublish(out, false, 0);
+    return;
+  }
+  if (conn_ != nullptr && queue_.empty() && inflight_.size() < conn_->client_receive_maximum()) {
+    SendNow(out, false, 0);
+    return;
+  }
+  Enqueue(std::move(out));
+}
+
+bool Session::SendNow(const Outbound& out, bool dup, uint16_t) {
+  uint16_t id = NextPacketId();
+  if (!conn_->SendPublish(out, dup, id)) return false;  // too large for the client: discarded
+  inflight_.push_back(InflightEntry{out, id, false});
+  inflight_by_id_[id] = std::prev(inflight_.end());
+  return true;
+}
+
+void Session::Enqueue(Outbound&& out) {
+  if (queue_.size() >= broker_.config().max_queued_messages) {
+    queue_.pop_front();
+    broker_.metrics().dropped_queue_full.fetch_add(1, std::memory_order_relaxed);
+  }
+  queue_.push_back(std::move(out));
+}
+
+void Session::Drain() {
+  while (conn_ != nullptr && !queue_.empty() &&
+         inflight_.size() < conn_->client_receive_maximum()) {
+    Outbound out = std::move(queue_.front());
+    queue_.pop_front();
+    if (out.msg->expiry_ns != 0 && out.msg->expiry_ns <= broker_.clock().MonotonicNs()) {
+      broker_.metrics().dropped_expired.fetch_add(1, std::memory_order_relaxed);
+      continue;
+    }
+    SendNow(out, false, 0);
+  }
+}
+
+void Session::Resume() {
+  if (conn_ == nullptr) return;
+  for (InflightEntry& e : inflight_) {
+    if (e.awaiting_pubcomp) {
+      AckPacket rel;
+      rel.type = PacketType::kPubrel;
+      rel.packet_id = e.packet_id;
+      conn_->SendPacket(rel);
+    } else {
+      conn_->SendPublish(e.out, true, e.packet_id);
+    }
+  }
+  Drain();
+}
+
+void Session::OnPuback(uint16_t id) {
+  auto it = inflight_by_id_.find(id);
+  if (it == inflight_by_id_.end() || it->second->awaiting_pubcomp) return;
+  inflight_.erase(it->second);
+  inflight_by_id_.erase(it);
+  Drain();
+}
+
+void Session::OnPubrec(uint16_t id, ReasonCode reason) {
+  auto it = inflight_by_id_.find(id);
+  AckPacket rel;
+  rel.type = PacketType::kPubrel;
+  rel.packet_id = id;
+  if (it == inflight_by_id_.end()) {
+    rel.reason = ReasonCode::kPacketIdentifierNotFound;
+    if (conn_) conn_->SendPacket(rel);
+    return;
+  }
+  if (static_cast<uint8_t>(reason) >= 0x80) {
+    inflight_.erase(it->second);
+    inflight_by_id_.erase(it);
+    Drain();
+    return;
+  }
+  it->second->awaiting_pubcomp = true;
+  if (conn_) conn_->SendPacket(rel);
+}
+
+void Session::OnPubcomp(uint16_t id) {
+  auto it = inflight_by_id_.find(id);
+  if (it == inflight_by_id_.end()) return;
+  inflight_.erase(it->second);
+  inflight_by_id_.erase(it);
+  Drain();
+}
+
+void Session::Attach(Connection* conn) {
+  conn_ = conn;
+  boost::system::error_code ignored;
+  expiry_timer_.cancel(ignored);
+}
+
+void Session::CancelWill() {
+  pending_will_.reset();
+  boost::system::error_code ignored;
+  will_timer_.cancel(ignored);
+}
+
+void Session::PublishWill(Will will) {
+  auto msg = std::make_shared<Message>();
+  msg->topic = std::move(will.topic);
+  msg->payload = std::move(will.payload);
+  msg->qos = will.qos;
+  msg->retain = will.retain;
+  will.properties.will_delay_interval.reset();
+  if (will.properties.message_expiry_interval) {
+    msg->expiry_ns = broker_.clock().MonotonicNs() +
+                     static_cast<int64_t>(*will.properties.message_expiry_interval) * 1'000'000'000;
+    will.properties.message_expiry_interval.reset();
+  }
+  msg->properties = std::move(will.properties);
+  msg->origin_client = slot_->client_id;
+  msg->origin_session = slot_->id;
+  Logger("mqtt")->info("'{}' will published to '{}'", slot_->client_id, msg->topic);
+  broker_.Publish(std::move(msg));
+}
+
+void Session::Detach(std::optional<Will> will) {
+  conn_ = nullptr;
+  if (will) {
+    uint32_t delay = will->properties.will_delay_interval.value_or(0);
+    if (delay == 0 || !persistent()) {
+      PublishWill(std::move(*will));
+    } else {
+      pending_will_ = std::move(will);
+      uint32_t wait = std::min(delay, expiry_s_);
+      will_due_ns_ = broker_.clock().NowNs() + static_cast<int64_t>(wait) * 1'000'000'000;
+      will_timer_.expires_after(std::chrono::seconds(wait));
+      will_timer_.async_wait([this, slot = slot_](const boost::system::error_code& ec) {
+        if (ec || slot->session.get() != this || !pending_will_) return;
+        PublishWill(*std::exchange(pending_will_, std::nullopt));
+      });
+    }
+  }
+  if (!persistent()) return End();  // destroys *this
+  StartExpiryTimer();
+}
+
+void Session::StartExpiryTimer() {
+  if (expiry_s_ == 0xffffffff) return;
+  expiry_timer_.expires_after(std::chrono::seconds(expiry_s_));
+  expiry_timer_.async_wait([this, slot = slot_](const boost::system::error_code& ec) {
+    if (ec || slot->session.get() != this || conn_ != nullptr) return;
+    Logger("mqtt")->info("session '{}' expired", slot_->client_id);
+    if (pending_will_) PublishWill(*std::exchange(pending_will_, std::nullopt));
+    End();
+  });
+}
+
+void Session::End() {
+  std::shared_ptr<SessionSlot> slot = slot_;
+  broker_.Unregister(slot.get());
+  if (broker_.store() != nullptr && persistent()) broker_.store()->DeleteSession(slot->client_id);
+  if (!subscriptions_.empty()) {
+    auto subs = std::make_shared<std::map<std::string, SubRecord>>(std::move(subscriptions_));
+    broker_.ForEachShard(
+        [slot, subs](Shard& shard) { ApplySubscriptions(shard.tree(), slot, *subs, false); },
+        nullptr);
+  }
+  shard_.RemoveSlot(slot);
+  slot->session.reset();  // destroys *this
+}
+
+}  // namespace verbund::mqtt

@@ -1,0 +1,187 @@
+#include "server/hub.h"
+
+#include <csignal>
+#include <filesystem>
+#include <future>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/ssl/context.hpp>
+
+#include "core/logging.h"
+#include "ingest/mqtt_ingest.h"
+#include "ingest/pipeline.h"
+#include "keys/file_key_provider.h"
+#include "mqtt/auth.h"
+#include "mqtt/broker.h"
+#include "mqtt/broker_store.h"
+#include "net/io_pool.h"
+#include "net/listener.h"
+#include "net/tls.h"
+#include "server/demo_source.h"
+#include "storage/engine.h"
+
+namespace verbund::server {
+
+struct Hub::Impl {
+  Config config;
+  std::unique_ptr<net::IoPool> pool;
+  std::shared_ptr<boost::asio::ssl::context> tls;
+  std::unique_ptr<net::ConnectionLimit> limit;
+  std::unique_ptr<keys::FileKeyProvider> keys;
+  std::unique_ptr<storage::Engine> engine;
+  std::unique_ptr<ingest::Pipeline> pipeline;
+  std::unique_ptr<ingest::MqttIngest> mqtt_ingest;
+  std::unique_ptr<mqtt::BrokerStore> broker_store;
+  std::unique_ptr<mqtt::PasswordAuthenticator> authenticator;
+  std::unique_ptr<mqtt::Authorizer> authorizer;
+  std::unique_ptr<mqtt::Broker> broker;
+  std::unique_ptr<DemoSource> demo;
+  std::vector<std::unique_ptr<net::Listener>> listeners;
+  Ports ports;
+  bool stopped = false;
+};
+
+Hub::Hub(Config config) : impl_(std::make_unique<Impl>()) { impl_->config = std::move(config); }
+
+Hub::~Hub() { Stop(); }
+
+Hub::Ports Hub::ports() const { return impl_->ports; }
+
+Status Hub::Start() {
+  Impl& h = *impl_;
+  const Config& c = h.config;
+  auto log = Logger("hub");
+  std::error_code ec;
+  std::filesystem::create_directories(c.data_dir, ec);
+  if (ec) return IOError("data_dir: cannot create '" + c.data_dir + "': " + ec.message());
+
+  uint64_t files = net::RaiseFileLimit();
+  log->info("open-file limit {}", files);
+
+  h.pool = std::make_unique<net::IoPool>(c.mqtt.io_threads);
+  if (!c.tls.cert.empty()) {
+    ASSIGN_OR_RETURN(h.tls, net::MakeServerTlsContext(c.tls));
+  }
+  // Leave room for storage files and HTTP clients under the descriptor limit.
+  uint64_t usable = files > 256 ? files - 256 : files;
+  h.limit = std::make_unique<net::ConnectionLimit>(
+      static_cast<uint32_t>(std::min<uint64_t>(c.mqtt.max_connections, usable)));
+
+  // Storage: keys first (the engine only ever sees key ids and data keys), then the engine,
+  // which replays its WAL before anything is served.
+  std::string key_file = c.storage.key_file.empty() ? c.data_dir + "/keys/local.key" : c.storage.key_file;
+  ASSIGN_OR_RETURN(h.keys, keys::FileKeyProvider::Open(key_file));
+  storage::EngineOptions eo;
+  eo.dir = c.data_dir + "/storage";
+  eo.fsync = c.storage.fsync;
+  eo.fsync_interval_ms = c.storage.fsync_interval_ms;
+  eo.head_memory_bytes = c.storage.head_memory_bytes;
+  eo.chunk_max_points = c.storage.chunk_max_points;
+  eo.keys = h.keys.get();
+  ASSIGN_OR_RETURN(h.engine, storage::Engine::Open(eo));
+  if (c.storage.default_retention_s > 0) {
+    RETURN_IF_ERROR(h.engine->SetRetention(c.ingest.tenant, "",
+                                           static_cast<int64_t>(c.storage.default_retention_s) * 1'000'000'000));
+  }
+  ingest::PipelineOptions po;
+  po.max_pending_points = c.ingest.max_pending_points;
+  h.pipeline = std::make_unique<ingest::Pipeline>(h.engine.get(), po);
+
+  ASSIGN_OR_RETURN(h.broker_store, mqtt::BrokerStore::Open(c.data_dir + "/mqtt"));
+  ASSIGN_OR_RETURN(h.authenticator,
+                   mqtt::PasswordAuthenticator::Create(c.mqtt.password_file, c.mqtt.allow_anonymous));
+  h.authorizer = std::make_unique<mqtt::AllowAllAuthorizer>();
+
+  mqtt::BrokerOptions bo;
+  bo.mqtt = c.mqtt;
+  bo.authenticator = h.authenticator.get();
+  bo.authorizer = h.authorizer.get();
+  bo.store = h.broker_store.get();
+  h.broker = std::make_unique<mqtt::Broker>(std::move(bo), h.pool.get());
+  if (c.ingest.enabled) {
+    ASSIGN_OR_RETURN(h.mqtt_ingest, ingest::MqttIngest::Create(c.ingest, h.pipeline.get(), nullptr));
+    h.broker->AddTap(h.mqtt_ingest.get());
+  }
+  RETURN_IF_ERROR(h.broker->Restore().Annotate("restoring broker state"));
+
+  auto accept = [broker = h.broker.get()](std::unique_ptr<net::Transport> t,
+                                          net::ConnectionLease lease) {
+    broker->Accept(std::move(t), std::move(lease));
+  };
+  struct Spec {
+    const char* key;
+    const std::string* address;
+    net::TransportKind kind;
+    uint16_t* port;
+  };
+  const Spec specs[] = {
+      {"mqtt.listen", &c.mqtt.listen, net::TransportKind::kTcp, &h.ports.mqtt},
+      {"mqtt.tls_listen", &c.mqtt.tls_listen, net::TransportKind::kTls, &h.ports.mqtts},
+      {"mqtt.ws_listen", &c.mqtt.ws_listen, net::TransportKind::kWs, &h.ports.ws},
+      {"mqtt.wss_listen", &c.mqtt.wss_listen, net::TransportKind::kWss, &h.ports.wss},
+  };
+  for (const Spec& s : specs) {
+    if (s.address->empty()) continue;
+    bool needs_tls = s.kind == net::TransportKind::kTls || s.kind == net::TransportKind::kWss;
+    if (needs_tls && !h.tls) {
+      log->info("{} not started: no [tls] cert and key configured", s.key);
+      continue;
+    }
+    ASSIGN_OR_RETURN(auto listener,
+                     net::Listener::Create(s.key, *s.address, s.kind, h.pool.get(),
+                                           needs_tls ? h.tls.get() : nullptr, h.limit.get(), accept));
+    *s.port = listener->port();
+    h.listeners.push_back(std::move(listener));
+  }
+
+  h.pool->Start();
+  h.broker->Start();
+  for (auto& l : h.listeners) {
+    l->Start();
+    log->info("{} listening on port {}", l->name(), l->port());
+  }
+  if (c.demo.enabled) {
+    h.demo = std::make_unique<DemoSource>(c.demo, h.pool->context(0), h.broker.get());
+    boost::asio::post(h.pool->context(0), [d = h.demo.get()] { d->Start(); });
+  }
+  return Status::OK();
+}
+
+void Hub::RunUntilSignal() {
+  boost::asio::io_context signals_ctx;
+  boost::asio::signal_set signals(signals_ctx, SIGINT, SIGTERM);
+  signals.async_wait([](const boost::system::error_code&, int sig) {
+    Logger("hub")->info("signal {} received: shutting down", sig);
+  });
+  signals_ctx.run();
+  Stop();
+}
+
+void Hub::Stop() {
+  Impl& h = *impl_;
+  if (h.stopped || !h.pool) return;
+  h.stopped = true;
+  for (auto& l : h.listeners) l->Stop();
+  if (h.demo) {
+    std::promise<void> done;
+    boost::asio::post(h.pool->context(0), [&] {
+      h.demo->Stop();
+      done.set_value();
+    });
+    done.get_future().wait();
+  }
+  if (h.broker) h.broker->Shutdown();
+  h.pool->Stop();
+  // Everything acknowledged is in the WAL; drain what is queued and seal the head.
+  if (h.pipeline) h.pipeline->Drain();
+  h.pipeline.reset();
+  if (h.engine) {
+    Status st = h.engine->Flush();
+    if (!st.ok()) Logger("hub")->error("storage flush at shutdown: {}", st.ToString());
+  }
+  h.engine.reset();
+  Logger("hub")->info("stopped");
+}
+
+}  // namespace verbund::server

@@ -1,0 +1,36 @@
+// The hub: assembles every subsystem from the configuration (the one place objects are wired
+// together), runs them, and stops them in order.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "core/config.h"
+#include "core/status.h"
+
+namespace verbund::server {
+
+class Hub {
+ public:
+  explicit Hub(Config config);
+  ~Hub();
+
+  // Opens storage, restores state, binds every listener. Errors name what failed.
+  Status Start();
+  // Blocks until SIGTERM or SIGINT, then stops gracefully (in-flight work finished, state
+  // persisted).
+  void RunUntilSignal();
+  void Stop();
+
+  // Bound ports (after Start), for logs and tests.
+  struct Ports {
+    uint16_t mqtt = 0, mqtts = 0, ws = 0, wss = 0, http = 0;
+  };
+  Ports ports() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace verbund::server

@@ -1,0 +1,48 @@
+#include "mqtt/topic.h"
+
+#include <gtest/gtest.h>
+
+namespace verbund::mqtt {
+namespace {
+
+TEST(TopicMatchesTest, SpecExamples) {
+  // MQTT 5.0 section 4.7.1.
+  EXPECT_TRUE(TopicMatches("sport/tennis/player1/#", "sport/tennis/player1"));
+  EXPECT_TRUE(TopicMatches("sport/tennis/player1/#", "sport/tennis/player1/ranking"));
+  EXPECT_TRUE(TopicMatches("sport/tennis/player1/#", "sport/tennis/player1/score/wimbledon"));
+  EXPECT_TRUE(TopicMatches("sport/#", "sport"));
+  EXPECT_TRUE(TopicMatches("sport/tennis/+", "sport/tennis/player1"));
+  EXPECT_FALSE(TopicMatches("sport/tennis/+", "sport/tennis/player1/ranking"));
+  EXPECT_FALSE(TopicMatches("sport/+", "sport"));
+  EXPECT_TRUE(TopicMatches("sport/+", "sport/"));
+  EXPECT_TRUE(TopicMatches("+/+", "/finance"));
+  EXPECT_TRUE(TopicMatches("/+", "/finance"));
+  EXPECT_FALSE(TopicMatches("+", "/finance"));
+  EXPECT_TRUE(TopicMatches("#", "a/b/c"));
+}
+
+TEST(TopicMatchesTest, DollarTopicsNotMatchedByLeadingWildcard) {
+  EXPECT_FALSE(TopicMatches("#", "$SYS/broker/clients"));
+  EXPECT_FALSE(TopicMatches("+/monitor/Clients", "$SYS/monitor/Clients"));
+  EXPECT_TRUE(TopicMatches("$SYS/#", "$SYS/monitor/Clients"));
+  EXPECT_TRUE(TopicMatches("$SYS/monitor/+", "$SYS/monitor/Clients"));
+}
+
+TEST(SharedFilterTest, ParsesGroupAndFilter) {
+  auto s = ParseSharedFilter("$share/consumers/factory/+/temp");
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->group, "consumers");
+  EXPECT_EQ(s->filter, "factory/+/temp");
+  EXPECT_FALSE(ParseSharedFilter("$share/consumers"));
+  EXPECT_FALSE(ParseSharedFilter("$share//a"));
+  EXPECT_FALSE(ParseSharedFilter("$share/a+/b"));
+  EXPECT_FALSE(ParseSharedFilter("factory/#"));
+}
+
+TEST(TopicLevelsTest, CountsSeparators) {
+  EXPECT_EQ(TopicLevels("a"), 1u);
+  EXPECT_EQ(TopicLevels("a/b/"), 3u);
+}
+
+}  // namespace
+}  // namespace verbund::mqtt
