@@ -1,0 +1,29 @@
+// Fuzzes the line protocol parser: any body must parse without crashing, every point must carry
+// at least one field and a non-empty measurement, and every string_view must stay readable.
+#include <cstdint>
+#include <cstdlib>
+#include <string_view>
+
+#include "ingest/line_protocol.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  std::string_view body(reinterpret_cast<const char*>(data), size);
+  verbund::ingest::ParseOptions options;
+  options.now = 1'700'000'000'000'000'000;
+  options.precision = size > 0 ? static_cast<verbund::ingest::Precision>(data[0] % 6)
+                               : verbund::ingest::Precision::kNanosecond;
+  options.max_line_bytes = 4096;
+  verbund::ingest::ParsedBatch batch = verbund::ingest::ParseLineProtocol(body, options);
+  size_t touched = 0;
+  for (const auto& p : batch.points()) {
+    if (p.measurement.empty() || p.fields.empty()) std::abort();
+    touched += p.measurement.size();
+    for (const auto& t : p.tags) touched += t.key.size() + t.value.size();
+    for (const auto& f : p.fields) {
+      if (f.key.empty()) std::abort();
+      touched += f.key.size() + f.s.size();
+    }
+  }
+  (void)batch.ErrorText();
+  return touched == SIZE_MAX ? 1 : 0;
+}

@@ -1,0 +1,79 @@
+// Runs InfluxQL against a storage::Engine and renders InfluxDB 1.x /query JSON:
+//   {"results":[{"statement_id":0,"series":[{"name":"m","tags":{..},"columns":[..],"values":[..]}]}]}
+// Empty results are {"statement_id":N}; statement failures {"statement_id":N,"error":"..."};
+// a query that does not parse is {"error":"error parsing query: ..."} (HTTP 400).
+//
+// Engine use: FindSeries for the catalog, Aggregate for count/sum/mean/min/max/first/last/spread/
+// stddev over numeric fields when the WHERE clause needs no per-point evaluation, Read for
+// everything else (raw selects, median, percentile, field conditions, strings and booleans).
+//
+// Thread-safety: an Executor holds no per-query state; Run/RunChunked may be called from any
+// thread concurrently as long as the Engine allows it (it does).
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/status.h"
+#include "query/ast.h"
+#include "query/json_format.h"
+#include "storage/engine.h"
+
+namespace verbund::query {
+
+struct ExecutorOptions {
+  const Clock* clock = nullptr;  // now() in queries; nullptr = system clock; not owned
+  // Databases that exist besides the engine's tenants (e.g. created by CREATE DATABASE but
+  // still empty). May be empty.
+  std::function<std::vector<std::string>()> list_databases;
+  // Called by CREATE DATABASE; may be empty (then the statement is only acknowledged).
+  std::function<Status(std::string_view name)> create_database;
+  // Upper bound on GROUP BY time buckets per statement (0 = unlimited), like InfluxDB's
+  // max-select-buckets; protects against `GROUP BY time(1s)` over years.
+  size_t max_select_buckets = 1'000'000;
+  // Upper bound on points read per statement (0 = unlimited), like max-select-point.
+  size_t max_select_points = 0;
+};
+
+struct QueryOptions {
+  std::string_view database;               // the `db` parameter ("" = none given)
+  EpochUnit epoch = EpochUnit::kRfc3339;   // the `epoch` parameter
+  size_t chunk_size = 10000;               // rows per chunk for RunChunked (`chunk_size`)
+};
+
+struct QueryResponse {
+  bool parse_error = false;  // true: body is {"error":"error parsing query: ..."}, send HTTP 400
+  std::string body;          // one JSON document (no trailing newline)
+};
+
+class Executor {
+ public:
+  // `engine` is not owned and must outlive the executor.
+  Executor(storage::Engine* engine, ExecutorOptions options);
+
+  // Parses and runs every statement; the whole response as one document.
+  QueryResponse Run(std::string_view text, const QueryOptions& options) const;
+
+  // `chunked=true`: emits one document per series chunk (at most chunk_size rows), each
+  // {"results":[{"statement_id":N,"series":[...]}]} with InfluxDB's "partial":true markers, and
+  // one document per statement without series. Stops early when emit returns false. Returns
+  // false if the query did not parse (the error document was emitted; send HTTP 400).
+  bool RunChunked(std::string_view text, const QueryOptions& options,
+                  const std::function<bool(std::string&& document)>& emit) const;
+
+  // The same for an already parsed query (used by tests and by callers that parse once).
+  QueryResponse Run(const Query& query, const QueryOptions& options) const;
+
+ private:
+  struct StatementOutput;
+  StatementOutput ExecuteStatement(const Statement& st, const QueryOptions& options) const;
+
+  storage::Engine* engine_;
+  ExecutorOptions options_;
+};
+
+}  // namespace verbund::query

@@ -1,0 +1,303 @@
+#include "ingest/line_protocol.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace verbund::ingest {
+namespace {
+
+constexpr TimestampNs kNow = 1'700'000'000'123'456'789;
+
+ParsedBatch Parse(std::string_view body, Precision p = Precision::kNanosecond) {
+  ParseOptions o;
+  o.now = kNow;
+  o.precision = p;
+  return ParseLineProtocol(body, o);
+}
+
+// Error text for a single bad line ("" when it parsed).
+std::string ErrorOf(std::string_view line) {
+  ParsedBatch b = Parse(line);
+  return b.ErrorText();
+}
+
+std::string Reason(std::string_view line) {
+  std::string e = ErrorOf(line);
+  std::string prefix = "unable to parse '" + std::string(line) + "': ";
+  if (e.rfind(prefix, 0) != 0) return "<" + e + ">";
+  return e.substr(prefix.size());
+}
+
+TEST(LineProtocolTest, SimplePoint) {
+  ParsedBatch b = Parse("cpu,host=a,region=eu value=1.5 1000");
+  ASSERT_TRUE(b.errors().empty()) << b.ErrorText();
+  ASSERT_EQ(b.points().size(), 1u);
+  const Point& p = b.points()[0];
+  EXPECT_EQ(p.measurement, "cpu");
+  ASSERT_EQ(p.tags.size(), 2u);
+  EXPECT_EQ(p.tags[0].key, "host");
+  EXPECT_EQ(p.tags[0].value, "a");
+  EXPECT_EQ(p.tags[1].key, "region");
+  ASSERT_EQ(p.fields.size(), 1u);
+  EXPECT_EQ(p.fields[0].key, "value");
+  EXPECT_EQ(p.fields[0].type, FieldType::kFloat);
+  EXPECT_DOUBLE_EQ(p.fields[0].f, 1.5);
+  EXPECT_EQ(p.ts, 1000);
+  EXPECT_EQ(p.line, 1u);
+}
+
+TEST(LineProtocolTest, TagsAreSorted) {
+  ParsedBatch b = Parse("m,z=1,b=2,a=3 f=1");
+  ASSERT_EQ(b.points().size(), 1u);
+  auto tags = b.points()[0].tags;
+  ASSERT_EQ(tags.size(), 3u);
+  EXPECT_EQ(tags[0].key, "a");
+  EXPECT_EQ(tags[1].key, "b");
+  EXPECT_EQ(tags[2].key, "z");
+}
+
+TEST(LineProtocolTest, FieldTypes) {
+  ParsedBatch b = Parse(
+      "m a=1,b=-2i,c=3u,d=t,e=FALSE,f=\"str\",g=-.5e3,h=1E5,i=1.,j=True,k=F,l=9223372036854775807i,"
+      "n=-9223372036854775808i,o=18446744073709551615u");
+  ASSERT_TRUE(b.errors().empty()) << b.ErrorText();
+  auto f = b.points()[0].fields;
+  ASSERT_EQ(f.size(), 14u);
+  EXPECT_EQ(f[0].type, FieldType::kFloat);
+  EXPECT_EQ(f[1].type, FieldType::kInteger);
+  EXPECT_EQ(f[1].i, -2);
+  EXPECT_EQ(f[2].type, FieldType::kUnsigned);
+  EXPECT_EQ(f[2].u, 3u);
+  EXPECT_EQ(f[3].type, FieldType::kBoolean);
+  EXPECT_TRUE(f[3].b);
+  EXPECT_FALSE(f[4].b);
+  EXPECT_EQ(f[5].type, FieldType::kString);
+  EXPECT_EQ(f[5].s, "str");
+  EXPECT_DOUBLE_EQ(f[6].f, -500);
+  EXPECT_DOUBLE_EQ(f[7].f, 100000);
+  EXPECT_DOUBLE_EQ(f[8].f, 1);
+  EXPECT_TRUE(f[9].b);
+  EXPECT_FALSE(f[10].b);
+  EXPECT_EQ(f[11].i, INT64_MAX);
+  EXPECT_EQ(f[12].i, INT64_MIN);
+  EXPECT_EQ(f[13].u, UINT64_MAX);
+}
+
+TEST(LineProtocolTest, Escapes) {
+  ParsedBatch b = Parse(R"(my\ meas\,x,t\ a\=k=v\,\=\ b f\ k\=\,="q\"\\x\y" 1)");
+  ASSERT_TRUE(b.errors().empty()) << b.ErrorText();
+  const Point& p = b.points()[0];
+  EXPECT_EQ(p.measurement, "my meas,x");
+  EXPECT_EQ(p.tags[0].key, "t a=k");
+  EXPECT_EQ(p.tags[0].value, "v,= b");
+  EXPECT_EQ(p.fields[0].key, "f k=,");
+  EXPECT_EQ(p.fields[0].s, R"(q"\x\y)");
+}
+
+TEST(LineProtocolTest, MeasurementKeepsEqualsAndQuotes) {
+  ParsedBatch b = Parse("\"m=x\" f=1");
+  ASSERT_EQ(b.points().size(), 1u);
+  EXPECT_EQ(b.points()[0].measurement, "\"m=x\"");
+}
+
+TEST(LineProtocolTest, StringFieldMaySpanLines) {
+  ParsedBatch b = Parse("m s=\"a\nb\",x=1 5\nm f=2 6");
+  ASSERT_TRUE(b.errors().empty()) << b.ErrorText();
+  ASSERT_EQ(b.points().size(), 2u);
+  EXPECT_EQ(b.points()[0].fields[0].s, "a\nb");
+  EXPECT_EQ(b.points()[1].line, 3u);
+}
+
+TEST(LineProtocolTest, StringWithSpacesAndCommas) {
+  ParsedBatch b = Parse("m s=\"a b,c=d\",x=1i 5");
+  ASSERT_TRUE(b.errors().empty()) << b.ErrorText();
+  auto f = b.points()[0].fields;
+  ASSERT_EQ(f.size(), 2u);
+  EXPECT_EQ(f[0].s, "a b,c=d");
+  EXPECT_EQ(f[1].i, 1);
+}
+
+TEST(LineProtocolTest, EmptyString) {
+  ParsedBatch b = Parse("m s=\"\" 5");
+  ASSERT_TRUE(b.errors().empty()) << b.ErrorText();
+  EXPECT_EQ(b.points()[0].fields[0].s, "");
+}
+
+TEST(LineProtocolTest, CommentsBlankLinesAndWhitespace) {
+  ParsedBatch b = Parse("# comment\n\n   \n  m f=1 1\n\t# indented comment\nm f=2 2\n");
+  ASSERT_TRUE(b.errors().empty()) << b.ErrorText();
+  ASSERT_EQ(b.points().size(), 2u);
+  EXPECT_EQ(b.points()[0].line, 4u);
+  EXPECT_EQ(b.points()[1].line, 6u);
+}
+
+TEST(LineProtocolTest, MissingTimestampUsesNowTruncatedToPrecision) {
+  EXPECT_EQ(Parse("m f=1").points()[0].ts, kNow);
+  EXPECT_EQ(Parse("m f=1", Precision::kSecond).points()[0].ts, 1'700'000'000'000'000'000);
+  EXPECT_EQ(Parse("m f=1", Precision::kMillisecond).points()[0].ts, 1'700'000'000'123'000'000);
+}
+
+TEST(LineProtocolTest, Precision) {
+  EXPECT_EQ(Parse("m f=1 5", Precision::kMicrosecond).points()[0].ts, 5'000);
+  EXPECT_EQ(Parse("m f=1 5", Precision::kMillisecond).points()[0].ts, 5'000'000);
+  EXPECT_EQ(Parse("m f=1 5", Precision::kSecond).points()[0].ts, 5'000'000'000);
+  EXPECT_EQ(Parse("m f=1 5", Precision::kMinute).points()[0].ts, 300'000'000'000);
+  EXPECT_EQ(Parse("m f=1 2", Precision::kHour).points()[0].ts, 7'200'000'000'000);
+  EXPECT_EQ(Parse("m f=1 -3", Precision::kSecond).points()[0].ts, -3'000'000'000);
+  EXPECT_EQ(ParsePrecision("ms"), Precision::kMillisecond);
+  EXPECT_EQ(ParsePrecision("u"), Precision::kMicrosecond);
+  EXPECT_EQ(ParsePrecision("n"), Precision::kNanosecond);
+  EXPECT_EQ(ParsePrecision(""), Precision::kNanosecond);
+  EXPECT_EQ(ParsePrecision("h"), Precision::kHour);
+  EXPECT_EQ(ParsePrecision("m"), Precision::kMinute);
+}
+
+TEST(LineProtocolTest, TrailingSpacesAllowed) {
+  EXPECT_EQ(ErrorOf("m f=1 1  "), "");
+  EXPECT_EQ(ErrorOf("m  f=1"), "");
+  EXPECT_EQ(ErrorOf("m f=1  1"), "");
+}
+
+TEST(LineProtocolTest, DuplicateFieldKeepsLastValue) {
+  ParsedBatch b = Parse("m f=1,g=2,f=3");
+  auto f = b.points()[0].fields;
+  ASSERT_EQ(f.size(), 2u);
+  EXPECT_EQ(f[0].key, "f");
+  EXPECT_DOUBLE_EQ(f[0].f, 3);
+  EXPECT_EQ(f[1].key, "g");
+}
+
+// Reasons as InfluxDB 1.6 reports them (checked against influxd 1.6.7).
+TEST(LineProtocolTest, ErrorWording) {
+  EXPECT_EQ(Reason("m"), "missing fields");
+  EXPECT_EQ(Reason("m,a=1"), "missing fields");
+  EXPECT_EQ(Reason("m,a f=1"), "missing tag value");
+  EXPECT_EQ(Reason("m,a= f=1"), "missing tag value");
+  EXPECT_EQ(Reason("m, f=1"), "missing tag key");
+  EXPECT_EQ(Reason("m,=1 f=1"), "missing tag key");
+  EXPECT_EQ(Reason("m,a=1, f=1"), "missing tag key");
+  EXPECT_EQ(Reason("m,a=1,b f=1"), "missing tag value");
+  EXPECT_EQ(Reason("m =1"), "missing field key");
+  EXPECT_EQ(Reason("m f=1,=2"), "missing field key");
+  EXPECT_EQ(Reason("m f="), "missing field value");
+  EXPECT_EQ(Reason("m f=1x"), "invalid number");
+  EXPECT_EQ(Reason("m f=tru"), "invalid boolean");
+  EXPECT_EQ(Reason("m f=tRue"), "invalid boolean");
+  EXPECT_EQ(Reason("m f=+1"), "invalid boolean");
+  EXPECT_EQ(Reason("m f=inf"), "invalid boolean");
+  EXPECT_EQ(Reason("m f=NaN"), "invalid number");
+  EXPECT_EQ(Reason("m f=1 abc"), "bad timestamp");
+  EXPECT_EQ(Reason("m f=1 1.5"), "bad timestamp");
+  EXPECT_EQ(Reason("m f=1 +5"), "bad timestamp");
+  EXPECT_EQ(Reason("m f=1 1 2"), "point is invalid");
+  EXPECT_EQ(Reason("m,a=1,a=2 f=1"), "duplicate tags");
+  EXPECT_EQ(Reason("m,b=1,a=1,b=2 f=1"), "duplicate tags");
+  EXPECT_EQ(Reason(",a=1 f=1"), "missing measurement");
+  EXPECT_EQ(Reason("m f=1.2.3"), "invalid number");
+  EXPECT_EQ(Reason("m f=1e"), "invalid float");
+  EXPECT_EQ(Reason("m f=1e1000"), "invalid float");
+  EXPECT_EQ(Reason("m f=-"), "invalid number");
+  EXPECT_EQ(Reason("m f=-i"), "invalid number");
+  EXPECT_EQ(Reason("m f=1.5i"), "invalid number");
+  EXPECT_EQ(Reason("m f=1e5i"), "invalid number");
+  EXPECT_EQ(Reason("m f=-1u"), "invalid number");
+  EXPECT_EQ(Reason("m f=0x10"), "invalid number");
+  EXPECT_EQ(Reason("m f=1,"), "invalid field format");
+  EXPECT_EQ(Reason("m,a=b=c f=1"), "invalid tag format");
+  EXPECT_EQ(Reason("m,a=1\\ f=1"), "invalid tag format");
+  EXPECT_EQ(Reason("m\\ f=1"), "missing fields");
+  EXPECT_EQ(Reason("m\tf=1"), "missing fields");
+  EXPECT_EQ(Reason("m f=1\t1"), "invalid number");
+  EXPECT_EQ(Reason("m f=\"abc"), "unbalanced quotes");
+  EXPECT_EQ(Reason("m,a=1 f=1 ,g=2"), "bad timestamp");
+  EXPECT_EQ(Reason("m f=9223372036854775808i"),
+            "unable to parse integer 9223372036854775808: strconv.ParseInt: parsing "
+            "\"9223372036854775808\": value out of range");
+  EXPECT_EQ(Reason("m f=18446744073709551616u"),
+            "unable to parse unsigned 18446744073709551616: strconv.ParseUint: parsing "
+            "\"18446744073709551616\": value out of range");
+  EXPECT_EQ(Reason("m f=1i 99999999999999999999"),
+            "strconv.ParseInt: parsing \"99999999999999999999\": value out of range");
+  EXPECT_EQ(Reason("m f=1 9223372036854775807"),
+            "time outside range -9223372036854775806 - 9223372036854775806");
+  EXPECT_EQ(Reason("m f=1 -9223372036854775807"),
+            "time outside range -9223372036854775806 - 9223372036854775806");
+  EXPECT_EQ(ErrorOf("m f=1 -9223372036854775806"), "");
+}
+
+TEST(LineProtocolTest, EmptyFieldKeyAfterNulIsRejected) {
+  // Found by fuzzing: NUL counts as whitespace before the field section.
+  EXPECT_EQ(Reason(std::string_view("m \0=7", 5)), "missing field key");
+}
+
+TEST(LineProtocolTest, TimeOverflowWithPrecision) {
+  ParsedBatch b = Parse("m f=1 9223372036854775", Precision::kSecond);
+  EXPECT_EQ(b.ErrorText(),
+            "unable to parse 'm f=1 9223372036854775': time outside range "
+            "-9223372036854775806 - 9223372036854775806");
+}
+
+TEST(LineProtocolTest, PartialWriteKeepsGoodLines) {
+  ParsedBatch b = Parse("m f=1 1\nm\nm f=2 2\nm,a f=1\n");
+  ASSERT_EQ(b.points().size(), 2u);
+  ASSERT_EQ(b.errors().size(), 2u);
+  EXPECT_EQ(b.errors()[0].line, 2u);
+  EXPECT_EQ(b.errors()[1].line, 4u);
+  EXPECT_EQ(PartialWriteError(b.ErrorText(), 0),
+            "partial write: unable to parse 'm': missing fields\n"
+            "unable to parse 'm,a f=1': missing tag value dropped=0");
+}
+
+TEST(LineProtocolTest, UnbalancedQuoteSwallowsRestOfBody) {
+  ParsedBatch b = Parse("m f=\"abc\nm f=1\n");
+  EXPECT_TRUE(b.points().empty());
+  EXPECT_EQ(b.ErrorText(), "unable to parse 'm f=\"abc\nm f=1': unbalanced quotes");
+}
+
+TEST(LineProtocolTest, MaxLineLength) {
+  ParseOptions o;
+  o.max_line_bytes = 10;
+  ParsedBatch b = ParseLineProtocol("m f=1\nmeasurement f=12345\n", o);
+  EXPECT_EQ(b.points().size(), 1u);
+  ASSERT_EQ(b.errors().size(), 1u);
+  EXPECT_EQ(b.errors()[0].line, 2u);
+  EXPECT_NE(b.errors()[0].message.find("line too long"), std::string::npos);
+}
+
+TEST(LineProtocolTest, MaxKeyLength) {
+  std::string line = "m,t=" + std::string(70000, 'x') + " f=1";
+  EXPECT_EQ(Reason(line), "max key length exceeded: 70004 > 65535");
+}
+
+TEST(LineProtocolTest, ZeroCopyWhenNoEscapes) {
+  std::string body = "cpu,host=a value=1 1";
+  ParsedBatch b = Parse(body);
+  const Point& p = b.points()[0];
+  EXPECT_EQ(p.measurement.data(), body.data());
+  EXPECT_EQ(p.tags[0].value.data(), body.data() + 9);
+}
+
+TEST(LineProtocolTest, ManyFieldsAndTags) {
+  std::string line = "m";
+  for (int i = 0; i < 50; ++i) line += ",t" + std::to_string(100 - i) + "=v";
+  line += " ";
+  for (int i = 0; i < 100; ++i) line += (i ? "," : "") + std::string("f") + std::to_string(i % 60) + "=" + std::to_string(i) + "i";
+  ParsedBatch b = Parse(line);
+  ASSERT_TRUE(b.errors().empty()) << b.ErrorText();
+  EXPECT_EQ(b.points()[0].tags.size(), 50u);
+  auto f = b.points()[0].fields;
+  ASSERT_EQ(f.size(), 60u);
+  EXPECT_EQ(f[0].key, "f0");
+  EXPECT_EQ(f[0].i, 60);
+}
+
+TEST(LineProtocolTest, EscapedNewlineDoesNotEndLine) {
+  ParsedBatch b = Parse("m,t=a\\\nb f=1 1\nm f=2 2");
+  ASSERT_EQ(b.points().size(), 2u) << b.ErrorText();
+  EXPECT_EQ(b.points()[0].tags[0].value, "a\\\nb");
+  EXPECT_EQ(b.points()[1].line, 3u);
+}
+
+}  // namespace
+}  // namespace verbund::ingest
