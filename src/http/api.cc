@@ -1,0 +1,859 @@
+#include "http/api.h"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <limits>
+#include <map>
+
+#include "http/gzip.h"
+#include "http/point_mapping.h"
+#include "ingest/line_protocol.h"
+#include "ingest/pipeline.h"
+#include "mqtt/broker.h"
+#include "query/executor.h"
+#include "query/parser.h"
+#include "query/json_format.h"
+#include "storage/engine.h"
+
+namespace verbund::http {
+
+namespace {
+
+constexpr std::string_view kJson = "application/json";
+
+Response Json(unsigned status, std::string body) {
+  Response r;
+  r.status = status;
+  r.content_type = std::string(kJson);
+  r.body = std::move(body);
+  return r;
+}
+
+Response Empty(unsigned status) {
+  Response r;
+  r.status = status;
+  r.content_type = std::string(kJson);  // as InfluxDB sends it, even on 204
+  return r;
+}
+
+// An InfluxDB-style error: {"error":"..."} and the X-Influxdb-Error header.
+Response Error(unsigned status, std::string message) {
+  Response r = Json(status, InfluxError(message));
+  r.error_message = std::move(message);
+  return r;
+}
+
+bool IsPlainIdent(std::string_view s) {
+  if (s.empty() || !(std::isalpha(static_cast<unsigned char>(s[0])) || s[0] == '_')) return false;
+  for (char c : s) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_')) return false;
+  }
+  return true;
+}
+
+// InfluxDB answers statements that change state over GET with a deprecation message; done here
+// for CREATE DATABASE (the only such statement clients send over GET in practice).
+void AddGetDeprecations(std::string_view text, std::string* body) {
+  Result<query::Query> parsed = query::ParseQuery(text);
+  if (!parsed.ok()) return;
+  for (size_t i = 0; i < parsed->statements.size(); ++i) {
+    const auto* create = std::get_if<query::CreateDatabaseStatement>(&parsed->statements[i]);
+    if (!create) continue;
+    std::string name = create->name;
+    if (!IsPlainIdent(name)) {
+      std::string quoted = "\"";
+      for (char c : name) {
+        if (c == '"' || c == '\\') quoted += '\\';
+        quoted += c;
+      }
+      name = quoted + "\"";
+    }
+    std::string plain = "{\"statement_id\":" + std::to_string(i) + "}";
+    size_t at = body->find(plain);
+    if (at == std::string::npos) continue;
+    std::string with = "{\"statement_id\":" + std::to_string(i) +
+                       ",\"messages\":[{\"level\":\"warning\",\"text\":";
+    query::AppendJsonString(&with, "deprecated use of 'CREATE DATABASE " + name +
+                                       "' in a read only context, please use a POST request instead");
+    with += "}]}";
+    body->replace(at, plain.size(), with);
+  }
+}
+
+Response NativeError(unsigned status, std::string_view code, std::string_view message) {
+  return Json(status, ApiError(code, message));
+}
+
+double Seconds(int64_t ns) { return static_cast<double>(ns) / 1e9; }
+
+bool ParseInt64(std::string_view s, int64_t* out) {
+  if (s.empty()) return false;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
+  return ec == std::errc() && p == s.data() + s.size();
+}
+
+bool IsTrue(std::string_view s) { return s == "true" || s == "1" || s == "t" || s == "T" || s == "TRUE" || s == "True"; }
+
+void AppendValue(std::string* out, const storage::ValueColumn& col, size_t i) {
+  std::visit(
+      [&](const auto& v) {
+        using C = std::decay_t<decltype(v)>;
+        if constexpr (std::is_same_v<C, std::vector<double>>) {
+          query::AppendJsonFloat(out, v[i]);
+        } else if constexpr (std::is_same_v<C, std::vector<int64_t>>) {
+          *out += std::to_string(v[i]);
+        } else if constexpr (std::is_same_v<C, std::vector<uint8_t>>) {
+          *out += v[i] ? "true" : "false";
+        } else {
+          query::AppendJsonString(out, v[i]);
+        }
+      },
+      col);
+}
+
+void AppendSampleValue(std::string* out, const storage::Value& value) {
+  std::visit(
+      [&](const auto& v) {
+        using V = std::decay_t<decltype(v)>;
+        if constexpr (std::is_same_v<V, double>) {
+          query::AppendJsonFloat(out, v);
+        } else if constexpr (std::is_same_v<V, int64_t>) {
+          *out += std::to_string(v);
+        } else if constexpr (std::is_same_v<V, bool>) {
+          *out += v ? "true" : "false";
+        } else {
+          query::AppendJsonString(out, v);
+        }
+      },
+      value);
+}
+
+void AppendSeriesHead(std::string* out, const storage::SeriesInfo& s) {
+  *out += "{\"id\":";
+  *out += std::to_string(s.id);
+  *out += ",\"measurement\":";
+  query::AppendJsonString(out, s.key.measurement);
+  *out += ",\"tags\":{";
+  bool first = true;
+  for (const auto& [k, v] : s.key.tags) {
+    if (!first) *out += ',';
+    first = false;
+    query::AppendJsonString(out, k);
+    *out += ':';
+    query::AppendJsonString(out, v);
+  }
+  *out += "},\"field\":";
+  query::AppendJsonString(out, s.key.field);
+  *out += ",\"type\":";
+  query::AppendJsonString(out, InfluxTypeName(s.type));
+}
+
+void AppendTime(std::string* out, int64_t ts) {
+  *out += "\"t\":";
+  *out += std::to_string(ts);
+  *out += ",\"time\":";
+  query::AppendJsonString(out, query::FormatRfc3339Nano(ts));
+}
+
+int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const unsigned yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<int64_t>(doe) - 719468;
+}
+
+}  // namespace
+
+std::string_view RouteName(Route r) {
+  switch (r) {
+    case Route::kPing: return "ping";
+    case Route::kHealth: return "health";
+    case Route::kWrite: return "write";
+    case Route::kQuery: return "query";
+    case Route::kMetrics: return "metrics";
+    case Route::kApiSeries: return "api_v1_series";
+    case Route::kApiRead: return "api_v1_read";
+    case Route::kApiLatest: return "api_v1_latest";
+    case Route::kOther:
+    case Route::kCount: break;
+  }
+  return "other";
+}
+
+Route RouteOf(std::string_view path) {
+  if (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
+  if (path == "/ping") return Route::kPing;
+  if (path == "/health") return Route::kHealth;
+  if (path == "/write") return Route::kWrite;
+  if (path == "/query") return Route::kQuery;
+  if (path == "/metrics") return Route::kMetrics;
+  if (path == "/api/v1/series") return Route::kApiSeries;
+  if (path == "/api/v1/read") return Route::kApiRead;
+  if (path == "/api/v1/latest") return Route::kApiLatest;
+  return Route::kOther;
+}
+
+void HttpMetrics::Count(Route r, unsigned status) {
+  size_t i = 0;
+  while (i + 1 < kStatuses.size() && kStatuses[i] != status) ++i;
+  requests[static_cast<size_t>(r)][i].Inc();
+}
+
+std::string InfluxError(std::string_view message) {
+  std::string out = "{\"error\":";
+  query::AppendJsonString(&out, message);
+  out += "}";
+  return out;
+}
+
+std::string ApiError(std::string_view code, std::string_view message) {
+  std::string out = "{\"error\":{\"code\":";
+  query::AppendJsonString(&out, code);
+  out += ",\"message\":";
+  query::AppendJsonString(&out, message);
+  out += "}}";
+  return out;
+}
+
+std::string PrettyJson(std::string_view in) {
+  std::string out;
+  out.reserve(in.size() * 2);
+  int depth = 0;
+  bool in_string = false;
+  auto newline = [&] {
+    out += '\n';
+    out.append(static_cast<size_t>(depth) * 4, ' ');
+  };
+  for (size_t i = 0; i < in.size(); ++i) {
+    char c = in[i];
+    if (in_string) {
+      out += c;
+      if (c == '\\' && i + 1 < in.size()) {
+        out += in[++i];
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    switch (c) {
+      case '"':
+        in_string = true;
+        out += c;
+        break;
+      case '{':
+      case '[':
+        if (i + 1 < in.size() && (in[i + 1] == '}' || in[i + 1] == ']')) {
+          out += c;
+          out += in[++i];
+          break;
+        }
+        out += c;
+        ++depth;
+        newline();
+        break;
+      case '}':
+      case ']':
+        --depth;
+        newline();
+        out += c;
+        break;
+      case ',':
+        out += c;
+        newline();
+        break;
+      case ':':
+        out += ": ";
+        break;
+      case ' ':
+      case '\n':
+      case '\t':
+      case '\r':
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+Result<int64_t> ParseTimeParam(std::string_view s) {
+  int64_t ns = 0;
+  if (ParseInt64(s, &ns)) return ns;
+  // YYYY-MM-DDTHH:MM:SS[.frac](Z|+hh:mm|-hh:mm)
+  auto bad = [&] { return InvalidArgument("invalid time '" + std::string(s) + "': want RFC 3339 or integer nanoseconds"); };
+  if (s.size() < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
+      s[13] != ':' || s[16] != ':') {
+    return bad();
+  }
+  auto num = [&](size_t pos, size_t len, int64_t* v) {
+    return ParseInt64(s.substr(pos, len), v);
+  };
+  int64_t y, mo, d, h, mi, se;
+  if (!num(0, 4, &y) || !num(5, 2, &mo) || !num(8, 2, &d) || !num(11, 2, &h) || !num(14, 2, &mi) ||
+      !num(17, 2, &se)) {
+    return bad();
+  }
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60) return bad();
+  size_t pos = 19;
+  int64_t frac = 0;
+  if (pos < s.size() && s[pos] == '.') {
+    ++pos;
+    int digits = 0;
+    while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
+      if (digits < 9) {
+        frac = frac * 10 + (s[pos] - '0');
+        ++digits;
+      }
+      ++pos;
+    }
+    if (digits == 0) return bad();
+    for (; digits < 9; ++digits) frac *= 10;
+  }
+  int64_t offset_s = 0;
+  if (pos < s.size() && (s[pos] == 'Z' || s[pos] == 'z')) {
+    ++pos;
+  } else if (pos + 6 == s.size() && (s[pos] == '+' || s[pos] == '-') && s[pos + 3] == ':') {
+    int64_t oh, om;
+    if (!num(pos + 1, 2, &oh) || !num(pos + 4, 2, &om)) return bad();
+    offset_s = (oh * 3600 + om * 60) * (s[pos] == '-' ? -1 : 1);
+    pos += 6;
+  } else {
+    return bad();
+  }
+  if (pos != s.size()) return bad();
+  int64_t days = DaysFromCivil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
+  int64_t secs = days * 86400 + h * 3600 + mi * 60 + se - offset_s;
+  return secs * 1'000'000'000 + frac;
+}
+
+Api::Api(ServerDeps deps, uint32_t max_body_bytes, RunAsync run_async)
+    : deps_(std::move(deps)), max_body_bytes_(max_body_bytes), run_async_(std::move(run_async)) {
+  if (!deps_.clock) deps_.clock = SystemClock::Default();
+}
+
+bool Api::DatabaseExists(std::string_view db) {
+  if (deps_.database_exists) return deps_.database_exists(db);
+  if (deps_.list_databases) {
+    for (const auto& n : deps_.list_databases()) {
+      if (n == db) return true;
+    }
+    return false;
+  }
+  for (const auto& n : deps_.engine->Tenants()) {
+    if (n == db) return true;
+  }
+  return false;
+}
+
+void Api::Handle(Request req, Reply reply) {
+  Result<Target> target = ParseTarget(req.target);
+  if (!target.ok()) {
+    metrics_.Count(Route::kOther, 400);
+    reply(Error(400, (target.status().message())));
+    return;
+  }
+  Route route = RouteOf(target->path);
+  // Count every answer by route and status.
+  Reply counted = [this, route, reply = std::move(reply)](Response r) {
+    metrics_.Count(route, r.status);
+    if (!r.error_message.empty()) {
+      std::string v = std::move(r.error_message);
+      for (char& c : v) {
+        if (c == '\n' || c == '\r' || (static_cast<unsigned char>(c) < 0x20 && c != '\t')) c = ' ';
+      }
+      if (v.size() > 1024) v.resize(1024);
+      r.headers.emplace_back("X-Influxdb-Error", std::move(v));
+    }
+    reply(std::move(r));
+  };
+  const std::string& m = req.method;
+  bool get = m == "GET" || m == "HEAD";
+  auto not_allowed = [&](std::string allow) {
+    Response r = Error(405, ("method " + m + " not allowed"));
+    r.headers.emplace_back("Allow", std::move(allow));
+    counted(std::move(r));
+  };
+  switch (route) {
+    case Route::kPing:
+      if (!get && m != "POST") return not_allowed("GET, HEAD");
+      return Ping(req, target->params, counted);
+    case Route::kHealth: {
+      if (!get) return not_allowed("GET, HEAD");
+      std::string body = "{\"name\":\"verbund\",\"message\":\"ready for queries and writes\",";
+      body += "\"status\":\"pass\",\"checks\":[],\"version\":\"";
+      body += kInfluxVersion;
+      body += "\"}";
+      return counted(Json(200, std::move(body)));
+    }
+    case Route::kWrite: {
+      if (m != "POST") return not_allowed("POST");
+      auto shared = std::make_shared<std::pair<Request, Params>>(std::move(req),
+                                                                 std::move(target->params));
+      run_async_([this, shared, counted] { Write(shared->first, shared->second, counted); });
+      return;
+    }
+    case Route::kQuery: {
+      if (!get && m != "POST") return not_allowed("GET, POST");
+      auto shared = std::make_shared<std::pair<Request, Params>>(std::move(req),
+                                                                 std::move(target->params));
+      run_async_([this, shared, counted] {
+        Query(shared->first, std::move(shared->second), counted);
+      });
+      return;
+    }
+    case Route::kMetrics:
+      if (!get) return not_allowed("GET");
+      run_async_([this, counted] {
+        Response r;
+        r.status = 200;
+        r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+        r.body = RenderMetrics();
+        counted(std::move(r));
+      });
+      return;
+    case Route::kApiSeries:
+    case Route::kApiRead:
+    case Route::kApiLatest: {
+      if (!get) {
+        Response r = NativeError(405, "method_not_allowed", "method " + m + " not allowed");
+        r.headers.emplace_back("Allow", "GET");
+        return counted(std::move(r));
+      }
+      auto params = std::make_shared<Params>(std::move(target->params));
+      run_async_([this, route, params, counted] {
+        if (route == Route::kApiSeries) ApiSeries(*params, counted);
+        else if (route == Route::kApiRead) ApiRead(*params, counted);
+        else ApiLatest(*params, counted);
+      });
+      return;
+    }
+    case Route::kOther:
+    case Route::kCount:
+      break;
+  }
+  Response r;
+  r.status = 404;
+  r.content_type = "text/plain; charset=utf-8";
+  r.body = "404 page not found\n";
+  counted(std::move(r));
+}
+
+void Api::Ping(const Request& req, const Params& params, const Reply& reply) {
+  if (IsTrue(params.Get("verbose"))) {
+    reply(Json(200, "{\"version\":\"" + std::string(kInfluxVersion) + "\"}"));
+    return;
+  }
+  reply(Empty(204));
+}
+
+void Api::Write(const Request& req, const Params& params, const Reply& reply) {
+  int64_t start = deps_.clock->MonotonicNs();
+  std::string_view db = params.Get("db");
+  if (db.empty()) return reply(Error(400, ("database is required")));
+  if (!DatabaseExists(db)) {
+    return reply(Error(404, ("database not found: \"" + std::string(db) + "\"")));
+  }
+  std::string inflated;
+  std::string_view body = req.body;
+  if (req.content_encoding == "gzip") {
+    Result<std::string> r = GunzipBounded(req.body, max_body_bytes_);
+    if (!r.ok()) {
+      if (r.status().code() == StatusCode::kResourceExhausted) {
+        return reply(Error(413, ("Request Entity Too Large")));
+      }
+      return reply(Error(400, (r.status().message())));
+    }
+    inflated = std::move(r).value();
+    body = inflated;
+  } else if (!req.content_encoding.empty() && req.content_encoding != "identity") {
+    return reply(Error(415, ("unsupported Content-Encoding: " + req.content_encoding)));
+  }
+
+  ingest::ParseOptions po;
+  po.precision = ingest::ParsePrecision(params.Get("precision"));
+  po.now = deps_.clock->NowNs();
+  ingest::ParsedBatch parsed = ingest::ParseLineProtocol(body, po);
+  const size_t parse_errors = parsed.errors().size();
+  if (parsed.points().empty()) {
+    if (parse_errors > 0) {
+      metrics_.points_rejected.Inc(parse_errors);
+      return reply(Error(400, (parsed.ErrorText())));
+    }
+    return reply(Empty(204));
+  }
+  MappedWrite mapped = MapPoints(parsed, db, deps_.engine);
+  metrics_.points_rejected.Inc(parse_errors + mapped.rejected);
+  // The partial-write answer sent after the good points are durable ("" = none).
+  std::string partial;
+  if (!mapped.errors.empty()) {
+    partial = ingest::PartialWriteError(mapped.errors.front(), mapped.rejected);
+  } else if (parse_errors > 0) {
+    // InfluxDB 1.x reports dropped=0 here (it counts only points dropped by the store).
+    partial = ingest::PartialWriteError(parsed.ErrorText(), 0);
+  }
+  if (mapped.batch.empty()) {
+    return reply(Error(400, (partial)));
+  }
+  size_t points = mapped.points;
+  deps_.pipeline->Submit(
+      std::move(mapped.batch),
+      [this, reply, partial = std::move(partial), points, start](Status st) {
+        metrics_.write_seconds.Observe(Seconds(deps_.clock->MonotonicNs() - start));
+        if (!st.ok()) {
+          metrics_.points_rejected.Inc(points);
+          unsigned code = 500;
+          switch (st.code()) {
+            case StatusCode::kInvalidArgument:
+              code = 400;
+              break;
+            case StatusCode::kResourceExhausted:
+            case StatusCode::kUnavailable:
+            case StatusCode::kFailedPrecondition:
+              code = 503;
+              break;
+            default:
+              break;
+          }
+          Response r = Error(code, (st.message()));
+          if (code == 503) r.headers.emplace_back("Retry-After", "1");
+          return reply(std::move(r));
+        }
+        metrics_.points_written.Inc(points);
+        if (!partial.empty()) return reply(Error(400, (partial)));
+        reply(Empty(204));
+      });
+}
+
+void Api::Query(const Request& req, Params params, const Reply& reply) {
+  int64_t start = deps_.clock->MonotonicNs();
+  if (req.method == "POST" &&
+      req.content_type.rfind("application/x-www-form-urlencoded", 0) == 0) {
+    Result<Params> form = ParseQueryString(req.body);
+    if (!form.ok()) return reply(Error(400, (form.status().message())));
+    params.PrependAll(*form);
+  }
+  std::string_view q = params.Get("q");
+  if (q.empty()) return reply(Error(400, ("missing required parameter \"q\"")));
+  query::QueryOptions qo;
+  qo.database = params.Get("db");
+  qo.epoch = query::ParseEpoch(params.Get("epoch"));
+  bool pretty = IsTrue(params.Get("pretty"));
+  bool chunked = IsTrue(params.Get("chunked"));
+  if (chunked) {
+    int64_t n = 0;
+    if (ParseInt64(params.Get("chunk_size"), &n) && n > 0) qo.chunk_size = static_cast<size_t>(n);
+  }
+  if (!chunked) {
+    query::QueryResponse resp = deps_.executor->Run(q, qo);
+    metrics_.query_seconds.Observe(Seconds(deps_.clock->MonotonicNs() - start));
+    if (req.method == "GET" && !resp.parse_error) AddGetDeprecations(q, &resp.body);
+    std::string body = pretty ? PrettyJson(resp.body) : std::move(resp.body);
+    body += '\n';
+    return reply(Json(resp.parse_error ? 400 : 200, std::move(body)));
+  }
+  // The first document is held back until a second one shows the query parsed (a parse error
+  // emits exactly one document and is answered 400 without chunking).
+  std::string first;
+  bool have_first = false;
+  std::shared_ptr<ChunkStream> stream;
+  bool ok = deps_.executor->RunChunked(q, qo, [&](std::string&& doc) {
+    if (pretty) doc = PrettyJson(doc);
+    doc += '\n';
+    if (!have_first) {
+      first = std::move(doc);
+      have_first = true;
+      return true;
+    }
+    if (!stream) {
+      stream = std::make_shared<ChunkStream>();
+      stream->Push(std::move(first));
+      Response r = Json(200, "");
+      r.stream = stream;
+      reply(std::move(r));
+    }
+    return stream->Push(std::move(doc));
+  });
+  metrics_.query_seconds.Observe(Seconds(deps_.clock->MonotonicNs() - start));
+  if (stream) {
+    stream->Finish();
+    return;
+  }
+  reply(Json(ok ? 200 : 400, std::move(first)));
+}
+
+void Api::ApiSeries(const Params& params, const Reply& reply) {
+  std::string_view db = params.Get("db");
+  if (db.empty()) return reply(NativeError(400, "invalid_argument", "parameter db is required"));
+  if (!DatabaseExists(db)) {
+    return reply(NativeError(404, "not_found", "database not found: " + std::string(db)));
+  }
+  std::vector<storage::SeriesInfo> series = deps_.engine->FindSeries(db, params.Get("measurement"));
+  std::sort(series.begin(), series.end(),
+            [](const auto& a, const auto& b) { return a.id < b.id; });
+  std::string out = "{\"series\":[";
+  for (size_t i = 0; i < series.size(); ++i) {
+    if (i) out += ',';
+    AppendSeriesHead(&out, series[i]);
+    out += '}';
+  }
+  out += "]}\n";
+  reply(Json(200, std::move(out)));
+}
+
+namespace {
+
+// Series of `db` selected by series=<id> or measurement (+ field, tag.k=v filters).
+Result<std::vector<storage::SeriesInfo>> SelectSeries(storage::Engine* engine, std::string_view db,
+                                                      const Params& params, bool need_field) {
+  std::string_view id_text = params.Get("series");
+  std::string_view measurement = params.Get("measurement");
+  std::vector<storage::SeriesInfo> out;
+  if (!id_text.empty()) {
+    int64_t id = 0;
+    if (!ParseInt64(id_text, &id) || id <= 0) {
+      return InvalidArgument("series must be a positive integer id");
+    }
+    for (auto& s : engine->FindSeries(db, "")) {
+      if (s.id == static_cast<storage::SeriesId>(id)) out.push_back(std::move(s));
+    }
+    if (out.empty()) return NotFound("series " + std::string(id_text) + " not found in " + std::string(db));
+    return out;
+  }
+  if (measurement.empty()) return InvalidArgument("parameter series or measurement is required");
+  std::string_view field = params.Get("field");
+  if (need_field && field.empty()) return InvalidArgument("parameter field is required with measurement");
+  std::vector<std::pair<std::string, std::string>> tag_filters;
+  for (const auto& [k, v] : params.items()) {
+    if (k.rfind("tag.", 0) == 0 && k.size() > 4) tag_filters.emplace_back(k.substr(4), v);
+  }
+  for (auto& s : engine->FindSeries(db, measurement)) {
+    if (!field.empty() && s.key.field != field) continue;
+    bool match = true;
+    for (const auto& [k, v] : tag_filters) {
+      auto it = std::find_if(s.key.tags.begin(), s.key.tags.end(),
+                             [&](const storage::Tag& t) { return t.first == k; });
+      if (it == s.key.tags.end() || it->second != v) {
+        match = false;
+        break;
+      }
+    }
+    if (match) out.push_back(std::move(s));
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+  return out;
+}
+
+Response StatusToNative(const Status& st) {
+  switch (st.code()) {
+    case StatusCode::kInvalidArgument:
+    case StatusCode::kMalformed: return NativeError(400, "invalid_argument", st.message());
+    case StatusCode::kNotFound: return NativeError(404, "not_found", st.message());
+    case StatusCode::kFailedPrecondition: return NativeError(503, "unavailable", st.message());
+    case StatusCode::kResourceExhausted: return NativeError(503, "resource_exhausted", st.message());
+    default: return NativeError(500, "internal", st.message());
+  }
+}
+
+}  // namespace
+
+void Api::ApiRead(const Params& params, const Reply& reply) {
+  constexpr int64_t kDefaultLimit = 10000;
+  constexpr int64_t kMaxLimit = 1000000;
+  std::string_view db = params.Get("db");
+  if (db.empty()) return reply(NativeError(400, "invalid_argument", "parameter db is required"));
+  if (!DatabaseExists(db)) {
+    return reply(NativeError(404, "not_found", "database not found: " + std::string(db)));
+  }
+  int64_t from = std::numeric_limits<int64_t>::min();
+  int64_t to = std::numeric_limits<int64_t>::max();
+  if (params.Has("from")) {
+    Result<int64_t> t = ParseTimeParam(params.Get("from"));
+    if (!t.ok()) return reply(StatusToNative(t.status()));
+    from = *t;
+  }
+  if (params.Has("to")) {
+    Result<int64_t> t = ParseTimeParam(params.Get("to"));
+    if (!t.ok()) return reply(StatusToNative(t.status()));
+    to = *t;
+  }
+  storage::ScanOrder order = storage::ScanOrder::kAscending;
+  std::string_view order_text = params.Get("order");
+  if (order_text == "desc") {
+    order = storage::ScanOrder::kDescending;
+  } else if (!order_text.empty() && order_text != "asc") {
+    return reply(NativeError(400, "invalid_argument", "order must be asc or desc"));
+  }
+  int64_t limit = kDefaultLimit;
+  if (params.Has("limit")) {
+    if (!ParseInt64(params.Get("limit"), &limit) || limit <= 0 || limit > kMaxLimit) {
+      return reply(NativeError(400, "invalid_argument",
+                               "limit must be an integer in [1, " + std::to_string(kMaxLimit) + "]"));
+    }
+  }
+  Result<std::vector<storage::SeriesInfo>> series = SelectSeries(deps_.engine, db, params, true);
+  if (!series.ok()) return reply(StatusToNative(series.status()));
+  std::string out = "{\"series\":[";
+  for (size_t i = 0; i < series->size(); ++i) {
+    const storage::SeriesInfo& s = (*series)[i];
+    Result<storage::SampleRun> run =
+        deps_.engine->Read(s.id, from, to, order, static_cast<size_t>(limit));
+    if (!run.ok()) return reply(StatusToNative(run.status()));
+    if (i) out += ',';
+    AppendSeriesHead(&out, s);
+    out += ",\"points\":[";
+    for (size_t j = 0; j < run->ts.size(); ++j) {
+      if (j) out += ',';
+      out += '{';
+      AppendTime(&out, run->ts[j]);
+      out += ",\"value\":";
+      AppendValue(&out, run->values, j);
+      out += '}';
+    }
+    out += "]}";
+  }
+  out += "]}\n";
+  reply(Json(200, std::move(out)));
+}
+
+void Api::ApiLatest(const Params& params, const Reply& reply) {
+  std::string_view db = params.Get("db");
+  if (db.empty()) return reply(NativeError(400, "invalid_argument", "parameter db is required"));
+  if (!DatabaseExists(db)) {
+    return reply(NativeError(404, "not_found", "database not found: " + std::string(db)));
+  }
+  Result<std::vector<storage::SeriesInfo>> series = SelectSeries(deps_.engine, db, params, false);
+  if (!series.ok()) return reply(StatusToNative(series.status()));
+  std::string out = "{\"series\":[";
+  bool first = true;
+  for (const storage::SeriesInfo& s : *series) {
+    Result<std::optional<storage::Sample>> latest = deps_.engine->Latest(s.id);
+    if (!latest.ok()) return reply(StatusToNative(latest.status()));
+    if (!latest->has_value()) continue;
+    if (!first) out += ',';
+    first = false;
+    AppendSeriesHead(&out, s);
+    out += ',';
+    AppendTime(&out, (*latest)->ts);
+    out += ",\"value\":";
+    AppendSampleValue(&out, (*latest)->value);
+    out += '}';
+  }
+  out += "]}\n";
+  reply(Json(200, std::move(out)));
+}
+
+std::string Api::RenderMetrics() {
+  metrics::PrometheusText p;
+  using L = metrics::Labels;
+  // HTTP layer.
+  p.Family("verbund_http_connections_active", "gauge", "Open HTTP connections.");
+  p.Sample("verbund_http_connections_active", static_cast<double>(metrics_.connections_active.value()));
+  p.Family("verbund_http_connections_total", "counter", "HTTP connections accepted.");
+  p.Sample("verbund_http_connections_total", static_cast<double>(metrics_.connections_total.value()));
+  p.Family("verbund_http_connections_rejected_total", "counter",
+           "HTTP connections closed at once because the connection limit was reached.");
+  p.Sample("verbund_http_connections_rejected_total",
+           static_cast<double>(metrics_.connections_rejected.value()));
+  p.Family("verbund_http_requests_total", "counter", "HTTP requests answered, by route and status code.");
+  for (size_t r = 0; r < static_cast<size_t>(Route::kCount); ++r) {
+    for (size_t s = 0; s < HttpMetrics::kStatuses.size(); ++s) {
+      uint64_t v = metrics_.requests[r][s].value();
+      if (v == 0) continue;
+      unsigned code = HttpMetrics::kStatuses[s];
+      p.Sample("verbund_http_requests_total",
+               L{{"route", std::string(RouteName(static_cast<Route>(r)))},
+                 {"code", code ? std::to_string(code) : "other"}},
+               static_cast<double>(v));
+    }
+  }
+  p.Family("verbund_http_query_duration_seconds", "histogram", "Time to answer /query requests.");
+  p.HistogramSamples("verbund_http_query_duration_seconds", {}, metrics_.query_seconds.Take());
+  p.Family("verbund_http_write_duration_seconds", "histogram",
+           "Time from a /write request to its durable answer.");
+  p.HistogramSamples("verbund_http_write_duration_seconds", {}, metrics_.write_seconds.Take());
+  p.Family("verbund_http_points_written_total", "counter", "Points written through /write.");
+  p.Sample("verbund_http_points_written_total", static_cast<double>(metrics_.points_written.value()));
+  p.Family("verbund_http_points_rejected_total", "counter",
+           "Lines or points of /write bodies not written (parse errors, type conflicts, failures).");
+  p.Sample("verbund_http_points_rejected_total", static_cast<double>(metrics_.points_rejected.value()));
+
+  // MQTT broker.
+  if (mqtt::BrokerMetrics* b = deps_.broker_metrics) {
+    p.Family("verbund_mqtt_connections_active", "gauge", "Connected MQTT clients.");
+    p.Sample("verbund_mqtt_connections_active", static_cast<double>(b->connections_active.load()));
+    p.Family("verbund_mqtt_connections_total", "counter", "MQTT connections accepted.");
+    p.Sample("verbund_mqtt_connections_total", static_cast<double>(b->connections_total.load()));
+    p.Family("verbund_mqtt_messages_in_total", "counter", "PUBLISH packets received, by QoS.");
+    for (int q = 0; q < 3; ++q) {
+      p.Sample("verbund_mqtt_messages_in_total", L{{"qos", std::to_string(q)}},
+               static_cast<double>(b->messages_in[q].load()));
+    }
+    p.Family("verbund_mqtt_messages_out_total", "counter", "PUBLISH packets sent, by QoS.");
+    for (int q = 0; q < 3; ++q) {
+      p.Sample("verbund_mqtt_messages_out_total", L{{"qos", std::to_string(q)}},
+               static_cast<double>(b->messages_out[q].load()));
+    }
+    p.Family("verbund_mqtt_bytes_in_total", "counter", "Bytes received from MQTT clients.");
+    p.Sample("verbund_mqtt_bytes_in_total", static_cast<double>(b->bytes_in.load()));
+    p.Family("verbund_mqtt_bytes_out_total", "counter", "Bytes sent to MQTT clients.");
+    p.Sample("verbund_mqtt_bytes_out_total", static_cast<double>(b->bytes_out.load()));
+    p.Family("verbund_mqtt_messages_dropped_total", "counter", "Messages dropped, by reason.");
+    p.Sample("verbund_mqtt_messages_dropped_total", L{{"reason", "queue_full"}},
+             static_cast<double>(b->dropped_queue_full.load()));
+    p.Sample("verbund_mqtt_messages_dropped_total", L{{"reason", "slow_client"}},
+             static_cast<double>(b->dropped_slow_client.load()));
+    p.Sample("verbund_mqtt_messages_dropped_total", L{{"reason", "too_large"}},
+             static_cast<double>(b->dropped_too_large.load()));
+    p.Sample("verbund_mqtt_messages_dropped_total", L{{"reason", "expired"}},
+             static_cast<double>(b->dropped_expired.load()));
+    p.Family("verbund_mqtt_protocol_errors_total", "counter", "MQTT protocol violations.");
+    p.Sample("verbund_mqtt_protocol_errors_total", static_cast<double>(b->protocol_errors.load()));
+    p.Family("verbund_mqtt_auth_failures_total", "counter", "Failed MQTT authentications.");
+    p.Sample("verbund_mqtt_auth_failures_total", static_cast<double>(b->auth_failures.load()));
+  }
+
+  // Ingest pipeline.
+  if (deps_.pipeline) {
+    const ingest::PipelineMetrics& m = deps_.pipeline->metrics();
+    p.Family("verbund_ingest_points_written_total", "counter", "Points made durable by the write pipeline.");
+    p.Sample("verbund_ingest_points_written_total", static_cast<double>(m.points_written.load()));
+    p.Family("verbund_ingest_points_dropped_total", "counter",
+             "QoS 0 points dropped because the pipeline was full.");
+    p.Sample("verbund_ingest_points_dropped_total", static_cast<double>(m.points_dropped.load()));
+    p.Family("verbund_ingest_points_rejected_total", "counter",
+             "Points whose storage write failed (type conflict, locked tenant).");
+    p.Sample("verbund_ingest_points_rejected_total", static_cast<double>(m.points_rejected.load()));
+    p.Family("verbund_ingest_pending_points", "gauge", "Points queued in the write pipeline.");
+    p.Sample("verbund_ingest_pending_points", static_cast<double>(m.pending_points.load()));
+    p.Family("verbund_ingest_batches_total", "counter", "Batches written by the pipeline.");
+    p.Sample("verbund_ingest_batches_total", static_cast<double>(m.batches.load()));
+  }
+
+  // Storage.
+  if (deps_.engine) {
+    storage::EngineStats st = deps_.engine->Stats();
+    p.Family("verbund_storage_series", "gauge", "Series in the catalog.");
+    p.Sample("verbund_storage_series", static_cast<double>(st.series));
+    p.Family("verbund_storage_points_written_total", "counter", "Samples written to storage.");
+    p.Sample("verbund_storage_points_written_total", static_cast<double>(st.points_written));
+    p.Family("verbund_storage_head_bytes", "gauge", "Memory held by open chunks.");
+    p.Sample("verbund_storage_head_bytes", static_cast<double>(st.head_bytes));
+    p.Family("verbund_storage_disk_bytes", "gauge", "Bytes on disk: WAL, chunk store and catalog.");
+    p.Sample("verbund_storage_disk_bytes", static_cast<double>(st.disk_bytes));
+    p.Family("verbund_storage_wal_fsyncs_total", "counter", "WAL fsync calls.");
+    p.Sample("verbund_storage_wal_fsyncs_total", static_cast<double>(st.wal_fsyncs));
+    p.Family("verbund_storage_sealed_chunks", "gauge", "Sealed chunks in the chunk store.");
+    p.Sample("verbund_storage_sealed_chunks", static_cast<double>(st.sealed_chunks));
+  }
+  if (deps_.wal_fsync_seconds) {
+    p.Family("verbund_wal_fsync_duration_seconds", "histogram", "WAL fsync latency.");
+    p.HistogramSamples("verbund_wal_fsync_duration_seconds", {}, deps_.wal_fsync_seconds->Take());
+  }
+  return p.Take();
+}
+
+}  // namespace verbund::http

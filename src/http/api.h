@@ -1,0 +1,109 @@
+// The HTTP API without the network: routes a decoded request to its handler and produces a
+// response, InfluxDB 1.x compatible for /ping /health /write /query, Prometheus text for /metrics,
+// and Verbund's native JSON under /api/v1 (doc/api.md).
+//
+// Handlers that touch storage, parse bodies or run queries run on the `run_async` executor (the
+// server's worker threads), never on the I/O thread that called Handle.
+//
+// Thread-safety: Handle may be called from any thread concurrently; `reply` is called exactly
+// once per request, from any thread.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/metrics.h"
+#include "core/status.h"
+#include "http/chunk_stream.h"
+#include "http/deps.h"
+#include "http/url.h"
+
+namespace verbund::http {
+
+// The InfluxDB version we answer as (X-Influxdb-Version, /ping?verbose, /health).
+inline constexpr std::string_view kInfluxVersion = "1.8.10";
+
+struct Request {
+  std::string method;            // "GET", "POST", "HEAD", ...
+  std::string target;            // raw request-target: "/query?db=x&q=..."
+  std::string body;              // as received (possibly gzip-compressed)
+  std::string content_type;
+  std::string content_encoding;
+};
+
+struct Response {
+  unsigned status = 200;
+  std::string content_type;  // "" = no Content-Type header
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  // extra headers
+  std::shared_ptr<ChunkStream> stream;  // set: body streamed with chunked transfer encoding
+  std::string error_message;  // InfluxDB routes: also sent as the X-Influxdb-Error header
+};
+
+using Reply = std::function<void(Response)>;
+
+enum class Route : uint8_t {
+  kPing, kHealth, kWrite, kQuery, kMetrics, kApiSeries, kApiRead, kApiLatest, kOther, kCount
+};
+std::string_view RouteName(Route r);
+Route RouteOf(std::string_view path);
+
+// Request and latency metrics of the HTTP layer (exported on /metrics).
+struct HttpMetrics {
+  static constexpr std::array<unsigned, 12> kStatuses = {200, 204, 400, 401, 404, 405,
+                                                         408, 413, 415, 500, 503, 0};
+  metrics::Counter requests[static_cast<size_t>(Route::kCount)][kStatuses.size()];
+  metrics::Counter connections_total;
+  metrics::Gauge connections_active;
+  metrics::Counter connections_rejected;
+  metrics::Histogram query_seconds = metrics::Histogram::LatencySeconds();
+  metrics::Histogram write_seconds = metrics::Histogram::LatencySeconds();
+  metrics::Counter points_written;    // points accepted by /write and durable
+  metrics::Counter points_rejected;   // lines/points of /write bodies that were not written
+
+  void Count(Route r, unsigned status);
+};
+
+class Api {
+ public:
+  using RunAsync = std::function<void(std::function<void()>)>;
+  // `deps` must be complete (engine, pipeline, executor, database functions, clock).
+  Api(ServerDeps deps, uint32_t max_body_bytes, RunAsync run_async);
+
+  void Handle(Request req, Reply reply);
+
+  HttpMetrics& metrics() { return metrics_; }
+  // The /metrics page.
+  std::string RenderMetrics();
+
+ private:
+  void Ping(const Request& req, const Params& params, const Reply& reply);
+  void Write(const Request& req, const Params& params, const Reply& reply);
+  void Query(const Request& req, Params params, const Reply& reply);
+  void ApiSeries(const Params& params, const Reply& reply);
+  void ApiRead(const Params& params, const Reply& reply);
+  void ApiLatest(const Params& params, const Reply& reply);
+  bool DatabaseExists(std::string_view db);
+
+  ServerDeps deps_;
+  const uint32_t max_body_bytes_;
+  RunAsync run_async_;
+  HttpMetrics metrics_;
+};
+
+// InfluxDB-style error body: {"error":"..."} (JSON-escaped).
+std::string InfluxError(std::string_view message);
+// Native API error body: {"error":{"code":"...","message":"..."}}.
+std::string ApiError(std::string_view code, std::string_view message);
+// Re-indents compact JSON the way Go's json.MarshalIndent(v, "", "    ") does (pretty=true).
+std::string PrettyJson(std::string_view compact);
+// "2024-01-01T00:00:00Z", "...+02:00" with optional fraction, or integer nanoseconds.
+Result<int64_t> ParseTimeParam(std::string_view s);
+
+}  // namespace verbund::http

@@ -1,0 +1,65 @@
+#include "http/chunk_stream.h"
+
+namespace verbund::http {
+
+bool ChunkStream::Push(std::string data) {
+  std::function<void()> wake;
+  {
+    std::unique_lock lock(mu_);
+    space_cv_.wait(lock, [&] { return closed_ || pending_bytes_ < max_pending_; });
+    if (closed_) return false;
+    pending_bytes_ += data.size();
+    queue_.push_back(std::move(data));
+    if (waiting_) {
+      waiting_ = false;
+      wake = notify_;
+    }
+  }
+  if (wake) wake();
+  return true;
+}
+
+void ChunkStream::Finish() {
+  std::function<void()> wake;
+  {
+    std::lock_guard lock(mu_);
+    finished_ = true;
+    if (waiting_) {
+      waiting_ = false;
+      wake = notify_;
+    }
+  }
+  if (wake) wake();
+}
+
+void ChunkStream::SetNotify(std::function<void()> notify) {
+  std::lock_guard lock(mu_);
+  notify_ = std::move(notify);
+}
+
+std::vector<std::string> ChunkStream::Take(bool* finished) {
+  std::vector<std::string> out;
+  {
+    std::lock_guard lock(mu_);
+    out.swap(queue_);
+    pending_bytes_ = 0;
+    *finished = finished_ && out.empty();
+    if (out.empty() && !finished_) waiting_ = true;
+  }
+  space_cv_.notify_all();
+  return out;
+}
+
+void ChunkStream::Close() {
+  std::function<void()> notify;  // destroyed outside the lock: it may own the consumer
+  {
+    std::lock_guard lock(mu_);
+    closed_ = true;
+    queue_.clear();
+    pending_bytes_ = 0;
+    notify.swap(notify_);
+  }
+  space_cv_.notify_all();
+}
+
+}  // namespace verbund::http

@@ -1,0 +1,115 @@
+#include "http/point_mapping.h"
+
+#include <cstdint>
+#include <limits>
+#include <map>
+
+namespace verbund::http {
+
+std::string_view InfluxTypeName(storage::ValueType t) {
+  switch (t) {
+    case storage::ValueType::kFloat: return "float";
+    case storage::ValueType::kInt: return "integer";
+    case storage::ValueType::kBool: return "boolean";
+    case storage::ValueType::kString: return "string";
+  }
+  return "unknown";
+}
+
+namespace {
+
+struct FieldValue {
+  storage::Value value;
+  bool ok = true;
+};
+
+FieldValue Convert(const ingest::Field& f) {
+  switch (f.type) {
+    case ingest::FieldType::kFloat: return {storage::Value(f.f)};
+    case ingest::FieldType::kInteger: return {storage::Value(f.i)};
+    case ingest::FieldType::kUnsigned:
+      if (f.u > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+        return {storage::Value(int64_t{0}), false};
+      }
+      return {storage::Value(static_cast<int64_t>(f.u))};
+    case ingest::FieldType::kBoolean: return {storage::Value(f.b)};
+    case ingest::FieldType::kString: return {storage::Value(std::string(f.s))};
+  }
+  return {storage::Value(0.0), false};
+}
+
+std::string ExistingTypeName(storage::Engine* engine, const storage::SeriesKey& key) {
+  for (const auto& s : engine->FindSeries(key.tenant, key.measurement)) {
+    if (s.key.field == key.field && s.key.tags == key.tags) return std::string(InfluxTypeName(s.type));
+  }
+  return "another type";
+}
+
+}  // namespace
+
+MappedWrite MapPoints(const ingest::ParsedBatch& parsed, std::string_view db,
+                      storage::Engine* engine) {
+  MappedWrite out;
+  out.batch.Reserve(parsed.field_count());
+  bool resolve = engine != nullptr;
+  std::vector<std::pair<storage::SeriesKey, storage::Value>> fields;
+  std::vector<storage::SeriesId> ids;
+  for (const ingest::Point& p : parsed.points()) {
+    fields.clear();
+    ids.clear();
+    std::string error;
+    std::vector<storage::Tag> tags;
+    tags.reserve(p.tags.size());
+    for (const auto& t : p.tags) tags.emplace_back(std::string(t.key), std::string(t.value));
+    for (const ingest::Field& f : p.fields) {
+      FieldValue v = Convert(f);
+      if (!v.ok) {
+        error = "unable to parse field \"" + std::string(f.key) + "\" on measurement \"" +
+                std::string(p.measurement) + "\": unsigned value " + std::to_string(f.u) +
+                " out of range for integer";
+        break;
+      }
+      fields.emplace_back(storage::SeriesKey{std::string(db), std::string(p.measurement), tags,
+                                             std::string(f.key)},
+                          std::move(v.value));
+    }
+    if (error.empty() && resolve) {
+      for (auto& [key, value] : fields) {
+        Result<storage::SeriesId> id = engine->GetOrCreateSeries(key, storage::TypeOf(value));
+        if (!id.ok() && id.status().code() == StatusCode::kUnimplemented) {
+          resolve = false;  // engine resolves keys at write time; no early type check
+          ids.clear();
+          break;
+        }
+        if (!id.ok() && id.status().code() == StatusCode::kInvalidArgument) {
+          error = "field type conflict: input field \"" + key.field + "\" on measurement \"" +
+                  key.measurement + "\" is type " +
+                  std::string(InfluxTypeName(storage::TypeOf(value))) + ", already exists as type " +
+                  ExistingTypeName(engine, key);
+          break;
+        }
+        if (!id.ok()) {
+          error = id.status().message();
+          break;
+        }
+        ids.push_back(*id);
+      }
+    }
+    if (!error.empty()) {
+      ++out.rejected;
+      out.errors.push_back(std::move(error));
+      continue;
+    }
+    ++out.points;
+    for (size_t i = 0; i < fields.size(); ++i) {
+      if (i < ids.size()) {
+        out.batch.Add(ids[i], p.ts, std::move(fields[i].second));
+      } else {
+        out.batch.Add(std::move(fields[i].first), p.ts, std::move(fields[i].second));
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace verbund::http
