@@ -1,13 +1,17 @@
 #include "ingest/mqtt_ingest.h"
 
+#include <unordered_map>
+
 #include "core/logging.h"
 #include "mqtt/topic.h"
 
 namespace verbund::ingest {
 
 Result<std::unique_ptr<MqttIngest>> MqttIngest::Create(const IngestConfig& config,
-                                                       Pipeline* pipeline, const Clock* clock) {
-  std::unique_ptr<MqttIngest> t(new MqttIngest(config, pipeline, clock ? clock : SystemClock::Default()));
+                                                       storage::Engine* engine, Pipeline* pipeline,
+                                                       const Clock* clock) {
+  std::unique_ptr<MqttIngest> t(
+      new MqttIngest(config, engine, pipeline, clock ? clock : SystemClock::Default()));
   for (size_t i = 0; i < config.rules.size(); ++i) {
     Rule r{config.rules[i], std::nullopt};
     if (!r.config.topic_template.empty()) {
@@ -18,6 +22,21 @@ Result<std::unique_ptr<MqttIngest>> MqttIngest::Create(const IngestConfig& confi
     t->rules_.push_back(std::move(r));
   }
   return t;
+}
+
+storage::SeriesKey MqttIngest::SeriesKeyFor(const Rule* rule, std::string_view topic) const {
+  storage::SeriesKey key;
+  key.tenant = config_.tenant;
+  std::optional<TopicTemplate::Mapping> mapping;
+  if (rule && rule->topic_template) mapping = rule->topic_template->Apply(topic, rule->config.measurement);
+  if (mapping) {
+    key.measurement = std::move(mapping->measurement);
+    key.tags = std::move(mapping->tags);
+  } else {
+    key.measurement = rule && !rule->config.measurement.empty() ? rule->config.measurement
+                                                                : std::string(topic);
+  }
+  return key;
 }
 
 const MqttIngest::Rule* MqttIngest::RuleFor(std::string_view topic) const {
@@ -52,23 +71,38 @@ void MqttIngest::OnPublish(const mqtt::MessagePtr& message, std::function<void(S
     return;
   }
   metrics_.skipped_arrays.fetch_add(decoded->skipped_arrays, std::memory_order_relaxed);
-  storage::SeriesKey base;
-  base.tenant = config_.tenant;
-  std::optional<TopicTemplate::Mapping> mapping;
-  if (rule && rule->topic_template) mapping = rule->topic_template->Apply(m.topic, rule->config.measurement);
-  if (mapping) {
-    base.measurement = std::move(mapping->measurement);
-    base.tags = std::move(mapping->tags);
-  } else {
-    base.measurement = rule && !rule->config.measurement.empty() ? rule->config.measurement : m.topic;
-  }
   TimestampNs ts = decoded->timestamp.value_or(clock_->NowNs());
   storage::WriteBatch batch;
   batch.Reserve(decoded->fields.size());
+  // Series ids are cached per I/O thread by (topic, field, type), so a steady stream of readings
+  // resolves no keys in the engine; the engine's catalog stays the single source of truth.
+  static thread_local std::unordered_map<std::string, storage::SeriesId> ids;
+  if (ids.size() > 1'000'000) ids.clear();
+  std::string cache_key;
+  std::optional<storage::SeriesKey> base;
   for (auto& [field, value] : decoded->fields) {
-    storage::SeriesKey key = base;
-    key.field = std::move(field);
-    batch.Add(std::move(key), ts, std::move(value));
+    cache_key.assign(m.topic);
+    cache_key.push_back('\0');
+    cache_key += field;
+    cache_key.push_back(static_cast<char>(storage::TypeOf(value)));
+    auto it = ids.find(cache_key);
+    if (it == ids.end()) {
+      if (!base) base = SeriesKeyFor(rule, m.topic);
+      storage::SeriesKey key = *base;
+      key.field = field;
+      auto id = engine_->GetOrCreateSeries(key, storage::TypeOf(value));
+      if (!id.ok()) {
+        // A field whose type differs from its series' type: counted, the others are stored.
+        metrics_.rejected_fields.fetch_add(1, std::memory_order_relaxed);
+        continue;
+      }
+      it = ids.emplace(cache_key, *id).first;
+    }
+    batch.Add(it->second, ts, std::move(value));
+  }
+  if (batch.empty()) {
+    if (done) done(Status::OK());
+    return;
   }
   metrics_.points.fetch_add(batch.size(), std::memory_order_relaxed);
   if (done) {

@@ -24,12 +24,15 @@ struct MqttIngestMetrics {
   std::atomic<uint64_t> undecodable{0};    // payload not valid for its rule's format
   std::atomic<uint64_t> skipped_arrays{0};
   std::atomic<uint64_t> ignored{0};        // matched an `ignore` rule
+  std::atomic<uint64_t> rejected_fields{0}; // type differs from the series' type
 };
 
 class MqttIngest final : public mqtt::Tap {
  public:
   // InvalidArgument for a bad rule (names the rule).
-  static Result<std::unique_ptr<MqttIngest>> Create(const IngestConfig& config, Pipeline* pipeline,
+  // `engine` (series ids) and `pipeline` (writes) are not owned and must outlive the tap.
+  static Result<std::unique_ptr<MqttIngest>> Create(const IngestConfig& config,
+                                                    storage::Engine* engine, Pipeline* pipeline,
                                                     const Clock* clock);
 
   void OnPublish(const mqtt::MessagePtr& message, std::function<void(Status)> done) override;
@@ -40,12 +43,14 @@ class MqttIngest final : public mqtt::Tap {
     IngestRule config;
     std::optional<TopicTemplate> topic_template;
   };
-  MqttIngest(IngestConfig config, Pipeline* pipeline, const Clock* clock)
-      : config_(std::move(config)), pipeline_(pipeline), clock_(clock) {}
+  MqttIngest(IngestConfig config, storage::Engine* engine, Pipeline* pipeline, const Clock* clock)
+      : config_(std::move(config)), engine_(engine), pipeline_(pipeline), clock_(clock) {}
   const Rule* RuleFor(std::string_view topic) const;
+  storage::SeriesKey SeriesKeyFor(const Rule* rule, std::string_view topic) const;
 
   IngestConfig config_;
   std::vector<Rule> rules_;
+  storage::Engine* engine_;
   Pipeline* pipeline_;
   const Clock* clock_;
   MqttIngestMetrics metrics_;

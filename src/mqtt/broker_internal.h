@@ -143,12 +143,13 @@ class Session {
   std::map<std::string, SubRecord> subscriptions_;
   std::list<InflightEntry> inflight_;
   std::unordered_map<uint16_t, std::list<InflightEntry>::iterator> inflight_by_id_;
-  std::deque<Outbound> queue_;
+  std::list<Outbound> queue_;  // a list: an empty deque would still allocate
   std::unordered_set<uint16_t> incoming_qos2_;
   uint16_t next_packet_id_ = 1;
-  boost::asio::steady_timer expiry_timer_;
-  boost::asio::steady_timer will_timer_;
-  std::optional<Will> pending_will_;
+  // Made when first needed: most sessions never go offline with a will or an expiry.
+  std::unique_ptr<boost::asio::steady_timer> expiry_timer_;
+  std::unique_ptr<boost::asio::steady_timer> will_timer_;
+  std::unique_ptr<Will> pending_will_;  // a will waiting for its delay
   int64_t will_due_ns_ = 0;
 };
 

@@ -91,19 +91,26 @@ void Connection::Read() {
   if (reading_ || state_ == State::kClosed || state_ == State::kClosing) return;
   reading_ = true;
   if (rlen_ == 0 && transport_->SupportsReadiness()) {
-    // Idle between packets: hold no buffer while waiting (memory per idle connection).
-    if (rbuf_.capacity() > 0 && last_read_ < kReadChunk / 4) std::vector<char>().swap(rbuf_);
+    // Between packets a connection holds no read buffer: it waits for readability, then reads
+    // into its thread's scratch buffer and keeps only an incomplete packet's bytes. An idle
+    // connection costs a few hundred bytes, not a buffer.
+    std::vector<char>().swap(rbuf_);
     transport_->AsyncWaitReadable([self = shared_from_this()](const boost::system::error_code& ec) {
       self->reading_ = false;
       if (self->state_ == State::kClosed) return;
       if (ec) return self->Close(ec.message());
-      if (self->rbuf_.size() < kReadChunk) self->rbuf_.resize(kReadChunk);
+      static thread_local std::vector<char> scratch(4 * kReadChunk);
       boost::system::error_code rec;
-      size_t n = self->transport_->ReadAvailable(self->rbuf_.data(), self->rbuf_.size(), rec);
+      size_t n = self->transport_->ReadAvailable(scratch.data(), scratch.size(), rec);
       if (rec == boost::asio::error::would_block || rec == boost::asio::error::try_again) {
         return self->Read();
       }
-      self->OnRead(rec, n);
+      if (!self->Received(rec, n)) return;
+      size_t used = self->Consume(std::string_view(scratch.data(), n));
+      if (self->state_ == State::kClosed) return;
+      self->rbuf_.assign(scratch.data() + used, scratch.data() + n);
+      self->rlen_ = n - used;
+      self->Continue();
     });
     return;
   }
@@ -111,60 +118,64 @@ void Connection::Read() {
   transport_->AsyncReadSome(rbuf_.data() + rlen_, rbuf_.size() - rlen_,
                             [self = shared_from_this()](const boost::system::error_code& ec, size_t n) {
                               self->reading_ = false;
-                              self->OnRead(ec, n);
+                              if (!self->Received(ec, n)) return;
+                              self->rlen_ += n;
+                              self->ProcessBuffered();
                             });
 }
 
-void Connection::OnRead(const boost::system::error_code& ec, size_t n) {
-  if (state_ == State::kClosed) return;
-  if (ec) return Close(ec == boost::asio::error::eof ? "peer closed" : ec.message());
-  last_read_ = n;
-  rlen_ += n;
+bool Connection::Received(const boost::system::error_code& ec, size_t n) {
+  if (state_ == State::kClosed) return false;
+  if (ec) {
+    Close(ec == boost::asio::error::eof ? "peer closed" : ec.message());
+    return false;
+  }
   broker_.metrics().bytes_in.fetch_add(n, std::memory_order_relaxed);
   last_packet_ns_ = broker_.clock().MonotonicNs();
-  ProcessInput();
+  return true;
 }
 
-void Connection::ProcessInput() {
+void Connection::ProcessBuffered() {
+  size_t used = Consume(std::string_view(rbuf_.data(), rlen_));
+  if (state_ == State::kClosed) return;
+  if (used > 0) {
+    std::memmove(rbuf_.data(), rbuf_.data() + used, rlen_ - used);
+    rlen_ -= used;
+  }
+  Continue();
+}
+
+void Connection::Continue() {
+  if (rlen_ == 0 && rbuf_.size() > 4 * kReadChunk) std::vector<char>().swap(rbuf_);
+  if (state_ != State::kAwaitSession) Read();
+}
+
+size_t Connection::Consume(std::string_view data) {
   size_t pos = 0;
   const uint32_t max_packet = broker_.config().max_packet_size;
   while (state_ != State::kClosed && state_ != State::kClosing && state_ != State::kAwaitSession) {
-    std::string_view avail(rbuf_.data() + pos, rlen_ - pos);
+    std::string_view avail = data.substr(pos);
     auto header = ParseFixedHeader(avail, max_packet);
     if (!header) break;  // need more bytes
     if (auto* err = std::get_if<CodecError>(&*header)) {
       Protocol(err->reason, err->message);
-      return;
+      return pos;
     }
     const FixedHeader& fh = std::get<FixedHeader>(*header);
-    if (avail.size() < fh.total_length()) {
-      // Grow the buffer only to the announced (already size-checked) packet length.
-      if (rbuf_.size() < pos + fh.total_length()) rbuf_.resize(pos + fh.total_length());
-      break;
-    }
+    if (avail.size() < fh.total_length()) break;  // size already checked against the limit
     if (state_ == State::kAwaitConnect && fh.type() != PacketType::kConnect) {
       Protocol(ReasonCode::kProtocolError, "first packet is not CONNECT");
-      return;
+      return pos;
     }
     auto decoded = DecodePacket(fh, avail.substr(fh.header_length, fh.remaining_length), version_);
     pos += fh.total_length();
     if (auto* err = std::get_if<CodecError>(&decoded)) {
       Protocol(err->reason, err->message);
-      return;
+      return pos;
     }
     HandlePacket(std::move(std::get<Packet>(decoded)));
   }
-  if (state_ == State::kClosed) return;
-  // Compact: move the unread tail to the front.
-  if (pos > 0) {
-    std::memmove(rbuf_.data(), rbuf_.data() + pos, rlen_ - pos);
-    rlen_ -= pos;
-  }
-  if (rbuf_.size() > 4 * kReadChunk && rlen_ == 0) {  // release a large packet's buffer
-    rbuf_.resize(kReadChunk);
-    rbuf_.shrink_to_fit();
-  }
-  if (state_ != State::kAwaitSession) Read();
+  return pos;
 }
 
 void Connection::Protocol(ReasonCode reason, std::string_view why) {
@@ -209,7 +220,7 @@ void Connection::Finish() {
   if (session_ != nullptr) {
     Session* s = session_;
     session_ = nullptr;
-    s->Detach(std::exchange(will_, std::nullopt));
+    s->Detach(TakeWill());
   }
 }
 
@@ -331,6 +342,7 @@ void Connection::SendConnackAndFail(ReasonCode reason) {
 void Connection::HandleConnect(ConnectPacket&& c) {
   version_ = c.version;
   const MqttConfig& cfg = broker_.config();
+  connack_props_ = std::make_unique<Properties>();
   if (c.properties.authentication_method) {
     return SendConnackAndFail(ReasonCode::kBadAuthenticationMethod);
   }
@@ -339,7 +351,7 @@ void Connection::HandleConnect(ConnectPacket&& c) {
       return SendConnackAndFail(ReasonCode::kClientIdentifierNotValid);
     }
     c.client_id = RandomClientId();
-    if (version_ == ProtocolVersion::kV5) connack_props_.assigned_client_identifier = c.client_id;
+    if (version_ == ProtocolVersion::kV5) connack_props_->assigned_client_identifier = c.client_id;
   }
   if (c.client_id.size() > 256) return SendConnackAndFail(ReasonCode::kClientIdentifierNotValid);
 
@@ -367,10 +379,10 @@ void Connection::HandleConnect(ConnectPacket&& c) {
     expiry = props.session_expiry_interval.value_or(0);
     if (expiry > cfg.max_session_expiry_s && expiry != 0xffffffff) {
       expiry = cfg.max_session_expiry_s;
-      connack_props_.session_expiry_interval = expiry;
+      connack_props_->session_expiry_interval = expiry;
     } else if (expiry == 0xffffffff && cfg.max_session_expiry_s != 0xffffffff) {
       expiry = cfg.max_session_expiry_s;
-      connack_props_.session_expiry_interval = expiry;
+      connack_props_->session_expiry_interval = expiry;
     }
   } else if (!c.clean_start) {
     expiry = cfg.max_session_expiry_s;  // 3.1.1 sessions never expire; we bound them (doc)
@@ -380,19 +392,19 @@ void Connection::HandleConnect(ConnectPacket&& c) {
   if (keep_alive > cfg.max_keep_alive_s || (keep_alive == 0 && version_ == ProtocolVersion::kV5 &&
                                             cfg.max_keep_alive_s < 65535)) {
     keep_alive = cfg.max_keep_alive_s;
-    if (version_ == ProtocolVersion::kV5) connack_props_.server_keep_alive = keep_alive;
+    if (version_ == ProtocolVersion::kV5) connack_props_->server_keep_alive = keep_alive;
   }
   keep_alive_ms_ = static_cast<int64_t>(keep_alive) * 1000;
-  will_ = std::move(c.will);
+  if (c.will) will_ = std::make_unique<Will>(std::move(*c.will));
 
   if (version_ == ProtocolVersion::kV5) {
-    connack_props_.receive_maximum = cfg.receive_maximum;
-    connack_props_.maximum_packet_size = cfg.max_packet_size;
-    connack_props_.topic_alias_maximum = cfg.topic_alias_maximum;
-    connack_props_.retain_available = 1;
-    connack_props_.wildcard_subscription_available = 1;
-    connack_props_.subscription_identifier_available = 1;
-    connack_props_.shared_subscription_available = 1;
+    connack_props_->receive_maximum = cfg.receive_maximum;
+    connack_props_->maximum_packet_size = cfg.max_packet_size;
+    connack_props_->topic_alias_maximum = cfg.topic_alias_maximum;
+    connack_props_->retain_available = 1;
+    connack_props_->wildcard_subscription_available = 1;
+    connack_props_->subscription_identifier_available = 1;
+    connack_props_->shared_subscription_available = 1;
   }
 
   auto slot = std::make_shared<SessionSlot>();
@@ -430,7 +442,8 @@ void Connection::OnSessionReady(Session* session, bool session_present) {
   session_present_ = session_present;
   ConnackPacket ack;
   ack.session_present = session_present;
-  ack.properties = std::move(connack_props_);
+  ack.properties = std::move(*connack_props_);
+  connack_props_.reset();
   SendPacket(ack);
   state_ = State::kConnected;
   Log()->info("{} connected via {} (MQTT {}, keep-alive {} s, session {})", log_id_,
@@ -442,7 +455,7 @@ void Connection::OnSessionReady(Session* session, bool session_present) {
   if (keep_alive_ms_ > 0) ArmTimer(keep_alive_ms_ * 3 / 2);
   // Packets the client sent right behind CONNECT are still in the buffer.
   boost::asio::post(shard_.context(), [self = shared_from_this()] {
-    if (self->state_ == State::kConnected) self->ProcessInput();
+    if (self->state_ == State::kConnected) self->ProcessBuffered();
   });
 }
 

@@ -37,11 +37,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // caller decides about the will.
   std::optional<Will> ReleaseSession() {
     session_ = nullptr;
-    return std::exchange(will_, std::nullopt);
+    return TakeWill();
   }
 
   // Shutdown: the server is going away, so no will is published.
-  std::optional<Will> ReleaseWillOnly() { return std::exchange(will_, std::nullopt); }
+  std::optional<Will> ReleaseWillOnly() { return TakeWill(); }
 
   ProtocolVersion version() const { return version_; }
   uint16_t client_receive_maximum() const { return client_receive_max_; }
@@ -55,8 +55,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
   enum class State { kHandshake, kAwaitConnect, kAwaitSession, kConnected, kClosing, kClosed };
 
   void Read();
-  void OnRead(const boost::system::error_code& ec, size_t n);
-  void ProcessInput();
+  // Accounts a completed read; false (connection closed) on error.
+  bool Received(const boost::system::error_code& ec, size_t n);
+  // Handles every complete packet at the front of `data`; returns the bytes used.
+  size_t Consume(std::string_view data);
+  void ProcessBuffered();
+  void Continue();
   void Write();
   void ArmTimer(int64_t ms);
   void OnTimer();
@@ -83,7 +87,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::vector<char> rbuf_;
   size_t rlen_ = 0;
   bool reading_ = false;
-  size_t last_read_ = 0;
   std::string wpending_;
   std::string wactive_;
   bool writing_ = false;
@@ -95,9 +98,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   Session* session_ = nullptr;
   std::shared_ptr<SessionSlot> slot_;
-  std::optional<Will> will_;
+  std::optional<Will> TakeWill() {
+    if (!will_) return std::nullopt;
+    std::optional<Will> w(std::move(*will_));
+    will_.reset();
+    return w;
+  }
+  std::unique_ptr<Will> will_;  // heap: most clients have none, and a Will is large
   bool session_present_ = false;
-  Properties connack_props_;
+  std::unique_ptr<Properties> connack_props_;  // only between CONNECT and CONNACK
   Principal pending_principal_;  // between CONNECT and session adoption
   uint32_t pending_expiry_ = 0;
 

@@ -12,9 +12,7 @@ SessionSlot::~SessionSlot() = default;
 Session::Session(Broker& broker, Shard& shard, std::shared_ptr<SessionSlot> slot)
     : broker_(broker),
       shard_(shard),
-      slot_(std::move(slot)),
-      expiry_timer_(shard.context()),
-      will_timer_(shard.context()) {}
+      slot_(std::move(slot)) {}
 
 Session::~Session() = default;
 
@@ -26,11 +24,11 @@ void Session::Restore(SessionSnapshot&& snap) {
     inflight_.push_back(std::move(e));
     inflight_by_id_[inflight_.back().packet_id] = std::prev(inflight_.end());
   }
-  queue_ = std::move(snap.queue);
+  queue_.assign(std::make_move_iterator(snap.queue.begin()), std::make_move_iterator(snap.queue.end()));
   incoming_qos2_ = std::move(snap.incoming_qos2);
   next_packet_id_ = snap.next_packet_id == 0 ? 1 : snap.next_packet_id;
   if (snap.will) {
-    pending_will_ = std::move(snap.will);
+    pending_will_ = std::make_unique<Will>(std::move(*snap.will));
     will_due_ns_ = snap.will_due_ns;
   }
 }
@@ -42,10 +40,10 @@ SessionSnapshot Session::Snapshot() const {
   snap.expiry_s = expiry_s_;
   snap.subscriptions = subscriptions_;
   snap.inflight.assign(inflight_.begin(), inflight_.end());
-  snap.queue = queue_;
+  snap.queue.assign(queue_.begin(), queue_.end());
   snap.incoming_qos2 = incoming_qos2_;
   snap.next_packet_id = next_packet_id_;
-  snap.will = pending_will_;
+  if (pending_will_) snap.will = *pending_will_;
   snap.will_due_ns = will_due_ns_;
   return snap;
 }
@@ -167,13 +165,13 @@ void Session::OnPubcomp(uint16_t id) {
 void Session::Attach(Connection* conn) {
   conn_ = conn;
   boost::system::error_code ignored;
-  expiry_timer_.cancel(ignored);
+  if (expiry_timer_) expiry_timer_->cancel(ignored);
 }
 
 void Session::CancelWill() {
   pending_will_.reset();
   boost::system::error_code ignored;
-  will_timer_.cancel(ignored);
+  if (will_timer_) will_timer_->cancel(ignored);
 }
 
 void Session::PublishWill(Will will) {
@@ -202,13 +200,14 @@ void Session::Detach(std::optional<Will> will) {
     if (delay == 0 || !persistent()) {
       PublishWill(std::move(*will));
     } else {
-      pending_will_ = std::move(will);
+      pending_will_ = std::make_unique<Will>(std::move(*will));
       uint32_t wait = std::min(delay, expiry_s_);
       will_due_ns_ = broker_.clock().NowNs() + static_cast<int64_t>(wait) * 1'000'000'000;
-      will_timer_.expires_after(std::chrono::seconds(wait));
-      will_timer_.async_wait([this, slot = slot_](const boost::system::error_code& ec) {
+      if (!will_timer_) will_timer_ = std::make_unique<boost::asio::steady_timer>(shard_.context());
+      will_timer_->expires_after(std::chrono::seconds(wait));
+      will_timer_->async_wait([this, slot = slot_](const boost::system::error_code& ec) {
         if (ec || slot->session.get() != this || !pending_will_) return;
-        PublishWill(*std::exchange(pending_will_, std::nullopt));
+        PublishWill(std::move(*std::exchange(pending_will_, nullptr)));
       });
     }
   }
@@ -218,11 +217,12 @@ void Session::Detach(std::optional<Will> will) {
 
 void Session::StartExpiryTimer() {
   if (expiry_s_ == 0xffffffff) return;
-  expiry_timer_.expires_after(std::chrono::seconds(expiry_s_));
-  expiry_timer_.async_wait([this, slot = slot_](const boost::system::error_code& ec) {
+  if (!expiry_timer_) expiry_timer_ = std::make_unique<boost::asio::steady_timer>(shard_.context());
+  expiry_timer_->expires_after(std::chrono::seconds(expiry_s_));
+  expiry_timer_->async_wait([this, slot = slot_](const boost::system::error_code& ec) {
     if (ec || slot->session.get() != this || conn_ != nullptr) return;
     Logger("mqtt")->info("session '{}' expired", slot_->client_id);
-    if (pending_will_) PublishWill(*std::exchange(pending_will_, std::nullopt));
+    if (pending_will_) PublishWill(std::move(*std::exchange(pending_will_, nullptr)));
     End();
   });
 }
@@ -230,7 +230,10 @@ void Session::StartExpiryTimer() {
 void Session::End() {
   std::shared_ptr<SessionSlot> slot = slot_;
   broker_.Unregister(slot.get());
-  if (broker_.store() != nullptr && persistent()) broker_.store()->DeleteSession(slot->client_id);
+  if (broker_.store() != nullptr && persistent()) {
+    Status st = broker_.store()->DeleteSession(slot->client_id);
+    if (!st.ok()) Logger("mqtt")->error("session '{}' not deleted: {}", slot->client_id, st.ToString());
+  }
   if (!subscriptions_.empty()) {
     auto subs = std::make_shared<std::map<std::string, SubRecord>>(std::move(subscriptions_));
     broker_.ForEachShard(

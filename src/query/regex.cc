@@ -101,6 +101,10 @@ Result<Regex> Regex::Compile(std::string_view pattern) {
   // libstdc++ overflows on huge ones.
   for (size_t i = 0; i < p.size(); ++i) {
     if (p[i] == '\\') {
+      // Backreferences (\1) are not RE2 syntax, and libstdc++ overflows on huge ones.
+      if (i + 1 < p.size() && std::isdigit(static_cast<unsigned char>(p[i + 1]))) {
+        return InvalidArgument("invalid escape sequence in `" + std::string(pattern) + "`");
+      }
       ++i;
       continue;
     }

@@ -9,6 +9,8 @@
 #include <boost/asio/ssl/context.hpp>
 
 #include "core/logging.h"
+#include "http/databases.h"
+#include "http/server.h"
 #include "ingest/mqtt_ingest.h"
 #include "ingest/pipeline.h"
 #include "keys/file_key_provider.h"
@@ -18,6 +20,7 @@
 #include "net/io_pool.h"
 #include "net/listener.h"
 #include "net/tls.h"
+#include "query/executor.h"
 #include "server/demo_source.h"
 #include "storage/engine.h"
 
@@ -36,6 +39,9 @@ struct Hub::Impl {
   std::unique_ptr<mqtt::PasswordAuthenticator> authenticator;
   std::unique_ptr<mqtt::Authorizer> authorizer;
   std::unique_ptr<mqtt::Broker> broker;
+  std::unique_ptr<http::DatabaseRegistry> databases;
+  std::unique_ptr<query::Executor> executor;
+  std::unique_ptr<http::Server> http;
   std::unique_ptr<DemoSource> demo;
   std::vector<std::unique_ptr<net::Listener>> listeners;
   Ports ports;
@@ -100,7 +106,7 @@ Status Hub::Start() {
   bo.store = h.broker_store.get();
   h.broker = std::make_unique<mqtt::Broker>(std::move(bo), h.pool.get());
   if (c.ingest.enabled) {
-    ASSIGN_OR_RETURN(h.mqtt_ingest, ingest::MqttIngest::Create(c.ingest, h.pipeline.get(), nullptr));
+    ASSIGN_OR_RETURN(h.mqtt_ingest, ingest::MqttIngest::Create(c.ingest, h.engine.get(), h.pipeline.get(), nullptr));
     h.broker->AddTap(h.mqtt_ingest.get());
   }
   RETURN_IF_ERROR(h.broker->Restore().Annotate("restoring broker state"));
@@ -135,8 +141,33 @@ Status Hub::Start() {
     h.listeners.push_back(std::move(listener));
   }
 
+  // HTTP: the InfluxDB-compatible API over the same engine and write pipeline.
+  ASSIGN_OR_RETURN(h.databases, http::DatabaseRegistry::Open(c.data_dir + "/http/databases", h.engine.get()));
+  query::ExecutorOptions xo;
+  xo.list_databases = h.databases->ListFn();
+  xo.create_database = h.databases->CreateFn();
+  h.executor = std::make_unique<query::Executor>(h.engine.get(), std::move(xo));
+  if (!c.http.listen.empty()) {
+    http::ServerDeps deps;
+    deps.engine = h.engine.get();
+    deps.pipeline = h.pipeline.get();
+    deps.executor = h.executor.get();
+    deps.broker_metrics = &h.broker->metrics();
+    deps.list_databases = h.databases->ListFn();
+    deps.create_database = h.databases->CreateFn();
+    deps.database_exists = h.databases->ExistsFn();
+    deps.data_dir = c.data_dir;
+    ASSIGN_OR_RETURN(h.http, http::Server::Create(c.http, h.pool.get(), c.http.tls ? h.tls.get() : nullptr,
+                                                  std::move(deps)));
+    h.ports.http = h.http->port();
+  }
+
   h.pool->Start();
   h.broker->Start();
+  if (h.http) {
+    h.http->Start();
+    log->info("http.listen listening on port {}", h.ports.http);
+  }
   for (auto& l : h.listeners) {
     l->Start();
     log->info("{} listening on port {}", l->name(), l->port());
@@ -171,6 +202,7 @@ void Hub::Stop() {
     });
     done.get_future().wait();
   }
+  if (h.http) h.http->Stop();
   if (h.broker) h.broker->Shutdown();
   h.pool->Stop();
   // Everything acknowledged is in the WAL; drain what is queued and seal the head.

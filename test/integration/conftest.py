@@ -103,7 +103,7 @@ def pki(tmp_path_factory):
 class BrokerBase:
     def __init__(self, workdir, pki, tls=False, require_client_cert=False, ws=True,
                  max_packet_size=None, connect_timeout_ms=None, max_queued_messages=None,
-                 max_keepalive=None, users=None, allow_anonymous=True):
+                 max_keepalive=None, users=None, allow_anonymous=True, ingest_toml=None):
         self.host = HOST
         self.workdir = str(workdir)
         self.data_dir = os.path.join(self.workdir, "data")
@@ -121,6 +121,7 @@ class BrokerBase:
         self.max_keepalive = max_keepalive
         self.users = users
         self.allow_anonymous = allow_anonymous
+        self.ingest_toml = ingest_toml  # Verbund only: the [ingest] section (default: disabled)
         self.log_path = os.path.join(self.workdir, "broker.log")
         self.proc = None
         self.starts = 0
@@ -229,7 +230,7 @@ class VerbundBroker(BrokerBase):
                       "key = %s" % q(self.pki.server_key), "ca = %s" % q(self.pki.ca_cert),
                       "require_client_cert = %s" % ("true" if self.require_client_cert else "false")]
         lines += ["", "[http]", "listen = %s" % q("%s:%d" % (HOST, self.http_port)),
-                  "", "[ingest]", "enabled = false", ""]
+                  "", self.ingest_toml or "[ingest]\nenabled = false", ""]
         with open(self.config_path, "w") as f:
             f.write("\n".join(lines))
 

@@ -227,6 +227,7 @@ TEST(ParserTest, HugeRegexRepeatCountIsAnError) {
   EXPECT_NE(Error("SELECT a FROM m WHERE host =~ /a{2222222222222222222}/"), "<ok>");
   EXPECT_NE(Error("SELECT a FROM m WHERE host =~ /a{1,5000}/"), "<ok>");
   EXPECT_EQ(Error("SELECT a FROM m WHERE host =~ /a{1,1000}/"), "<ok>");
+  EXPECT_NE(Error("SELECT a FROM m WHERE host =~ /(a)\\5555555555555555555/"), "<ok>");
 }
 
 TEST(ParserTest, NestedRepetitionInRegexIsRefused) {
