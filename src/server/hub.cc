@@ -31,6 +31,7 @@ struct Hub::Impl {
   std::unique_ptr<net::IoPool> pool;
   std::shared_ptr<boost::asio::ssl::context> tls;
   std::unique_ptr<net::ConnectionLimit> limit;
+  metrics::Histogram wal_fsync_seconds = metrics::Histogram::LatencySeconds();
   std::unique_ptr<keys::FileKeyProvider> keys;
   std::unique_ptr<storage::Engine> engine;
   std::unique_ptr<ingest::Pipeline> pipeline;
@@ -85,6 +86,7 @@ Status Hub::Start() {
   eo.head_memory_bytes = c.storage.head_memory_bytes;
   eo.chunk_max_points = c.storage.chunk_max_points;
   eo.keys = h.keys.get();
+  eo.wal_fsync_seconds = &h.wal_fsync_seconds;
   ASSIGN_OR_RETURN(h.engine, storage::Engine::Open(eo));
   if (c.storage.default_retention_s > 0) {
     RETURN_IF_ERROR(h.engine->SetRetention(c.ingest.tenant, "",
@@ -157,6 +159,7 @@ Status Hub::Start() {
     deps.create_database = h.databases->CreateFn();
     deps.database_exists = h.databases->ExistsFn();
     deps.data_dir = c.data_dir;
+    deps.wal_fsync_seconds = &h.wal_fsync_seconds;
     ASSIGN_OR_RETURN(h.http, http::Server::Create(c.http, h.pool.get(), c.http.tls ? h.tls.get() : nullptr,
                                                   std::move(deps)));
     h.ports.http = h.http->port();

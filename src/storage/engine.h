@@ -18,6 +18,7 @@
 
 #include "core/clock.h"
 #include "core/config.h"
+#include "core/metrics.h"
 #include "core/status.h"
 #include "storage/chunk_codec.h"
 #include "storage/types.h"
@@ -37,6 +38,7 @@ struct EngineOptions {
   keys::KeyProvider* keys = nullptr;     // not owned; must outlive the engine; required
   const Clock* clock = nullptr;          // not owned; nullptr = system clock
   bool background_threads = true;        // retention/compaction/sealing in the background
+  metrics::Histogram* wal_fsync_seconds = nullptr;  // not owned; WAL fdatasync latency, if set
   bool flush_on_close = true;            // false: closing leaves the head to WAL replay (tests
                                          // use it to model a crash)
 };

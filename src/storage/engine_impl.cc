@@ -405,6 +405,7 @@ Status EngineImpl::Replay() {
   wo.fsync = options_.fsync;
   wo.fsync_interval_ms = options_.fsync_interval_ms;
   wo.clock = SystemClock::Default();  // intervals are real time even under a fake clock
+  wo.fsync_seconds = options_.wal_fsync_seconds;
   ASSIGN_OR_RETURN(wal_, wal::WalWriter::Open(wo, rr.last_segment + 1));
   return Status::OK();
 }

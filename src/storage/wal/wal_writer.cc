@@ -82,10 +82,12 @@ Status WalWriter::OpenSegment(uint64_t segment) {
 
 Status WalWriter::SyncLocked() {
   if (!dirty_) return Status::OK();
+  int64_t start = options_.clock->MonotonicNs();
   if (::fdatasync(fd_) != 0) return Errno("fdatasync", SegmentFileName(segment_));
   dirty_ = false;
   ++fsyncs_;
   last_sync_ns_ = options_.clock->MonotonicNs();
+  if (options_.fsync_seconds != nullptr) options_.fsync_seconds->Observe((last_sync_ns_ - start) / 1e9);
   return Status::OK();
 }
 

@@ -19,6 +19,7 @@
 
 #include "core/clock.h"
 #include "core/config.h"
+#include "core/metrics.h"
 #include "core/status.h"
 #include "storage/wal/wal_format.h"
 
@@ -30,6 +31,7 @@ struct WalWriterOptions {
   uint32_t fsync_interval_ms = 100;
   uint64_t segment_bytes = 64ull << 20;  // rotate when a segment grows past this
   const Clock* clock = nullptr;          // required
+  metrics::Histogram* fsync_seconds = nullptr;  // not owned; fdatasync latency, if set
 };
 
 class WalWriter {

@@ -93,6 +93,22 @@ TEST(WalTest, GroupCommitSharesFsyncs) {
   EXPECT_EQ(ReplayAll(dir).size(), 800u);
 }
 
+TEST(WalTest, FsyncLatencyIsObservedPerFsync) {
+  std::string dir = FreshDir("wal_fsync_hist");
+  metrics::Histogram hist = metrics::Histogram::LatencySeconds();
+  WalWriterOptions o;
+  o.dir = dir;
+  o.fsync = FsyncPolicy::kAlways;
+  o.clock = SystemClock::Default();
+  o.fsync_seconds = &hist;
+  auto w = WalWriter::Open(o, 1).value();
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(w->Wait(w->Submit(Framed(RecordType::kBatch, "payload"))).ok());
+  }
+  EXPECT_EQ(hist.Take().count, w->fsyncs());
+  EXPECT_GE(w->fsyncs(), 1u);
+}
+
 TEST(WalTest, TornTailIsTruncated) {
   std::string dir = FreshDir("wal_torn");
   {

@@ -1,0 +1,263 @@
+#!/usr/bin/python3
+"""Small InfluxDB-1.x HTTP load client (stdlib only), used for both servers by bench/http/run.sh.
+
+  loadclient.py write   --port P --file data.lp [--batch 5000] [--workers 4] --out res.json
+  loadclient.py queries --port P --spec queries.json [--reps 20] --out res.json
+  loadclient.py report  --influx-write a.json --verbund-write b.json ... (see run.sh)
+
+Writes: the file is split into BATCH-line batches in memory before the clock starts; WORKERS
+threads each keep one keep-alive http.client connection and POST batches taken from a shared
+queue. Every response must be 204. values = number of fields written (sum over lines).
+Queries: each query is run once as warm-up, then REPS times; reports the median wall time of the
+whole HTTP round trip (request + full JSON body), plus series / row counts of the answer.
+"""
+import argparse
+import http.client
+import json
+import statistics
+import sys
+import threading
+import time
+import urllib.parse
+
+
+def count_values(line):
+    # measurement,tags fields timestamp -- generator output has no escaped spaces/commas.
+    parts = line.split(b" ")
+    return parts[1].count(b",") + 1 if len(parts) >= 2 else 0
+
+
+def load_batches(path, batch):
+    with open(path, "rb") as f:
+        lines = f.read().split(b"\n")
+    if lines and lines[-1] == b"":
+        lines.pop()
+    batches = []
+    total_values = 0
+    for i in range(0, len(lines), batch):
+        chunk = lines[i:i + batch]
+        v = sum(count_values(l) for l in chunk)
+        total_values += v
+        batches.append((b"\n".join(chunk) + b"\n", len(chunk), v))
+    return batches, len(lines), total_values
+
+
+def cmd_write(a):
+    batches, nlines, nvalues = load_batches(a.file, a.batch)
+    path = "/write?" + urllib.parse.urlencode({"db": a.db, "precision": "ns"})
+    lock = threading.Lock()
+    nxt = [0]
+    errors = []
+    statuses = {}
+
+    def worker():
+        conn = http.client.HTTPConnection(a.host, a.port, timeout=600)
+        while True:
+            with lock:
+                i = nxt[0]
+                nxt[0] += 1
+            if i >= len(batches) or errors:
+                break
+            body = batches[i][0]
+            try:
+                conn.request("POST", path, body=body,
+                             headers={"Content-Type": "text/plain; charset=utf-8"})
+                r = conn.getresponse()
+                data = r.read()
+            except Exception as e:  # reconnect once, then give up
+                conn.close()
+                conn = http.client.HTTPConnection(a.host, a.port, timeout=600)
+                try:
+                    conn.request("POST", path, body=body)
+                    r = conn.getresponse()
+                    data = r.read()
+                except Exception as e2:
+                    with lock:
+                        errors.append("batch %d: %r / %r" % (i, e, e2))
+                    break
+            with lock:
+                statuses[r.status] = statuses.get(r.status, 0) + 1
+                if r.status != 204:
+                    errors.append("batch %d: HTTP %d %s" % (i, r.status, data[:300]))
+        conn.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(a.workers)]
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    secs = time.perf_counter() - t0
+    res = {"seconds": secs, "lines": nlines, "values": nvalues, "batches": len(batches),
+           "workers": a.workers, "batch": a.batch, "statuses": statuses, "errors": errors[:10],
+           "values_per_second": nvalues / secs if secs > 0 else 0,
+           "lines_per_second": nlines / secs if secs > 0 else 0}
+    json.dump(res, open(a.out, "w"), indent=1)
+    print("  %s: %d lines, %d values, %d batches x %d workers in %.2f s -> %.0f values/s (%.0f lines/s) statuses=%s"
+          % (a.label, nlines, nvalues, len(batches), a.workers, secs, res["values_per_second"],
+             res["lines_per_second"], statuses))
+    if errors:
+        print("  %s: WRITE ERRORS: %s" % (a.label, errors[:3]), file=sys.stderr)
+        return 1
+    return 0
+
+
+def run_query(conn, host, port, db, q):
+    path = "/query?" + urllib.parse.urlencode({"db": db, "q": q, "epoch": "ns"})
+    conn.request("GET", path)
+    r = conn.getresponse()
+    data = r.read()
+    return r.status, data
+
+
+def summarize(data, post):
+    """series count, row count, and the post-filter count (if any) of an InfluxDB JSON answer."""
+    doc = json.loads(data)
+    series = 0
+    rows = 0
+    filtered = None
+    err = None
+    checksum = 0.0
+    for res in doc.get("results", []):
+        if "error" in res:
+            err = res["error"]
+        for s in res.get("series", []) or []:
+            series += 1
+            rows += len(s.get("values", []) or [])
+            for v in s.get("values", []) or []:
+                checksum += sum(x for x in v[1:] if isinstance(x, (int, float)))
+    if post:
+        op, thr = post["op"], post["value"]
+        filtered = 0
+        for res in doc.get("results", []):
+            for s in res.get("series", []) or []:
+                for v in s.get("values", []) or []:
+                    x = v[1]
+                    if x is None:
+                        continue
+                    if (op == "<=" and x <= thr) or (op == "<" and x < thr):
+                        filtered += 1
+    if "error" in doc:
+        err = doc["error"]
+    return series, rows, filtered, err, checksum
+
+
+def cmd_queries(a):
+    spec = json.load(open(a.spec))
+    conn = http.client.HTTPConnection(a.host, a.port, timeout=600)
+    out = {}
+    for q in spec:
+        status, data = run_query(conn, a.host, a.port, a.db, q["q"])  # warm-up + answer check
+        try:
+            series, rows, filtered, err, checksum = summarize(data, q.get("post"))
+        except Exception as e:
+            series, rows, filtered, err, checksum = 0, 0, None, "bad json: %r %r" % (e, data[:200]), 0.0
+        times = []
+        for _ in range(a.reps):
+            t0 = time.perf_counter()
+            st, d = run_query(conn, a.host, a.port, a.db, q["q"])
+            times.append((time.perf_counter() - t0) * 1000.0)
+            if st != 200:
+                err = "HTTP %d %s" % (st, d[:200])
+        out[q["id"]] = {"q": q["q"], "status": status, "series": series, "rows": rows,
+                        "filtered": filtered, "checksum": checksum, "error": err, "median_ms": statistics.median(times),
+                        "min_ms": min(times), "max_ms": max(times), "bytes": len(data)}
+        print("  %s %-4s median %9.2f ms (min %8.2f max %8.2f) series=%d rows=%d%s%s"
+              % (a.label, q["id"], statistics.median(times), min(times), max(times), series, rows,
+                 "" if filtered is None else " filtered=%d" % filtered,
+                 "" if not err else " ERROR=%s" % err))
+    conn.close()
+    json.dump(out, open(a.out, "w"), indent=1)
+    return 0
+
+
+def cmd_report(a):
+    iw = json.load(open(a.influx_write))
+    vw = json.load(open(a.verbund_write))
+    iq = json.load(open(a.influx_queries))
+    vq = json.load(open(a.verbund_queries))
+    disk = json.load(open(a.disk))
+    rows = []
+
+    def ratio(x, y):
+        return "%.2fx" % (x / y) if y else "n/a"
+
+    rows.append(("HTTP ingest values/s (higher better)", "%.0f" % iw["values_per_second"],
+                 "%.0f" % vw["values_per_second"], ratio(vw["values_per_second"], iw["values_per_second"]),
+                 ">= 3x", vw["values_per_second"] >= 3 * iw["values_per_second"]))
+    rows.append(("HTTP ingest wall s", "%.2f" % iw["seconds"], "%.2f" % vw["seconds"], "", "", None))
+    vals = iw["values"]
+    ib = disk["influx_total"] / vals
+    vb = disk["verbund_storage"] / vals
+    rows.append(("disk bytes/value (influx data+wal, settled; verbund storage/ after SIGTERM)",
+                 "%.3f" % ib, "%.3f" % vb, "%.2fx smaller" % (ib / vb) if vb else "n/a", "", None))
+    if disk.get("influx_tsm"):
+        rows.append(("disk bytes/value (influx TSM only after compaction)", "%.3f" % (disk["influx_tsm"] / vals),
+                     "%.3f" % vb, "%.2fx smaller" % ((disk["influx_tsm"] / vals) / vb) if vb else "n/a", "", None))
+    warnings = []
+    for qid in sorted(iq):
+        i, v = iq[qid], vq.get(qid)
+        if v is None:
+            continue
+        rows.append(("query %s median ms" % qid, "%.2f" % i["median_ms"], "%.2f" % v["median_ms"],
+                     ratio(i["median_ms"], v["median_ms"]), ">= 5x",
+                     i["median_ms"] >= 5 * v["median_ms"]))
+        ci, cv = i.get("checksum", 0.0), v.get("checksum", 0.0)
+        if abs(ci - cv) > 1e-6 * max(1.0, abs(ci)):
+            warnings.append("WARNING query %s: same shape? but value sums differ: influx %.6f verbund %.6f"
+                            % (qid, ci, cv))
+        if (i["series"], i["rows"], i["filtered"]) != (v["series"], v["rows"], v["filtered"]) or i["error"] or v["error"]:
+            warnings.append("WARNING query %s answers differ: influx series=%d rows=%d filtered=%s err=%s | "
+                            "verbund series=%d rows=%d filtered=%s err=%s"
+                            % (qid, i["series"], i["rows"], i["filtered"], i["error"],
+                               v["series"], v["rows"], v["filtered"], v["error"]))
+    w = max(len(r[0]) for r in rows)
+    print()
+    print("%-*s | %14s | %14s | %14s | %6s | %s" % (w, "metric", "influxdb 1.6.7", "verbund", "ratio", "goal", "met"))
+    print("-" * (w + 70))
+    for r in rows:
+        met = "" if r[5] is None else ("yes" if r[5] else "NO")
+        print("%-*s | %14s | %14s | %14s | %6s | %s" % (w, r[0], r[1], r[2], r[3], r[4], met))
+    print()
+    print("ratio: verbund/influx for throughput, influx/verbund for latency (speed-up) and disk.")
+    print("queries:")
+    for qid in sorted(iq):
+        i, v = iq[qid], vq.get(qid, {})
+        print("  %s: %s" % (qid, i["q"]))
+        print("      sum of returned values: influx %.6f verbund %.6f" % (i.get("checksum", 0), v.get("checksum", 0)))
+        print("      influx: series=%d rows=%d%s   verbund: series=%s rows=%s%s"
+              % (i["series"], i["rows"], "" if i["filtered"] is None else " filtered=%d" % i["filtered"],
+                 v.get("series"), v.get("rows"),
+                 "" if v.get("filtered") is None else " filtered=%d" % v["filtered"]))
+    for wl in warnings:
+        print(wl)
+    if not warnings:
+        print("answers: same series/row counts and value sums (1e-6 rel.) on both for every query")
+    return 0
+
+
+def main():
+    p = argparse.ArgumentParser()
+    sub = p.add_subparsers(dest="cmd", required=True)
+    w = sub.add_parser("write")
+    q = sub.add_parser("queries")
+    for s in (w, q):
+        s.add_argument("--host", default="127.0.0.1")
+        s.add_argument("--port", type=int, required=True)
+        s.add_argument("--db", default="benchmark")
+        s.add_argument("--label", default="")
+        s.add_argument("--out", required=True)
+    w.add_argument("--file", required=True)
+    w.add_argument("--batch", type=int, default=5000)
+    w.add_argument("--workers", type=int, default=4)
+    q.add_argument("--spec", required=True)
+    q.add_argument("--reps", type=int, default=20)
+    r = sub.add_parser("report")
+    for n in ("--influx-write", "--verbund-write", "--influx-queries", "--verbund-queries", "--disk"):
+        r.add_argument(n, required=True)
+    a = p.parse_args()
+    return {"write": cmd_write, "queries": cmd_queries, "report": cmd_report}[a.cmd](a)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
