@@ -187,6 +187,11 @@ def cmd_report(a):
                  ">= 3x", vw["values_per_second"] >= 3 * iw["values_per_second"]))
     rows.append(("HTTP ingest wall s", "%.2f" % iw["seconds"], "%.2f" % vw["seconds"], "", "", None))
     vals = iw["values"]
+    if "influx_write_cpu" in disk:
+        ic = disk["influx_write_cpu"] * 1e9 / vals
+        vc = disk["verbund_write_cpu"] * 1e9 / vals
+        rows.append(("server CPU ns per value during ingest (user+sys)", "%.0f" % ic, "%.0f" % vc,
+                     "%.2fx less" % (ic / vc) if vc else "n/a", "", None))
     ib = disk["influx_total"] / vals
     vb = disk["verbund_storage"] / vals
     rows.append(("disk bytes/value (influx data+wal, settled; verbund storage/ after SIGTERM)",

@@ -155,15 +155,17 @@ done
 echo "   influxd :$I_HTTP  (WAL: wal-fsync-delay=0s default -> fsync per write request before 204; inmem index)"
 echo "   verbund :$V_HTTP  (storage.fsync=always -> /write answered 204 only after its WAL fsync)"
 
-# --- 3. writes (influx first, then verbund; the other server idles)
+# --- 3./4. writes and disk. influxd is written first and left to snapshot + compact until its
+# files are stable before Verbund is written, so influxd's background compaction does not compete
+# with Verbund's ingest for the CPU (and Verbund is idle and empty while influxd is written).
+cpu_s() { awk '{printf "%.2f", ($14 + $15) / 100}' "/proc/$1/stat"; }  # utime+stime of a pid
 echo "== write (POST /write?db=benchmark&precision=ns, $BATCH lines/batch, $WORKERS keep-alive workers)"
+C0=$(cpu_s "$INFLUX_PID")
 $PY "$CLIENT" write --port "$I_HTTP" --file "$DATA" --batch "$BATCH" --workers "$WORKERS" \
   --label influxdb --out "$WORK/iw.json"
-$PY "$CLIENT" write --port "$V_HTTP" --file "$DATA" --batch "$BATCH" --workers "$WORKERS" \
-  --label verbund --out "$WORK/vw.json"
-
-# --- 4. disk
-echo "== disk"
+I_CPU=$(awk -v a="$C0" -v b="$(cpu_s "$INFLUX_PID")" 'BEGIN{printf "%.2f", b - a}')
+echo "   influxd CPU during the write: $I_CPU s (user+sys)"
+echo "== disk: influxd"
 sleep 5
 I_SHORT=$(dirbytes "$WORK/influx/data" "$WORK/influx/wal")
 echo "   influx data+wal after 5 s: $I_SHORT bytes"
@@ -180,11 +182,19 @@ I_TOTAL=$(dirbytes "$WORK/influx/data" "$WORK/influx/wal")
 I_TSM=$(find "$WORK/influx/data" -name '*.tsm' -printf '%s\n' | awk '{s+=$1} END{print s+0}')
 echo "   influx data+wal settled: $I_TOTAL bytes (wal $(dirbytes "$WORK/influx/wal"), $ntsm tsm files, TSM-only $I_TSM;"
 echo "     data includes the preallocated _series segment files)"
+
+C0=$(cpu_s "$VERBUND_PID")
+$PY "$CLIENT" write --port "$V_HTTP" --file "$DATA" --batch "$BATCH" --workers "$WORKERS" \
+  --label verbund --out "$WORK/vw.json"
+V_CPU=$(awk -v a="$C0" -v b="$(cpu_s "$VERBUND_PID")" 'BEGIN{printf "%.2f", b - a}')
+echo "   verbund CPU during the write: $V_CPU s (user+sys)"
+echo "== disk: verbund"
 stop_pid "$VERBUND_PID"; VERBUND_PID=""
 V_STORE=$(dirbytes "$WORK/verbund/storage")
 echo "   verbund storage/ after SIGTERM: $V_STORE bytes (whole data_dir: $(dirbytes "$WORK/verbund"))"
 cat > "$WORK/disk.json" <<J
-{"influx_short": $I_SHORT, "influx_total": $I_TOTAL, "influx_tsm": $I_TSM, "verbund_storage": $V_STORE}
+{"influx_short": $I_SHORT, "influx_total": $I_TOTAL, "influx_tsm": $I_TSM, "verbund_storage": $V_STORE,
+ "influx_write_cpu": $I_CPU, "verbund_write_cpu": $V_CPU}
 J
 start_verbund   # restarted: queries run against the recovered on-disk state
 

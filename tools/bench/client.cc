@@ -160,7 +160,7 @@ bool Client::HandlePublish(const mqtt::FixedHeader& h, std::string_view body) {
   }
   if (pos > body.size()) return Fail("short PUBLISH"), false;
   std::string_view payload = body.substr(pos);
-  if (payload.size() >= 8) {
+  if (payload.size() >= 8 && payload[0] != '{') {
     const uint64_t sent = GetTimestamp(payload);
     const uint64_t now = NowNs();
     if (now >= sent) latency_.Record(now - sent);
@@ -285,7 +285,12 @@ void Client::AppendPublish() {
     id_in_use_[id] = true;
     inflight_.fetch_add(1, std::memory_order_relaxed);
   }
-  PutTimestamp(&payload_, NowNs());
+  if (config_.json_readings) {
+    payload_ = "{\"value\":" + std::to_string(20.0 + (sent_local_ % 1000) / 100.0) +
+               ",\"seq\":" + std::to_string(sent_local_) + "}";
+  } else {
+    PutTimestamp(&payload_, NowNs());
+  }
   mqtt::PublishView v;
   v.topic = config_.topic;
   v.payload = payload_;

@@ -29,6 +29,9 @@ struct ClientConfig {
   double rate = 0;         // messages/s; 0 = as fast as the socket and the window allow
   uint32_t window = 64;    // in-flight QoS 1/2 messages
   uint16_t keep_alive = 60;
+  // Publish JSON readings ({"value":...,"seq":...}) instead of timestamped bytes, so a hub that
+  // stores what it receives has points to store (no end-to-end latency then).
+  bool json_readings = false;
 };
 
 // Progress shared by all clients; read by the main thread.

@@ -36,6 +36,7 @@ struct Options {
   int subscribers = 1;
   int qos = 0;
   size_t payload = 64;
+  bool json_readings = false;
   double rate = 0;
   double duration = 10;
   std::string topic = "bench/%i";
@@ -147,6 +148,7 @@ class Bench {
     c.topic = topic;
     c.qos = static_cast<uint8_t>(o_.qos);
     c.payload_size = o_.payload;
+    c.json_readings = o_.json_readings;
     c.rate = o_.rate;
     c.window = o_.inflight;
     c.keep_alive = role == Role::kIdle ? 600 : 60;
@@ -418,6 +420,8 @@ int main(int argc, char** argv) {
   app.add_option("--qos", o.qos, "QoS of publishes and subscriptions")
       ->check(CLI::Range(0, 2))
       ->capture_default_str();
+  app.add_flag("--json-readings", o.json_readings,
+               "publish JSON readings (for storage ingest) instead of timestamped bytes");
   app.add_option("--payload", o.payload, "payload bytes (min 8: the send timestamp)")
       ->capture_default_str();
   app.add_option("--rate", o.rate, "messages/s per publisher; 0 = as fast as possible")
