@@ -4,6 +4,8 @@
 #include <rocksdb/write_batch.h>
 
 #include "core/coding.h"
+#include "keys/aead.h"
+#include "keys/key_provider.h"
 #include "mqtt/codec/codec.h"
 
 namespace verbund::mqtt {
@@ -12,6 +14,7 @@ namespace {
 constexpr uint8_t kFormatVersion = 1;
 constexpr char kRetainedPrefix = 'r';
 constexpr char kSessionPrefix = 's';
+constexpr std::string_view kKeyTenant = "$broker";  // key-provider tenant of the hub's own state
 
 Status FromRocks(const rocksdb::Status& s, std::string_view what) {
   if (s.ok()) return Status::OK();
@@ -196,74 +199,111 @@ Result<BrokerStore::StoredSession> DecodeSession(std::string_view in, int64_t no
   return out;
 }
 
-BrokerStore::BrokerStore(rocksdb::DB* db) : db_(db) {}
+BrokerStore::BrokerStore(rocksdb::DB* db, keys::KeyProvider* keys) : db_(db), keys_(keys) {}
 BrokerStore::~BrokerStore() = default;
 
-Result<std::unique_ptr<BrokerStore>> BrokerStore::Open(const std::string& dir) {
+Result<std::unique_ptr<BrokerStore>> BrokerStore::Open(const std::string& dir,
+                                                       keys::KeyProvider* keys) {
+  ASSIGN_OR_RETURN(keys::KeyId id, keys->ActiveKeyId(kKeyTenant));
+  ASSIGN_OR_RETURN(keys::DataKey key, keys->GetKey(id));
   rocksdb::Options options;
   options.create_if_missing = true;
   options.keep_log_file_num = 2;
   options.max_manifest_file_size = 4 << 20;
   rocksdb::DB* db = nullptr;
   RETURN_IF_ERROR(FromRocks(rocksdb::DB::Open(options, dir, &db), "open " + dir));
-  return std::unique_ptr<BrokerStore>(new BrokerStore(db));
+  std::unique_ptr<BrokerStore> store(new BrokerStore(db, keys));
+  store->key_id_ = id;
+  keys::DataKey index = keys::DeriveKey(key, "verbund broker state index");
+  store->index_key_ = index.bytes;
+  return store;
+}
+
+std::string BrokerStore::KeyFor(char prefix, std::string_view name) const {
+  keys::DataKey k;
+  k.bytes = index_key_;
+  auto mac = keys::HmacSha256(k, name);
+  std::string key(1, prefix);
+  key.append(reinterpret_cast<const char*>(mac.data()), 16);
+  return key;
+}
+
+Status BrokerStore::Put(const std::string& key, std::string_view record) {
+  ASSIGN_OR_RETURN(keys::DataKey data_key, keys_->GetKey(key_id_));
+  std::string value;
+  PutFixed32(&value, key_id_);
+  RETURN_IF_ERROR(keys::Aead::SealTo(data_key, key, record, &value));
+  return FromRocks(db_->Put(rocksdb::WriteOptions(), key, value), "put");
+}
+
+Status BrokerStore::ForEach(
+    char prefix, const std::function<Status(const std::string&, std::string_view)>& fn) {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  std::string p(1, prefix);
+  std::string record;
+  for (it->Seek(p); it->Valid() && it->key().starts_with(p); it->Next()) {
+    std::string key = it->key().ToString();
+    std::string_view v(it->value().data(), it->value().size());
+    uint32_t id = 0;
+    if (!GetFixed32(&v, &id)) return Corruption("broker state: value without key id");
+    ASSIGN_OR_RETURN(keys::DataKey data_key, keys_->GetKey(id));
+    RETURN_IF_ERROR(keys::Aead::OpenTo(data_key, key, v, &record).Annotate("broker state"));
+    RETURN_IF_ERROR(fn(key, record));
+  }
+  return FromRocks(it->status(), "scan");
 }
 
 Status BrokerStore::PutRetained(const Message& msg, int64_t now_mono_ns) {
-  std::string key(1, kRetainedPrefix);
-  key += msg.topic;
   Outbound out{std::make_shared<Message>(msg), msg.qos, true, {}};
-  return FromRocks(db_->Put(rocksdb::WriteOptions(), key, EncodeStoredMessage(out, now_mono_ns)),
-                   "retained put");
+  return Put(KeyFor(kRetainedPrefix, msg.topic), EncodeStoredMessage(out, now_mono_ns));
 }
 
 Status BrokerStore::DeleteRetained(const std::string& topic) {
-  std::string key(1, kRetainedPrefix);
-  key += topic;
-  return FromRocks(db_->Delete(rocksdb::WriteOptions(), key), "retained delete");
+  return FromRocks(db_->Delete(rocksdb::WriteOptions(), KeyFor(kRetainedPrefix, topic)),
+                   "retained delete");
 }
 
 Status BrokerStore::PutSession(const SessionSnapshot& snap, int64_t now_wall_ns,
                                int64_t now_mono_ns) {
-  std::string key(1, kSessionPrefix);
-  key += snap.client_id;
-  return FromRocks(
-      db_->Put(rocksdb::WriteOptions(), key, EncodeSession(snap, now_wall_ns, now_mono_ns)),
-      "session put");
+  return Put(KeyFor(kSessionPrefix, snap.client_id), EncodeSession(snap, now_wall_ns, now_mono_ns));
 }
 
 Status BrokerStore::DeleteSession(const std::string& client_id) {
-  std::string key(1, kSessionPrefix);
-  key += client_id;
-  return FromRocks(db_->Delete(rocksdb::WriteOptions(), key), "session delete");
+  return FromRocks(db_->Delete(rocksdb::WriteOptions(), KeyFor(kSessionPrefix, client_id)),
+                   "session delete");
 }
 
 Status BrokerStore::Sync() { return FromRocks(db_->FlushWAL(true), "sync"); }
 
 Result<std::vector<MessagePtr>> BrokerStore::LoadRetained(int64_t now_mono_ns) {
   std::vector<MessagePtr> out;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
-  std::string prefix(1, kRetainedPrefix);
-  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-    std::string_view v(it->value().data(), it->value().size());
-    auto msg = DecodeStoredMessage(&v, now_mono_ns);
-    if (!msg.ok()) return msg.status().Annotate("retained '" + it->key().ToString().substr(1) + "'");
+  std::vector<std::pair<std::string, MessagePtr>> stale;
+  RETURN_IF_ERROR(ForEach(kRetainedPrefix, [&](const std::string& key, std::string_view record) {
+    auto msg = DecodeStoredMessage(&record, now_mono_ns);
+    if (!msg.ok()) return msg.status().Annotate("retained message");
+    // Written under an earlier index key (key rotation): moved under the current one.
+    if (key != KeyFor(kRetainedPrefix, msg->msg->topic)) stale.emplace_back(key, msg->msg);
     out.push_back(msg->msg);
+    return Status::OK();
+  }));
+  for (const auto& [key, msg] : stale) {
+    RETURN_IF_ERROR(PutRetained(*msg, now_mono_ns));
+    RETURN_IF_ERROR(FromRocks(db_->Delete(rocksdb::WriteOptions(), key), "retained move"));
   }
-  RETURN_IF_ERROR(FromRocks(it->status(), "retained scan"));
   return out;
 }
 
 Result<std::vector<BrokerStore::StoredSession>> BrokerStore::LoadSessions(int64_t now_mono_ns) {
   std::vector<StoredSession> out;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
-  std::string prefix(1, kSessionPrefix);
-  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-    auto s = DecodeSession(std::string_view(it->value().data(), it->value().size()), now_mono_ns);
-    if (!s.ok()) return s.status().Annotate("session '" + it->key().ToString().substr(1) + "'");
+  RETURN_IF_ERROR(ForEach(kSessionPrefix, [&](const std::string& key, std::string_view record) {
+    auto s = DecodeSession(record, now_mono_ns);
+    if (!s.ok()) return s.status();
+    if (key != KeyFor(kSessionPrefix, s->snapshot.client_id)) {
+      (void)db_->Delete(rocksdb::WriteOptions(), key);  // rewritten at the next shutdown
+    }
     out.push_back(std::move(*s));
-  }
-  RETURN_IF_ERROR(FromRocks(it->status(), "session scan"));
+    return Status::OK();
+  }));
   return out;
 }
 

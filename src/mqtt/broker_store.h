@@ -1,11 +1,14 @@
 // Durable broker state: retained messages (written through on every change) and persistent
 // sessions with their queued and in-flight messages (written at shutdown), in a RocksDB
 // database under <data_dir>/mqtt. Byte layout in doc/format/mqtt-state.md; messages are kept
-// in their MQTT 5.0 PUBLISH encoding.
+// in their MQTT 5.0 PUBLISH encoding. Nothing is stored in clear: keys are keyed hashes of
+// topics and client ids, values are sealed with AES-256-GCM (the key as associated data).
 //
 // Thread-safety: all methods are thread-safe (RocksDB is).
 #pragma once
 
+#include <array>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -18,11 +21,16 @@ namespace rocksdb {
 class DB;
 }
 
+namespace verbund::keys {
+class KeyProvider;
+}
+
 namespace verbund::mqtt {
 
 class BrokerStore {
  public:
-  static Result<std::unique_ptr<BrokerStore>> Open(const std::string& dir);
+  // `keys` is not owned and must outlive the store; the hub's state uses tenant "$broker".
+  static Result<std::unique_ptr<BrokerStore>> Open(const std::string& dir, keys::KeyProvider* keys);
   ~BrokerStore();
 
   Status PutRetained(const Message& msg, int64_t now_mono_ns);
@@ -40,8 +48,16 @@ class BrokerStore {
   Result<std::vector<StoredSession>> LoadSessions(int64_t now_mono_ns);
 
  private:
-  explicit BrokerStore(rocksdb::DB* db);
+  BrokerStore(rocksdb::DB* db, keys::KeyProvider* keys);
+  std::string KeyFor(char prefix, std::string_view name) const;
+  Status Put(const std::string& key, std::string_view record);
+  // Opens every value under `prefix`; fn gets the plaintext record.
+  Status ForEach(char prefix, const std::function<Status(const std::string& key, std::string_view record)>& fn);
+
   std::unique_ptr<rocksdb::DB> db_;
+  keys::KeyProvider* keys_;
+  uint32_t key_id_ = 0;
+  std::array<uint8_t, 32> index_key_{};
 };
 
 // Exposed for golden tests (doc/format/mqtt-state.md).

@@ -96,7 +96,7 @@ Status Hub::Start() {
   po.max_pending_points = c.ingest.max_pending_points;
   h.pipeline = std::make_unique<ingest::Pipeline>(h.engine.get(), po);
 
-  ASSIGN_OR_RETURN(h.broker_store, mqtt::BrokerStore::Open(c.data_dir + "/mqtt"));
+  ASSIGN_OR_RETURN(h.broker_store, mqtt::BrokerStore::Open(c.data_dir + "/mqtt", h.keys.get()));
   ASSIGN_OR_RETURN(h.authenticator,
                    mqtt::PasswordAuthenticator::Create(c.mqtt.password_file, c.mqtt.allow_anonymous));
   h.authorizer = std::make_unique<mqtt::AllowAllAuthorizer>();

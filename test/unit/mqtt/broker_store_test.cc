@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include "keys/file_key_provider.h"
+
 namespace verbund::mqtt {
 namespace {
 
@@ -84,15 +86,17 @@ TEST(BrokerStoreFormatTest, GoldenSessionV1) {
   EXPECT_TRUE(DecodeSession(golden, kNowMono).ok());
 }
 
-TEST(BrokerStoreTest, PersistsAcrossReopen) {
+TEST(BrokerStoreTest, PersistsAcrossReopenAndStoresNothingInClear) {
   std::string dir = ::testing::TempDir() + "/broker-store-test";
   std::filesystem::remove_all(dir);
+  auto keys = keys::FileKeyProvider::Open(dir + "/keys/local.key");
+  ASSERT_TRUE(keys.ok()) << keys.status().ToString();
   {
-    auto store = BrokerStore::Open(dir);
+    auto store = BrokerStore::Open(dir + "/mqtt", keys->get());
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     Message m;
-    m.topic = "a/b";
-    m.payload = "x";
+    m.topic = "plant7/secret-line/temperature";
+    m.payload = "confidential-reading-4711";
     m.retain = true;
     ASSERT_TRUE((*store)->PutRetained(m, kNowMono).ok());
     m.topic = "a/c";
@@ -101,16 +105,25 @@ TEST(BrokerStoreTest, PersistsAcrossReopen) {
     ASSERT_TRUE((*store)->PutSession(SampleSession(), kNowWall, kNowMono).ok());
     ASSERT_TRUE((*store)->Sync().ok());
   }
-  auto store = BrokerStore::Open(dir);
+  auto store = BrokerStore::Open(dir + "/mqtt", keys->get());
   ASSERT_TRUE(store.ok());
   auto retained = (*store)->LoadRetained(0);
-  ASSERT_TRUE(retained.ok());
+  ASSERT_TRUE(retained.ok()) << retained.status().ToString();
   ASSERT_EQ(retained->size(), 1u);
-  EXPECT_EQ((*retained)[0]->topic, "a/b");
+  EXPECT_EQ((*retained)[0]->topic, "plant7/secret-line/temperature");
   auto sessions = (*store)->LoadSessions(0);
   ASSERT_TRUE(sessions.ok());
   ASSERT_EQ(sessions->size(), 1u);
   EXPECT_EQ((*sessions)[0].snapshot.client_id, "plc-17");
+  store->reset();
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir + "/mqtt")) {
+    if (!entry.is_regular_file()) continue;
+    std::ifstream in(entry.path(), std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    for (const char* secret : {"secret-line", "confidential-reading", "plc-17", "factory/l1/temp", "munich"}) {
+      EXPECT_EQ(bytes.find(secret), std::string::npos) << secret << " in " << entry.path();
+    }
+  }
   std::filesystem::remove_all(dir);
 }
 
