@@ -59,8 +59,6 @@ Status Broker::Restore() {
   return Status::OK();
 }
 
-void Broker::Start() {}
-
 void Broker::Accept(std::unique_ptr<net::Transport> transport, net::ConnectionLease lease) {
   int index = net::IoPool::CurrentIndex();
   Shard& shard = *shards_[index < 0 ? 0 : index];

@@ -64,8 +64,6 @@ class Broker final : public Router {
 
   // Restores retained messages and persistent sessions from the store. Call before Start.
   Status Restore();
-  // Starts session-expiry housekeeping. The pool must be running.
-  void Start();
   // Takes a freshly accepted client. Called on the transport's I/O thread.
   void Accept(std::unique_ptr<net::Transport> transport, net::ConnectionLease lease);
   // Disconnects every client (DISCONNECT 0x8B for 5.0), persists retained messages and

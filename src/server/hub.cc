@@ -166,7 +166,6 @@ Status Hub::Start() {
   }
 
   h.pool->Start();
-  h.broker->Start();
   if (h.http) {
     h.http->Start();
     log->info("http.listen listening on port {}", h.ports.http);
