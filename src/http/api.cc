@@ -485,7 +485,7 @@ void Api::Write(const Request& req, const Params& params, const Reply& reply) {
     }
     return reply(Empty(204));
   }
-  MappedWrite mapped = MapPoints(parsed, db, deps_.engine);
+  MappedWrite mapped = MapPoints(parsed, db, deps_.engine, deps_.series_cache);
   metrics_.points_rejected.Inc(parse_errors + mapped.rejected);
   // The partial-write answer sent after the good points are durable ("" = none).
   std::string partial;

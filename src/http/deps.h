@@ -18,6 +18,7 @@ class Engine;
 }
 namespace verbund::ingest {
 class Pipeline;
+class SeriesIdCache;
 }
 namespace verbund::query {
 class Executor;
@@ -44,6 +45,8 @@ struct ServerDeps {
   // Hook for the storage engine's WAL fsync latency (seconds); EngineStats has no histogram yet.
   // Optional: verbund_wal_fsync_duration_seconds is omitted from /metrics when null.
   const metrics::Histogram* wal_fsync_seconds = nullptr;
+  // Optional: series ids cached across writes (shared with MQTT ingest); null = resolve each time.
+  ingest::SeriesIdCache* series_cache = nullptr;
   // Threads that parse /write bodies, run queries and read storage off the I/O threads
   // (0 = hardware concurrency, at least 2).
   size_t worker_threads = 0;

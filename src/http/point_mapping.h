@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "ingest/line_protocol.h"
+#include "ingest/series_cache.h"
 #include "storage/engine.h"
 
 namespace verbund::http {
@@ -24,9 +25,10 @@ struct MappedWrite {
   std::vector<std::string> errors;  // one message per rejected point, InfluxDB wording
 };
 
-// `engine` may be null (no type checks; keys are resolved at write time).
+// `engine` may be null (no type checks; keys are resolved at write time). `cache`, when given,
+// resolves series ids without building keys for series seen before.
 MappedWrite MapPoints(const ingest::ParsedBatch& parsed, std::string_view db,
-                      storage::Engine* engine);
+                      storage::Engine* engine, ingest::SeriesIdCache* cache = nullptr);
 
 // "float", "integer", "boolean", "string" as InfluxDB names field types.
 std::string_view InfluxTypeName(storage::ValueType t);

@@ -1,17 +1,15 @@
 #include "ingest/mqtt_ingest.h"
 
-#include <unordered_map>
-
 #include "core/logging.h"
 #include "mqtt/topic.h"
 
 namespace verbund::ingest {
 
 Result<std::unique_ptr<MqttIngest>> MqttIngest::Create(const IngestConfig& config,
-                                                       storage::Engine* engine, Pipeline* pipeline,
+                                                       SeriesIdCache* series, Pipeline* pipeline,
                                                        const Clock* clock) {
   std::unique_ptr<MqttIngest> t(
-      new MqttIngest(config, engine, pipeline, clock ? clock : SystemClock::Default()));
+      new MqttIngest(config, series, pipeline, clock ? clock : SystemClock::Default()));
   for (size_t i = 0; i < config.rules.size(); ++i) {
     Rule r{config.rules[i], std::nullopt};
     if (!r.config.topic_template.empty()) {
@@ -74,31 +72,25 @@ void MqttIngest::OnPublish(const mqtt::MessagePtr& message, std::function<void(S
   TimestampNs ts = decoded->timestamp.value_or(clock_->NowNs());
   storage::WriteBatch batch;
   batch.Reserve(decoded->fields.size());
-  // Series ids are cached per I/O thread by (topic, field, type), so a steady stream of readings
-  // resolves no keys in the engine; the engine's catalog stays the single source of truth.
-  static thread_local std::unordered_map<std::string, storage::SeriesId> ids;
-  if (ids.size() > 1'000'000) ids.clear();
-  std::string cache_key;
+  // The series of a topic's field depends only on the topic (its rule is chosen by topic).
+  std::string name;
   std::optional<storage::SeriesKey> base;
   for (auto& [field, value] : decoded->fields) {
-    cache_key.assign(m.topic);
-    cache_key.push_back('\0');
-    cache_key += field;
-    cache_key.push_back(static_cast<char>(storage::TypeOf(value)));
-    auto it = ids.find(cache_key);
-    if (it == ids.end()) {
+    name.assign(m.topic);
+    name.push_back('\0');
+    name += field;
+    auto id = series_->Resolve(name, storage::TypeOf(value), [&] {
       if (!base) base = SeriesKeyFor(rule, m.topic);
       storage::SeriesKey key = *base;
       key.field = field;
-      auto id = engine_->GetOrCreateSeries(key, storage::TypeOf(value));
-      if (!id.ok()) {
-        // A field whose type differs from its series' type: counted, the others are stored.
-        metrics_.rejected_fields.fetch_add(1, std::memory_order_relaxed);
-        continue;
-      }
-      it = ids.emplace(cache_key, *id).first;
+      return key;
+    });
+    if (!id.ok()) {
+      // A field whose type differs from its series' type: counted, the others are stored.
+      metrics_.rejected_fields.fetch_add(1, std::memory_order_relaxed);
+      continue;
     }
-    batch.Add(it->second, ts, std::move(value));
+    batch.Add(*id, ts, std::move(value));
   }
   if (batch.empty()) {
     if (done) done(Status::OK());

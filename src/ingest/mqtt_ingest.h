@@ -13,6 +13,7 @@
 #include "core/config.h"
 #include "ingest/payload_decoder.h"
 #include "ingest/pipeline.h"
+#include "ingest/series_cache.h"
 #include "ingest/topic_template.h"
 #include "mqtt/router.h"
 
@@ -30,9 +31,9 @@ struct MqttIngestMetrics {
 class MqttIngest final : public mqtt::Tap {
  public:
   // InvalidArgument for a bad rule (names the rule).
-  // `engine` (series ids) and `pipeline` (writes) are not owned and must outlive the tap.
+  // `series` (ids) and `pipeline` (writes) are not owned and must outlive the tap.
   static Result<std::unique_ptr<MqttIngest>> Create(const IngestConfig& config,
-                                                    storage::Engine* engine, Pipeline* pipeline,
+                                                    SeriesIdCache* series, Pipeline* pipeline,
                                                     const Clock* clock);
 
   void OnPublish(const mqtt::MessagePtr& message, std::function<void(Status)> done) override;
@@ -43,14 +44,14 @@ class MqttIngest final : public mqtt::Tap {
     IngestRule config;
     std::optional<TopicTemplate> topic_template;
   };
-  MqttIngest(IngestConfig config, storage::Engine* engine, Pipeline* pipeline, const Clock* clock)
-      : config_(std::move(config)), engine_(engine), pipeline_(pipeline), clock_(clock) {}
+  MqttIngest(IngestConfig config, SeriesIdCache* series, Pipeline* pipeline, const Clock* clock)
+      : config_(std::move(config)), series_(series), pipeline_(pipeline), clock_(clock) {}
   const Rule* RuleFor(std::string_view topic) const;
   storage::SeriesKey SeriesKeyFor(const Rule* rule, std::string_view topic) const;
 
   IngestConfig config_;
   std::vector<Rule> rules_;
-  storage::Engine* engine_;
+  SeriesIdCache* series_;
   Pipeline* pipeline_;
   const Clock* clock_;
   MqttIngestMetrics metrics_;

@@ -1603,6 +1603,24 @@ class SelectRunner {
         auto it = ts->fields.find(leaf.name);
         if (it == ts->fields.end()) continue;
         is_int = it->second->type == ValueType::kInt;
+        if (leaf.func == Func::kLast && !interval) {
+          // last() over one bucket: the series' newest sample, when it lies in the range, is the
+          // answer; no chunk but the newest is read ("last location per truck" dashboards).
+          auto latest = ctx_.engine->Latest(it->second->id);
+          if (!latest.ok()) return latest.status();
+          if (latest->has_value() && (*latest)->ts >= read_min && (*latest)->ts <= read_max) {
+            const storage::Value& v = (*latest)->value;
+            double d = std::holds_alternative<double>(v)    ? std::get<double>(v)
+                       : std::holds_alternative<int64_t>(v) ? static_cast<double>(std::get<int64_t>(v))
+                                                            : static_cast<double>(std::get<bool>(v));
+            storage::AggState a;
+            a.count = 1;
+            a.sum = a.min = a.max = a.first = a.last = a.mean = d;
+            a.first_ts = a.last_ts = (*latest)->ts;
+            MergeAgg(&merged[0], a);
+            continue;
+          }
+        }
         auto aggs = ctx_.engine->Aggregate(it->second->id, read_min, read_max + 1, iv, off);
         if (!aggs.ok()) return aggs.status();
         for (const storage::AggState& a : *aggs) {

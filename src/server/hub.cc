@@ -34,6 +34,7 @@ struct Hub::Impl {
   metrics::Histogram wal_fsync_seconds = metrics::Histogram::LatencySeconds();
   std::unique_ptr<keys::FileKeyProvider> keys;
   std::unique_ptr<storage::Engine> engine;
+  std::unique_ptr<ingest::SeriesIdCache> series;
   std::unique_ptr<ingest::Pipeline> pipeline;
   std::unique_ptr<ingest::MqttIngest> mqtt_ingest;
   std::unique_ptr<mqtt::BrokerStore> broker_store;
@@ -95,6 +96,7 @@ Status Hub::Start() {
   ingest::PipelineOptions po;
   po.max_pending_points = c.ingest.max_pending_points;
   h.pipeline = std::make_unique<ingest::Pipeline>(h.engine.get(), po);
+  h.series = std::make_unique<ingest::SeriesIdCache>(h.engine.get());
 
   ASSIGN_OR_RETURN(h.broker_store, mqtt::BrokerStore::Open(c.data_dir + "/mqtt", h.keys.get()));
   ASSIGN_OR_RETURN(h.authenticator,
@@ -108,7 +110,7 @@ Status Hub::Start() {
   bo.store = h.broker_store.get();
   h.broker = std::make_unique<mqtt::Broker>(std::move(bo), h.pool.get());
   if (c.ingest.enabled) {
-    ASSIGN_OR_RETURN(h.mqtt_ingest, ingest::MqttIngest::Create(c.ingest, h.engine.get(), h.pipeline.get(), nullptr));
+    ASSIGN_OR_RETURN(h.mqtt_ingest, ingest::MqttIngest::Create(c.ingest, h.series.get(), h.pipeline.get(), nullptr));
     h.broker->AddTap(h.mqtt_ingest.get());
   }
   RETURN_IF_ERROR(h.broker->Restore().Annotate("restoring broker state"));
@@ -160,6 +162,7 @@ Status Hub::Start() {
     deps.database_exists = h.databases->ExistsFn();
     deps.data_dir = c.data_dir;
     deps.wal_fsync_seconds = &h.wal_fsync_seconds;
+    deps.series_cache = h.series.get();
     ASSIGN_OR_RETURN(h.http, http::Server::Create(c.http, h.pool.get(), c.http.tls ? h.tls.get() : nullptr,
                                                   std::move(deps)));
     h.ports.http = h.http->port();

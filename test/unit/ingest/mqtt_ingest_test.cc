@@ -35,7 +35,8 @@ class MqttIngestTest : public ::testing::Test {
     config_.tenant = "acme";
     config_.rules = {factory, ignored};
     pipeline_ = std::make_unique<Pipeline>(engine_.engine.get(), PipelineOptions{});
-    auto tap = MqttIngest::Create(config_, engine_.engine.get(), pipeline_.get(), &clock_);
+    series_ = std::make_unique<SeriesIdCache>(engine_.engine.get());
+    auto tap = MqttIngest::Create(config_, series_.get(), pipeline_.get(), &clock_);
     ASSERT_TRUE(tap.ok()) << tap.status().ToString();
     tap_ = std::move(*tap);
   }
@@ -49,6 +50,7 @@ class MqttIngestTest : public ::testing::Test {
   TestEngine engine_{FreshDir("mqtt_ingest")};
   FakeClock clock_{1'800'000'000'000'000'000};
   IngestConfig config_;
+  std::unique_ptr<SeriesIdCache> series_;
   std::unique_ptr<Pipeline> pipeline_;
   std::unique_ptr<MqttIngest> tap_;
 };
@@ -102,6 +104,33 @@ TEST_F(MqttIngestTest, QosZeroGoesWithoutAcknowledgement) {
   tap_->OnPublish(Msg("m/0", "1", 0), nullptr);
   pipeline_->Drain();
   EXPECT_EQ(engine_.engine->FindSeries("acme", "m/0").size(), 1u);
+}
+
+}  // namespace
+}  // namespace verbund::ingest
+
+namespace verbund::ingest {
+namespace {
+
+TEST(SeriesIdCacheTest, BuildsKeyOnlyOnMissAndChecksType) {
+  using namespace std::literals;
+  const std::string_view name = "t\0m\0k\0v\1f"sv;
+  storage::testing::TestEngine engine(storage::testing::FreshDir("series_cache"));
+  ASSERT_TRUE(engine.Open().ok());
+  SeriesIdCache cache(engine.engine.get());
+  int built = 0;
+  auto make = [&] {
+    ++built;
+    return storage::SeriesKey{"t", "m", {{"k", "v"}}, "f"};
+  };
+  auto a = cache.Resolve(name, storage::ValueType::kFloat, make);
+  auto b = cache.Resolve(name, storage::ValueType::kFloat, make);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(*a, *b);
+  EXPECT_EQ(built, 1);
+  auto c = cache.Resolve(name, storage::ValueType::kString, make);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), StatusCode::kInvalidArgument);
 }
 
 }  // namespace
