@@ -95,8 +95,10 @@ void Connection::Read() {
     // into its thread's scratch buffer and keeps only an incomplete packet's bytes. An idle
     // connection costs a few hundred bytes, not a buffer.
     std::vector<char>().swap(rbuf_);
+    waiting_readable_ = true;
     transport_->AsyncWaitReadable([self = shared_from_this()](const boost::system::error_code& ec) {
       self->reading_ = false;
+      self->waiting_readable_ = false;
       if (self->state_ == State::kClosed) return;
       if (ec) return self->Close(ec.message());
       static thread_local std::vector<char> scratch(4 * kReadChunk);
@@ -106,6 +108,12 @@ void Connection::Read() {
         return self->Read();
       }
       if (!self->Received(rec, n)) return;
+      if (self->rlen_ > 0) {  // an incomplete packet kept by DrainPendingInput comes first
+        self->rbuf_.resize(self->rlen_);
+        self->rbuf_.insert(self->rbuf_.end(), scratch.data(), scratch.data() + n);
+        self->rlen_ += n;
+        return self->ProcessBuffered();
+      }
       size_t used = self->Consume(std::string_view(scratch.data(), n));
       if (self->state_ == State::kClosed) return;
       self->rbuf_.assign(scratch.data() + used, scratch.data() + n);
@@ -122,6 +130,20 @@ void Connection::Read() {
                               self->rlen_ += n;
                               self->ProcessBuffered();
                             });
+}
+
+void Connection::DrainPendingInput() {
+  if (!waiting_readable_ || state_ != State::kConnected) return;
+  static thread_local std::vector<char> scratch(4 * kReadChunk);
+  boost::system::error_code ec;
+  size_t n = transport_->ReadAvailable(scratch.data(), scratch.size(), ec);
+  if (ec == boost::asio::error::would_block || ec == boost::asio::error::try_again) return;
+  if (!Received(ec, n)) return;
+  size_t used = Consume(std::string_view(scratch.data(), n));
+  if (state_ == State::kClosed) return;
+  // Keep an incomplete packet; the pending readiness wait picks up the rest.
+  rbuf_.assign(scratch.data() + used, scratch.data() + n);
+  rlen_ = n - used;
 }
 
 bool Connection::Received(const boost::system::error_code& ec, size_t n) {

@@ -48,6 +48,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool closed() const { return state_ == State::kClosed; }
   const std::string& peer() const { return transport_->peer(); }
 
+  // Takeover: handles packets that have already arrived on this connection (a DISCONNECT sent
+  // just before the client reconnected elsewhere must end the old session first).
+  void DrainPendingInput();
+
   // Resumes packet processing once the session is adopted after a takeover.
   void OnSessionReady(Session* session, bool session_present);
 
@@ -87,6 +91,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::vector<char> rbuf_;
   size_t rlen_ = 0;
   bool reading_ = false;
+  bool waiting_readable_ = false;  // the pending read is a readiness wait (no buffer in use)
   std::string wpending_;
   std::string wactive_;
   bool writing_ = false;

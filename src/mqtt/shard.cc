@@ -109,6 +109,10 @@ void Shard::DeliverLocal(Delivery&& d) {
 
 void Shard::Detach(const std::shared_ptr<SessionSlot>& old_slot,
                    const std::shared_ptr<SessionSlot>& new_slot, bool clean_start) {
+  if (old_slot->session && old_slot->session->connection()) {
+    // Bytes the old connection already received come first (e.g. its DISCONNECT).
+    old_slot->session->connection()->DrainPendingInput();
+  }
   Session* s = old_slot->session.get();
   auto adopt = [&](std::optional<SessionSnapshot> snap, std::shared_ptr<SessionSlot> previous) {
     Shard& target = broker_.shard(new_slot->owner);
