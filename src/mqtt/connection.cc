@@ -283,20 +283,16 @@ bool Connection::SendPublish(const Outbound& out, bool dup, uint16_t packet_id) 
         v.topic_alias = it->second;
         v.topic = {};
       } else if (outbound_aliases_.size() < client_alias_max_) {
-        uint16_t alias = static_cast<uint16_t>(outbound_aliases_.size() + 1);
-        outbound_aliases_.emplace(m.topic, alias);
-        v.topic_alias = alias;
+        v.topic_alias = static_cast<uint16_t>(outbound_aliases_.size() + 1);  // topic + new alias
       }
     }
   }
-  size_t size = EncodedPublishSize(v, version_);
-  if (size > client_max_packet_) {
-    if (v.topic.empty() && v.topic_alias) {
-      // Never rely on an alias the client may not have seen: the message is dropped anyway.
-    }
+  if (EncodedPublishSize(v, version_) > client_max_packet_) {
     broker_.metrics().dropped_too_large.fetch_add(1, std::memory_order_relaxed);
     return false;
   }
+  // A new alias is remembered only once the packet that teaches it to the client goes out.
+  if (v.topic_alias && !v.topic.empty()) outbound_aliases_.emplace(m.topic, *v.topic_alias);
   EncodePublish(v, version_, &wpending_);
   broker_.metrics().messages_out[out.qos].fetch_add(1, std::memory_order_relaxed);
   Write();
