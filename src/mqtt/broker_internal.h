@@ -129,7 +129,7 @@ class Session {
 
  private:
   uint16_t NextPacketId();
-  bool SendNow(const Outbound& out, bool dup, uint16_t packet_id);
+  bool SendNow(const Outbound& out);
   void Enqueue(Outbound&& out);
   void StartExpiryTimer();
   void PublishWill(Will will);
@@ -201,6 +201,9 @@ class Shard {
   std::unordered_set<std::shared_ptr<SessionSlot>> slots_;
   std::unordered_map<const SessionSlot*, std::vector<Delivery>> pending_;
 };
+
+// The message a will becomes when it is published (will delay dropped, expiry made absolute).
+MessagePtr WillMessage(Will will, const SessionSlot& slot, const Clock& clock);
 
 // Applies a session's subscriptions to (add) or from (remove) a tree.
 void ApplySubscriptions(TopicTree& tree, const std::shared_ptr<SessionSlot>& slot,

@@ -76,15 +76,15 @@ void Session::Deliver(const Delivery& d) {
     return;
   }
   if (conn_ != nullptr && queue_.empty() && inflight_.size() < conn_->client_receive_maximum()) {
-    SendNow(out, false, 0);
+    SendNow(out);
     return;
   }
   Enqueue(std::move(out));
 }
 
-bool Session::SendNow(const Outbound& out, bool dup, uint16_t) {
+bool Session::SendNow(const Outbound& out) {
   uint16_t id = NextPacketId();
-  if (!conn_->SendPublish(out, dup, id)) return false;  // too large for the client: discarded
+  if (!conn_->SendPublish(out, false, id)) return false;  // too large for the client: discarded
   inflight_.push_back(InflightEntry{out, id, false});
   inflight_by_id_[id] = std::prev(inflight_.end());
   return true;
@@ -107,7 +107,7 @@ void Session::Drain() {
       broker_.metrics().dropped_expired.fetch_add(1, std::memory_order_relaxed);
       continue;
     }
-    SendNow(out, false, 0);
+    SendNow(out);
   }
 }
 
@@ -174,7 +174,7 @@ void Session::CancelWill() {
   if (will_timer_) will_timer_->cancel(ignored);
 }
 
-void Session::PublishWill(Will will) {
+MessagePtr WillMessage(Will will, const SessionSlot& slot, const Clock& clock) {
   auto msg = std::make_shared<Message>();
   msg->topic = std::move(will.topic);
   msg->payload = std::move(will.payload);
@@ -182,13 +182,18 @@ void Session::PublishWill(Will will) {
   msg->retain = will.retain;
   will.properties.will_delay_interval.reset();
   if (will.properties.message_expiry_interval) {
-    msg->expiry_ns = broker_.clock().MonotonicNs() +
+    msg->expiry_ns = clock.MonotonicNs() +
                      static_cast<int64_t>(*will.properties.message_expiry_interval) * 1'000'000'000;
     will.properties.message_expiry_interval.reset();
   }
   msg->properties = std::move(will.properties);
-  msg->origin_client = slot_->client_id;
-  msg->origin_session = slot_->id;
+  msg->origin_client = slot.client_id;
+  msg->origin_session = slot.id;
+  return msg;
+}
+
+void Session::PublishWill(Will will) {
+  MessagePtr msg = WillMessage(std::move(will), *slot_, broker_.clock());
   Logger("mqtt")->info("'{}' will published to '{}'", slot_->client_id, msg->topic);
   broker_.Publish(std::move(msg));
 }

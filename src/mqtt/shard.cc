@@ -135,17 +135,7 @@ void Shard::Detach(const std::shared_ptr<SessionSlot>& old_slot,
   }
   if (will) {
     bool delayed = will->properties.will_delay_interval.value_or(0) > 0;
-    if (clean_start || !delayed) {
-      auto msg = std::make_shared<Message>();
-      msg->topic = will->topic;
-      msg->payload = will->payload;
-      msg->qos = will->qos;
-      msg->retain = will->retain;
-      will->properties.will_delay_interval.reset();
-      msg->properties = will->properties;
-      msg->origin_client = old_slot->client_id;
-      broker_.Publish(std::move(msg));
-    }
+    if (clean_start || !delayed) broker_.Publish(WillMessage(std::move(*will), *old_slot, broker_.clock()));
   }
   std::optional<SessionSnapshot> snap;
   if (clean_start) {
