@@ -14,6 +14,7 @@
 // Output lines are "key: value" so bench/storage/run.sh can pick them up.
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -304,6 +305,16 @@ int Ingest(const std::map<std::string, std::string>& f) {
   storage::EngineStats stats = e->Stats();
   opened->engine.reset();
   const uint64_t bytes = DirBytes(dir);
+  // Where the disk bytes go: every file, largest first (to stderr, so scripts keep parsing stdout).
+  std::vector<std::pair<uint64_t, std::string>> files;
+  for (auto& de : std::filesystem::recursive_directory_iterator(dir)) {
+    if (de.is_regular_file()) files.emplace_back(de.file_size(), de.path().string());
+  }
+  std::sort(files.rbegin(), files.rend());
+  for (const auto& [size, path] : files) {
+    std::fprintf(stderr, "  file %10llu  %s\n", static_cast<unsigned long long>(size),
+                 path.c_str());
+  }
   std::printf("values: %zu\nseries: %llu\nwrite_seconds: %.3f\nvalues_per_second: %.0f\n", total,
               static_cast<unsigned long long>(stats.series), Seconds(t0, t1),
               total / Seconds(t0, t1));

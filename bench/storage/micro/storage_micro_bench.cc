@@ -5,6 +5,7 @@
 //   storage_micro_bench [--trucks=100] [--hours=24] [google benchmark flags]
 #include <benchmark/benchmark.h>
 
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -12,8 +13,11 @@
 #include <string>
 #include <vector>
 
+#include "core/coding.h"
 #include "storage/chunk_codec.h"
 #include "storage/encoding/float_codec.h"
+#include "storage/encoding/int_codec.h"
+#include "storage/encoding/timestamp_codec.h"
 #include "tools/tsbs/iot_generator.h"
 
 namespace {
@@ -22,9 +26,14 @@ using verbund::storage::DecodedChunk;
 using verbund::storage::ValueColumn;
 
 constexpr size_t kChunkPoints = 1024;
+// The engine's compaction merges sealed chunks up to 8 x chunk_max_points.
+constexpr size_t kCompactedChunkPoints = 8 * kChunkPoints;
 
 struct Field {
   std::string name;  // measurement.field
+  // Whole series, for the breakdown at other chunk sizes.
+  std::vector<std::vector<int64_t>> series_ts;
+  std::vector<ValueColumn> series_values;
   // One entry per chunk.
   std::vector<std::vector<int64_t>> ts;
   std::vector<ValueColumn> values;
@@ -69,6 +78,12 @@ std::vector<Field>& Fields() {
       Field field;
       field.name = name;
       for (auto& [truck, s] : series) {
+        field.series_ts.push_back(s.ts);
+        if (s.is_int) {
+          field.series_values.emplace_back(s.i);
+        } else {
+          field.series_values.emplace_back(s.f);
+        }
         for (size_t off = 0; off < s.ts.size(); off += kChunkPoints) {
           size_t n = std::min(kChunkPoints, s.ts.size() - off);
           field.ts.emplace_back(s.ts.begin() + off, s.ts.begin() + off + n);
@@ -171,6 +186,113 @@ void BM_HeaderOnlyAll(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * chunks));
 }
 
+// Where the bytes of a field go at a given chunk size: header (version, count, time range,
+// stats), timestamp section (with its length prefix) and value section, per value.
+struct Breakdown {
+  size_t points = 0, chunks = 0, header = 0, ts = 0, values = 0;
+};
+
+Breakdown BreakDown(const Field& f, size_t chunk_points) {
+  namespace enc = verbund::storage::encoding;
+  Breakdown b;
+  for (size_t s = 0; s < f.series_ts.size(); ++s) {
+    const auto& ts = f.series_ts[s];
+    for (size_t off = 0; off < ts.size(); off += chunk_points) {
+      size_t n = std::min(chunk_points, ts.size() - off);
+      std::vector<int64_t> t(ts.begin() + off, ts.begin() + off + n);
+      ValueColumn v = std::visit(
+          [&](const auto& all) -> ValueColumn {
+            using V = std::decay_t<decltype(all)>;
+            return V(all.begin() + off, all.begin() + off + n);
+          },
+          f.series_values[s]);
+      std::string chunk = verbund::storage::EncodeChunk(t, v);
+      std::string ts_section, value_section;
+      enc::EncodeTimestamps(t, t.front(), &ts_section);
+      if (const auto* d = std::get_if<std::vector<double>>(&v)) {
+        enc::EncodeFloats(*d, &value_section);
+      } else {
+        enc::EncodeIntStream(std::get<std::vector<int64_t>>(v), 0, &value_section);
+      }
+      std::string prefix;
+      verbund::PutVarint64(&prefix, ts_section.size());
+      b.points += n;
+      ++b.chunks;
+      b.ts += prefix.size() + ts_section.size();
+      b.values += value_section.size();
+      b.header += chunk.size() - prefix.size() - ts_section.size() - value_section.size();
+    }
+  }
+  return b;
+}
+
+// Order-0 entropy (bits per value) of a field's per-series value deltas (and deltas of deltas),
+// on the decimal integers k = v * 10^e for floats: the floor for a coder of iid deltas.
+void Entropy(const Field& f, double* delta_bits, double* dod_bits) {
+  std::map<int64_t, size_t> d1, d2;
+  size_t n1 = 0, n2 = 0;
+  for (const auto& col : f.series_values) {
+    std::vector<int64_t> k;
+    if (const auto* d = std::get_if<std::vector<double>>(&col)) {
+      int e = verbund::storage::encoding::FindDecimalExponent(*d);
+      double scale = std::pow(10.0, e < 0 ? 0 : e);
+      for (double x : *d) k.push_back(std::llround(x * scale));
+    } else {
+      k = std::get<std::vector<int64_t>>(col);
+    }
+    for (size_t i = 1; i < k.size(); ++i) {
+      ++d1[k[i] - k[i - 1]];
+      ++n1;
+      if (i >= 2) {
+        ++d2[(k[i] - k[i - 1]) - (k[i - 1] - k[i - 2])];
+        ++n2;
+      }
+    }
+  }
+  auto h = [](const std::map<int64_t, size_t>& m, size_t n) {
+    double bits = 0;
+    for (const auto& [sym, c] : m) {
+      double p = static_cast<double>(c) / static_cast<double>(n);
+      bits -= p * std::log2(p);
+    }
+    return bits;
+  };
+  *delta_bits = h(d1, n1);
+  *dod_bits = h(d2, n2);
+}
+
+void PrintBreakdown() {
+  for (size_t chunk_points : {kChunkPoints, kCompactedChunkPoints}) {
+    std::fprintf(stderr,
+                 "\nbytes/value by section, chunks of %zu points (entropy = order-0 of per-series "
+                 "deltas / deltas of deltas, B/value)\n",
+                 chunk_points);
+    std::fprintf(stderr, "%-30s %8s %8s %8s %8s %8s %10s %10s\n", "field", "chunks", "header",
+                 "ts", "values", "total", "H(delta)", "H(dod)");
+    Breakdown all;
+    double h_all = 0;
+    for (const Field& f : Fields()) {
+      Breakdown b = BreakDown(f, chunk_points);
+      double h1 = 0, h2 = 0;
+      Entropy(f, &h1, &h2);
+      h_all += std::min(h1, h2) / 8 * static_cast<double>(b.points);
+      auto per = [&](size_t x) { return static_cast<double>(x) / static_cast<double>(b.points); };
+      std::fprintf(stderr, "%-30s %8zu %8.3f %8.3f %8.3f %8.3f %10.3f %10.3f\n", f.name.c_str(),
+                   b.chunks, per(b.header), per(b.ts), per(b.values),
+                   per(b.header + b.ts + b.values), h1 / 8, h2 / 8);
+      all.points += b.points;
+      all.chunks += b.chunks;
+      all.header += b.header;
+      all.ts += b.ts;
+      all.values += b.values;
+    }
+    auto per = [&](size_t x) { return static_cast<double>(x) / static_cast<double>(all.points); };
+    std::fprintf(stderr, "%-30s %8zu %8.3f %8.3f %8.3f %8.3f %10.3f\n", "ALL", all.chunks,
+                 per(all.header), per(all.ts), per(all.values),
+                 per(all.header + all.ts + all.values), h_all / static_cast<double>(all.points));
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -201,6 +323,7 @@ int main(int argc, char** argv) {
   }
   std::fprintf(stderr, "%-30s %12zu %12.3f\n", "ALL (incl. timestamps+headers)", points,
                static_cast<double>(bytes) / points);
+  PrintBreakdown();
 
   for (const Field& f : Fields()) {
     benchmark::RegisterBenchmark(("BM_Encode/" + f.name).c_str(), BM_Encode, &f)
