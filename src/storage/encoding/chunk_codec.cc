@@ -186,7 +186,7 @@ std::string EncodeChunk(std::span<const TimestampNs> ts, const ValueColumn& valu
 
   std::string out;
   out.push_back(static_cast<char>(kChunkFormatVersion));
-  out.push_back(static_cast<char>(kChunkMinCompatibleVersion));
+  out.push_back(static_cast<char>(kChunkMinCompatibleVersion));  // raised below if needed
   out.push_back(static_cast<char>(type));
   PutVarint64(&out, s.count);
   PutFixed64(&out, static_cast<uint64_t>(s.min_ts));
@@ -205,15 +205,17 @@ std::string EncodeChunk(std::span<const TimestampNs> ts, const ValueColumn& valu
   }
 
   std::string ts_section;
-  EncodeTimestamps(ts, s.min_ts, &ts_section);
+  uint8_t min_reader = EncodeTimestamps(ts, s.min_ts, &ts_section);
   PutLengthPrefixed(&out, ts_section);
 
   switch (type) {
     case ValueType::kFloat:
-      EncodeFloats(std::get<std::vector<double>>(values), &out);
+      min_reader = std::max(min_reader, EncodeFloats(std::get<std::vector<double>>(values), &out));
       break;
     case ValueType::kInt:
-      EncodeIntStream(std::get<std::vector<int64_t>>(values), 0, &out);
+      min_reader = std::max(
+          min_reader,
+          IntModeVersion(EncodeIntStream(std::get<std::vector<int64_t>>(values), 0, &out)));
       break;
     case ValueType::kBool:
       EncodeBools(std::get<std::vector<uint8_t>>(values), &out);
@@ -222,6 +224,7 @@ std::string EncodeChunk(std::span<const TimestampNs> ts, const ValueColumn& valu
       EncodeStrings(std::get<std::vector<std::string>>(values), &out);
       break;
   }
+  out[1] = static_cast<char>(std::max(kChunkMinCompatibleVersion, min_reader));
   return out;
 }
 

@@ -55,7 +55,7 @@ int FindDecimalExponent(std::span<const double> v) {
   return e;
 }
 
-void EncodeFloatsDecimal(std::span<const double> v, int exponent, std::string* dst) {
+uint8_t EncodeFloatsDecimal(std::span<const double> v, int exponent, std::string* dst) {
   std::vector<int64_t> ints(v.size());
   for (size_t i = 0; i < v.size(); ++i) {
     bool ok = ToDecimal(v[i], exponent, &ints[i]);
@@ -63,7 +63,7 @@ void EncodeFloatsDecimal(std::span<const double> v, int exponent, std::string* d
   }
   dst->push_back(static_cast<char>(FloatMode::kDecimal));
   dst->push_back(static_cast<char>(exponent));
-  EncodeIntStream(ints, 0, dst);
+  return IntModeVersion(EncodeIntStream(ints, 0, dst));
 }
 
 void EncodeFloatsGorilla(std::span<const double> v, std::string* dst) {
@@ -99,24 +99,26 @@ void EncodeFloatsGorilla(std::span<const double> v, std::string* dst) {
   w.Flush();
 }
 
-void EncodeFloats(std::span<const double> v, std::string* dst) {
+uint8_t EncodeFloats(std::span<const double> v, std::string* dst) {
   int e = FindDecimalExponent(v);
   if (e >= 0) {
     size_t start = dst->size();
-    EncodeFloatsDecimal(v, e, dst);
+    uint8_t version = EncodeFloatsDecimal(v, e, dst);
     size_t decimal_size = dst->size() - start;
     // Gorilla costs at least its mode byte, the first value and one bit per further value.
     size_t gorilla_floor = 1 + 8 + (v.size() - 1) / 8;
-    if (decimal_size <= gorilla_floor) return;
+    if (decimal_size <= gorilla_floor) return version;
     std::string gorilla;
     EncodeFloatsGorilla(v, &gorilla);
     if (gorilla.size() < decimal_size) {
       dst->resize(start);
       dst->append(gorilla);
+      return 1;
     }
-    return;
+    return version;
   }
   EncodeFloatsGorilla(v, dst);
+  return 1;
 }
 
 namespace {

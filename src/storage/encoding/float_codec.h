@@ -22,15 +22,17 @@ int FindDecimalExponent(std::span<const double> v);
 // The value the decimal decoder produces for integer k and exponent e (0..kMaxDecimalExponent).
 double DecimalValue(int64_t k, int e);
 
-// Appends v (non-empty) in the smaller encoding.
-void EncodeFloats(std::span<const double> v, std::string* dst);
+// Appends v (non-empty) in the smaller encoding. Returns the oldest chunk format version that can
+// read what was appended.
+uint8_t EncodeFloats(std::span<const double> v, std::string* dst);
 
 // Decodes n values from the front of *in into out[0..n), advancing *in.
 Status DecodeFloats(std::string_view* in, size_t n, double* out);
 
 // The two encodings on their own (each with its leading mode byte); for tests and benchmarks.
 // EncodeFloatsDecimal needs exponent == FindDecimalExponent(v) (>= 0).
-void EncodeFloatsDecimal(std::span<const double> v, int exponent, std::string* dst);
+// EncodeFloatsDecimal returns the oldest format version that can read its output.
+uint8_t EncodeFloatsDecimal(std::span<const double> v, int exponent, std::string* dst);
 void EncodeFloatsGorilla(std::span<const double> v, std::string* dst);
 
 }  // namespace verbund::storage::encoding

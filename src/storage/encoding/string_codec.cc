@@ -30,7 +30,8 @@ void EncodeStrings(std::span<const std::string> v, std::string* dst) {
   std::string raw;
   PutVarint64(&raw, dict.size());
   for (std::string_view s : dict) PutLengthPrefixed(&raw, s);
-  EncodeIntStream(id_of, 0, &raw);
+  // Ids keep the packed-block modes: zstd runs over them anyway.
+  EncodeIntStream(id_of, 0, &raw, /*max_version=*/1);
 
   std::string compressed(ZSTD_compressBound(raw.size()), '\0');
   size_t csize =

@@ -4,8 +4,8 @@
 
 namespace verbund::storage::encoding {
 
-void EncodeTimestamps(std::span<const TimestampNs> ts, TimestampNs min_ts, std::string* dst) {
-  EncodeIntStream(ts, min_ts, dst);
+uint8_t EncodeTimestamps(std::span<const TimestampNs> ts, TimestampNs min_ts, std::string* dst) {
+  return IntModeVersion(EncodeIntStream(ts, min_ts, dst));
 }
 
 Status DecodeTimestamps(std::string_view* in, size_t n, TimestampNs min_ts, TimestampNs max_ts,

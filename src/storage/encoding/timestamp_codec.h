@@ -13,8 +13,9 @@
 
 namespace verbund::storage::encoding {
 
-// Appends ts (non-empty, sorted ascending; equal values allowed).
-void EncodeTimestamps(std::span<const TimestampNs> ts, TimestampNs min_ts, std::string* dst);
+// Appends ts (non-empty, sorted ascending; equal values allowed). Returns the oldest chunk format
+// version that can read what was appended.
+uint8_t EncodeTimestamps(std::span<const TimestampNs> ts, TimestampNs min_ts, std::string* dst);
 
 // Decodes n timestamps from the front of *in into out[0..n), advancing *in. Corruption unless
 // the result is sorted ascending, starts at min_ts and ends at max_ts.

@@ -7,6 +7,8 @@
 #include <limits>
 #include <random>
 
+#include "storage/encoding/chunk_format.h"
+
 namespace verbund::storage {
 namespace {
 
@@ -178,11 +180,12 @@ TEST(ChunkCodecTest, DecodeChunkIntoReusesAcrossTypes) {
 
 TEST(ChunkCodecTest, FutureVersionIsRejected) {
   std::string chunk = EncodeChunk(Regular(3), std::vector<double>{1, 2, 3});
-  chunk[0] = 2;
-  chunk[1] = 2;  // needs a version-2 reader
+  const char next = static_cast<char>(encoding::kChunkFormatVersion + 1);
+  chunk[0] = next;
+  chunk[1] = next;  // needs a reader newer than this one
   EXPECT_FALSE(DecodeChunk(chunk).ok());
   EXPECT_FALSE(DecodeChunkHeader(chunk).ok());
-  chunk[1] = 1;  // a version-2 writer that version-1 readers can still read
+  chunk[1] = 1;  // a newer writer that version-1 readers can still read
   EXPECT_TRUE(DecodeChunk(chunk).ok());
 }
 
