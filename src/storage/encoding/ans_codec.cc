@@ -74,7 +74,8 @@ uint32_t MaxToken(const Freqs& freq) {
 
 size_t ModelBytes(const Freqs& freq) {
   size_t bytes = 1;
-  for (uint32_t t = 0; t <= MaxToken(freq); ++t) bytes += VarintLength(freq[t]);
+  const uint32_t max_token = MaxToken(freq);
+  for (uint32_t t = 0; t <= max_token; ++t) bytes += VarintLength(freq[t]);
   return bytes;
 }
 
@@ -103,9 +104,16 @@ size_t AnsEstimateSize(const AnsCounts& counts, size_t n) {
 }
 
 bool AnsEncode(std::span<const int64_t> s, std::string* dst) {
+  return AnsEncode(s, Count(s), dst);
+}
+
+bool AnsEncode(std::span<const int64_t> s, const AnsCounts& counts, std::string* dst) {
   const size_t n = s.size();
-  const Counts counts = Count(s);
   const Freqs freq = Normalize(counts, n);
+  // x / f by a double reciprocal, corrected by one step (x < 2^32, so the estimate is off by at
+  // most one): several times faster than an integer division per value.
+  std::array<double, kAnsTokens> inv{};
+  for (uint32_t t = 0; t < kAnsTokens; ++t) inv[t] = freq[t] ? 1.0 / freq[t] : 0;
   Freqs start{};
   for (uint32_t t = 1; t < kAnsTokens; ++t) start[t] = static_cast<uint16_t>(start[t - 1] + freq[t - 1]);
 
@@ -134,7 +142,10 @@ bool AnsEncode(std::span<const int64_t> s, std::string* dst) {
         ptr[1] = static_cast<uint8_t>(xs >> 8);
         xs >>= 16;
       }
-      xs = ((xs / f) << kAnsProbBits) + (xs % f) + start[t];
+      uint32_t q = static_cast<uint32_t>(static_cast<double>(xs) * inv[t]);
+      if (q * f > xs) --q;  // no overflow: xs < 2^20 * f here, so q * f <= xs + f < 2^32
+      if (xs - q * f >= f) ++q;
+      xs = (q << kAnsProbBits) + (xs - q * f) + start[t];
     }
     for (int k = kAnsStates; k-- > 0;) {
       ptr -= 4;

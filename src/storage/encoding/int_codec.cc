@@ -119,7 +119,7 @@ Plan BestPlan(std::span<const int64_t> v, int64_t base, uint8_t max_version) {
   stream.resize(v.size() - gen.start());
   gen.Fill(gen.start(), stream.size(), stream.data());
   std::string body;
-  if (!AnsEncode(stream, &body)) return best;
+  if (!AnsEncode(stream, counts[static_cast<int>(ans_transform)], &body)) return best;
   size_t size = HeadSize(v, base, gen.start()) + body.size();
   if (size >= best.size) return best;
   return {static_cast<IntMode>(static_cast<uint8_t>(ans_transform) + 3), size, std::move(body)};
