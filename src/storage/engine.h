@@ -41,6 +41,7 @@ struct EngineOptions {
   metrics::Histogram* wal_fsync_seconds = nullptr;  // not owned; WAL fdatasync latency, if set
   bool flush_on_close = true;            // false: closing leaves the head to WAL replay (tests
                                          // use it to model a crash)
+  uint64_t chunk_cache_bytes = 128ull << 20;  // decoded-chunk cache for reads; 0 = none
 };
 
 // A batch of samples to write atomically (all or nothing in the WAL).
@@ -99,6 +100,9 @@ struct EngineStats {
   uint64_t disk_bytes = 0;       // WAL + chunk store + catalog on disk
   uint64_t wal_fsyncs = 0;
   uint64_t sealed_chunks = 0;
+  uint64_t chunk_cache_bytes = 0;  // decoded-chunk cache in use
+  uint64_t chunk_cache_hits = 0;
+  uint64_t chunk_cache_misses = 0;
 };
 
 class Engine {
@@ -122,14 +126,20 @@ class Engine {
 
   // Catalog.
   virtual std::vector<std::string> Tenants() = 0;
-  // Series of a tenant; measurement "" = all measurements.
+  // Series of a tenant, ascending by id; measurement "" = all measurements.
   virtual std::vector<SeriesInfo> FindSeries(std::string_view tenant,
                                              std::string_view measurement) = 0;
+  // A number that changes whenever a series is created: while it is unchanged, FindSeries and
+  // Tenants return what they returned before, so callers may cache what they derived from them.
+  // nullopt: the engine keeps no such number (callers must not cache).
+  virtual std::optional<uint64_t> CatalogVersion() { return std::nullopt; }
 
   // Samples with from <= ts < to, merged across head and sealed chunks (out-of-order points
   // included, later writes of an equal timestamp winning), at most `limit` (0 = no limit).
   virtual Result<SampleRun> Read(SeriesId id, TimestampNs from, TimestampNs to, ScanOrder order,
                                  size_t limit) = 0;
+  // The newest sample (the one a descending Read with limit 1 returns). Kept per series once
+  // computed, and maintained by writes and deletes, so repeated calls cost a lookup.
   virtual Result<std::optional<Sample>> Latest(SeriesId id) = 0;
   // Buckets [start, start+interval) aligned to (epoch + offset); only non-empty buckets returned,
   // ascending. interval 0 = one bucket for the whole range. Numeric types only (bool as 0/1).

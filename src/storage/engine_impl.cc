@@ -31,6 +31,7 @@
 #include "storage/catalog.h"
 #include "storage/chunk_store_format.h"
 #include "storage/engine.h"
+#include "storage/engine_chunk_cache.h"
 #include "storage/head.h"
 #include "storage/wal/batch_codec.h"
 #include "storage/wal/wal_reader.h"
@@ -53,6 +54,8 @@ constexpr char kMetaNextSeq[] = "next_seq";
 constexpr char kRetentionPrefix = 'R';
 constexpr uint64_t kCheckpointWalBytes = 256ull << 20;
 constexpr uint32_t kCompactAfterSmallChunks = 4;
+constexpr auto kCompactionPeriod = std::chrono::seconds(2);
+constexpr auto kRetentionPeriod = std::chrono::seconds(10);
 
 Status Rocks(const rocksdb::Status& s) {
   return FromRocks(static_cast<int>(s.code()), s.ToString());
@@ -105,6 +108,13 @@ struct Series {
   TimestampNs chunk_max_ts = kMinTs;
   uint64_t chunks = 0;
   uint32_t small_chunks = 0;  // sealed since the last compaction with < chunk_max_points / 2
+  // Chunks sealed (or found at open) overlapping an older chunk of the series since the last
+  // compaction: aggregates over them merge points instead of using chunk statistics.
+  uint32_t overlapping = 0;
+  // The newest sample, once Latest() computed it; writes keep it current, deletes drop it.
+  bool latest_valid = false;
+  std::optional<Sample> latest;
+  uint64_t mutations = 0;  // writes and deletes applied; Latest() stores only if unchanged
 };
 
 struct RetentionRule {
@@ -117,13 +127,21 @@ struct ChunkRef {
   ChunkKeyParts key;
   TimestampNs max_ts = 0;
   keys::KeyId key_id = 0;
+  std::optional<ChunkCacheKey> cache_key;
+  std::shared_ptr<const CachedChunk> cached;  // set: `value` is not loaded
   std::string value;
 };
+
+// Opened chunks are shared with the cache; reads take pointers into them.
+using ChunkPtr = std::shared_ptr<const CachedChunk>;
 
 class EngineImpl final : public Engine {
  public:
   explicit EngineImpl(const EngineOptions& o)
-      : options_(o), clock_(o.clock ? o.clock : SystemClock::Default()), keys_(o.keys) {}
+      : options_(o),
+        clock_(o.clock ? o.clock : SystemClock::Default()),
+        keys_(o.keys),
+        chunk_cache_(o.chunk_cache_bytes) {}
   ~EngineImpl() override;
 
   Status OpenAll();
@@ -133,6 +151,9 @@ class EngineImpl final : public Engine {
   std::vector<std::string> Tenants() override;
   std::vector<SeriesInfo> FindSeries(std::string_view tenant,
                                      std::string_view measurement) override;
+  std::optional<uint64_t> CatalogVersion() override {
+    return catalog_version_.load(std::memory_order_acquire);
+  }
   Result<SampleRun> Read(SeriesId id, TimestampNs from, TimestampNs to, ScanOrder order,
                          size_t limit) override;
   Result<std::optional<Sample>> Latest(SeriesId id) override;
@@ -164,15 +185,11 @@ class EngineImpl final : public Engine {
   void DrainSealQueue();
   Status WriteChunks(Series* s, const SampleRun& run, uint64_t seq, rocksdb::WriteBatch* wb,
                      size_t max_points);
+  // use_cache: answer from (and fill) the decoded-chunk cache; reads do, mutations do not.
   Status LoadChunkRefs(SeriesId id, TimestampNs from, TimestampNs to, TimestampNs max_span,
-                       const rocksdb::Snapshot* snap, std::vector<ChunkRef>* out);
-  struct OpenChunk {
-    DecodedChunk decoded;
-    ChunkHeader header;
-    uint8_t flags = 0;
-    double m2 = 0;
-  };
-  Result<OpenChunk> DecodeRef(const ChunkRef& ref, ValueType type, bool header_only);
+                       const rocksdb::Snapshot* snap, bool use_cache, std::vector<ChunkRef>* out);
+  Result<ChunkPtr> DecodeRef(const ChunkRef& ref, ValueType type, bool header_only,
+                             bool use_cache = true);
   Status DeleteChunksLocked(Series* s, TimestampNs from, TimestampNs to);  // requires store_mu_
   Status CompactSeriesLocked(Series* s);                                     // requires store_mu_
   Status ApplyDelete(const std::vector<Series*>& series, TimestampNs from, TimestampNs to);
@@ -221,6 +238,11 @@ class EngineImpl final : public Engine {
   std::condition_variable space_cv_;  // pending bytes dropped
   std::unordered_map<SeriesId, std::unique_ptr<Series>> series_;
   std::unordered_map<SeriesKey, Series*, SeriesKeyHash> by_key_;
+  // tenant -> measurement -> series, ascending by id (the catalog's measurement index).
+  std::map<std::string, std::map<std::string, std::vector<Series*>, std::less<>>, std::less<>>
+      by_measurement_;
+  std::atomic<uint64_t> catalog_version_{0};  // bumped under mu_ by every series insertion
+  ChunkCache chunk_cache_;
   std::vector<std::string> tenant_names_;
   std::deque<std::pair<Series*, std::shared_ptr<Buffer>>> seal_queue_;
   uint64_t head_bytes_ = 0;     // all buffers, pending included
@@ -328,6 +350,9 @@ Status EngineImpl::LoadChunkSummaries() {
     auto s = series_.find(k.id);
     if (s == series_.end()) continue;  // series of a locked tenant
     Series& ser = *s->second;
+    // Keys come in (start, seq) order per series: a start at or before the newest end so far
+    // overlaps an earlier chunk.
+    if (ser.chunks > 0 && k.start <= ser.chunk_max_ts) ++ser.overlapping;
     ser.max_span = std::max(ser.max_span, h.max_ts - k.start);
     ser.chunk_max_ts = std::max(ser.chunk_max_ts, h.max_ts);
     ++ser.chunks;
@@ -429,7 +454,14 @@ Series* EngineImpl::InsertSeriesLocked(SeriesInfo info) {
   TenantNoLocked(s->info.key.tenant);
   Series* p = s.get();
   by_key_[p->info.key] = p;
+  auto& list = by_measurement_[p->info.key.tenant][p->info.key.measurement];
+  list.insert(std::upper_bound(list.begin(), list.end(), p,
+                               [](const Series* a, const Series* b) {
+                                 return a->info.id < b->info.id;
+                               }),
+              p);
   series_[p->info.id] = std::move(s);
+  catalog_version_.fetch_add(1, std::memory_order_acq_rel);
   return p;
 }
 
@@ -485,19 +517,26 @@ Result<SeriesId> EngineImpl::GetOrCreateSeries(const SeriesKey& key, ValueType t
 
 std::vector<std::string> EngineImpl::Tenants() {
   std::lock_guard lock(mu_);
-  std::set<std::string> t;
-  for (const auto& [id, s] : series_) t.insert(s->info.key.tenant);
-  return {t.begin(), t.end()};
+  std::vector<std::string> out;
+  for (const auto& [tenant, ms] : by_measurement_) out.push_back(tenant);
+  return out;
 }
 
 std::vector<SeriesInfo> EngineImpl::FindSeries(std::string_view tenant,
                                                std::string_view measurement) {
   std::lock_guard lock(mu_);
   std::vector<SeriesInfo> out;
-  for (const auto& [id, s] : series_) {
-    if (s->info.key.tenant != tenant) continue;
-    if (!measurement.empty() && s->info.key.measurement != measurement) continue;
-    out.push_back(s->info);
+  auto t = by_measurement_.find(tenant);
+  if (t == by_measurement_.end()) return out;
+  if (!measurement.empty()) {
+    auto m = t->second.find(measurement);
+    if (m == t->second.end()) return out;
+    out.reserve(m->second.size());
+    for (const Series* s : m->second) out.push_back(s->info);
+    return out;
+  }
+  for (const auto& [name, list] : t->second) {
+    for (const Series* s : list) out.push_back(s->info);
   }
   std::sort(out.begin(), out.end(),
             [](const SeriesInfo& a, const SeriesInfo& b) { return a.id < b.id; });
@@ -508,6 +547,9 @@ std::vector<SeriesInfo> EngineImpl::FindSeries(std::string_view tenant,
 // Write path
 
 void EngineImpl::ApplyLocked(Series* s, TimestampNs ts, const Value& v, uint64_t segment) {
+  ++s->mutations;
+  // Equal timestamps: the later write wins, as in every merge.
+  if (s->latest_valid && (!s->latest || ts >= s->latest->ts)) s->latest = Sample{ts, v};
   Buffer* b = (s->open.empty() || ts >= s->open.min_ts) ? &s->open : &s->ooo;
   if (b->empty()) b->first_segment = segment;
   const uint64_t before = b->bytes;
@@ -686,6 +728,11 @@ bool EngineImpl::SealOne() {
   Status st;
   if (!buf->empty()) {
     SampleRun run = SortedUnique(buf->ts, buf->values, kMinTs, kMaxTs);
+    bool overlaps;
+    {
+      std::lock_guard lock(mu_);
+      overlaps = s->chunks > 0 && run.ts.front() <= s->chunk_max_ts;
+    }
     rocksdb::WriteBatch wb;
     const uint64_t seq = next_seq_++;
     st = WriteChunks(s, run, seq, &wb, options_.chunk_max_points);
@@ -695,9 +742,10 @@ bool EngineImpl::SealOne() {
       st = Rocks(wb.Put(meta_cf_, kMetaNextSeq, c));
     }
     if (st.ok()) st = Rocks(db_->Write(rocksdb::WriteOptions(), &wb));
-    if (st.ok() && run.ts.size() < options_.chunk_max_points / 2) {
+    if (st.ok()) {
       std::lock_guard lock(mu_);
-      ++s->small_chunks;
+      if (run.ts.size() < options_.chunk_max_points / 2) ++s->small_chunks;
+      if (overlaps) ++s->overlapping;
     }
   }
   {
@@ -790,7 +838,7 @@ Status EngineImpl::Flush() {
 
 Status EngineImpl::LoadChunkRefs(SeriesId id, TimestampNs from, TimestampNs to,
                                  TimestampNs max_span, const rocksdb::Snapshot* snap,
-                                 std::vector<ChunkRef>* out) {
+                                 bool use_cache, std::vector<ChunkRef>* out) {
   rocksdb::ReadOptions ro;
   ro.snapshot = snap;
   const std::string upper = ChunkSeekKey(id + 1, kMinTs);
@@ -808,50 +856,62 @@ Status EngineImpl::LoadChunkRefs(SeriesId id, TimestampNs from, TimestampNs to,
     if (h.max_ts < from) continue;
     ref.max_ts = h.max_ts;
     ref.key_id = h.key_id;
-    ref.value = it->value().ToString();
+    if (use_cache) {
+      ref.cache_key = MakeChunkCacheKey(ref.key, it->value().ToStringView());
+      if (ref.cache_key) ref.cached = chunk_cache_.Lookup(*ref.cache_key, false);
+    }
+    if (ref.cached == nullptr || !ref.cached->has_run) ref.value = it->value().ToString();
     out->push_back(std::move(ref));
   }
   return Rocks(it->status());
 }
 
-Result<EngineImpl::OpenChunk> EngineImpl::DecodeRef(const ChunkRef& ref, ValueType type,
-                                                    bool header_only) {
-  const std::string where = "series " + std::to_string(ref.key.id) + " chunk at " +
-                            std::to_string(ref.key.start) + " seq " + std::to_string(ref.key.seq);
+Result<ChunkPtr> EngineImpl::DecodeRef(const ChunkRef& ref, ValueType type, bool header_only,
+                                       bool use_cache) {
+  auto where = [&ref] {
+    return "series " + std::to_string(ref.key.id) + " chunk at " + std::to_string(ref.key.start) +
+           " seq " + std::to_string(ref.key.seq);
+  };
+  if (ref.cached != nullptr && (header_only || ref.cached->has_run)) return ref.cached;
+  // Here ref.value is loaded (LoadChunkRefs loads it unless the cache holds the whole chunk).
   Result<keys::DataKey> key_or = keys_->GetKey(ref.key_id);
   if (!key_or.ok()) {
     // An id no key was issued under means the clear header was altered.
     if (key_or.status().code() == StatusCode::kNotFound) {
-      return Corruption(where + ": unknown key id " + std::to_string(ref.key_id));
+      return Corruption(where() + ": unknown key id " + std::to_string(ref.key_id));
     }
-    return key_or.status().Annotate(where);
+    return key_or.status().Annotate(where());
   }
   const keys::DataKey& key = *key_or;
   std::string plain;
   OpenedChunk oc;
   Status s = OpenChunkValue(key, ref.key, ref.value, &plain, &oc);
-  if (!s.ok()) return s.Annotate(where);
-  OpenChunk out;
-  out.flags = oc.flags;
-  out.m2 = oc.m2;
+  if (!s.ok()) return s.Annotate(where());
+  auto out = std::make_shared<CachedChunk>();
+  out->flags = oc.flags;
+  out->m2 = oc.m2;
   Result<ChunkHeader> h = DecodeChunkHeader(oc.encoded);
-  if (!h.ok()) return h.status().Annotate(where);
-  out.header = *h;
+  if (!h.ok()) return h.status().Annotate(where());
+  out->header = *h;
   if (h->type != type || h->stats.min_ts != ref.key.start || h->stats.max_ts != ref.max_ts ||
       h->stats.count == 0) {
-    return Corruption(where + ": chunk header disagrees with its key");
+    return Corruption(where() + ": chunk header disagrees with its key");
   }
-  if (header_only) return out;
-  Result<DecodedChunk> d = DecodeChunk(oc.encoded);
-  if (!d.ok()) return d.status().Annotate(where);
-  out.decoded = std::move(d).value();
-  const auto& ts = out.decoded.ts;
-  if (ts.empty() || ts.size() != ColumnSize(out.decoded.values) ||
-      ColumnType(out.decoded.values) != type || ts.front() != ref.key.start ||
-      ts.back() != ref.max_ts || !std::is_sorted(ts.begin(), ts.end())) {
-    return Corruption(where + ": decoded chunk disagrees with its key");
+  if (!header_only) {
+    Result<DecodedChunk> d = DecodeChunk(oc.encoded);
+    if (!d.ok()) return d.status().Annotate(where());
+    out->run.ts = std::move(d->ts);
+    out->run.values = std::move(d->values);
+    out->has_run = true;
+    const auto& ts = out->run.ts;
+    if (ts.empty() || ts.size() != ColumnSize(out->run.values) ||
+        ColumnType(out->run.values) != type || ts.front() != ref.key.start ||
+        ts.back() != ref.max_ts || !std::is_sorted(ts.begin(), ts.end())) {
+      return Corruption(where() + ": decoded chunk disagrees with its key");
+    }
   }
-  return out;
+  if (use_cache && ref.cache_key) chunk_cache_.Insert(*ref.cache_key, out);
+  return ChunkPtr(std::move(out));
 }
 
 Result<EngineImpl::View> EngineImpl::TakeView(SeriesId id, TimestampNs from, TimestampNs to) {
@@ -889,18 +949,18 @@ Result<SampleRun> EngineImpl::ReadMerged(SeriesId id, TimestampNs from, Timestam
   std::unique_ptr<const rocksdb::Snapshot, std::function<void(const rocksdb::Snapshot*)>> snap(
       v.snap, [this](const rocksdb::Snapshot* s) { db_->ReleaseSnapshot(s); });
   std::vector<ChunkRef> refs;
-  RETURN_IF_ERROR(LoadChunkRefs(id, from, to, v.max_span, v.snap, &refs));
+  RETURN_IF_ERROR(LoadChunkRefs(id, from, to, v.max_span, v.snap, true, &refs));
   std::sort(refs.begin(), refs.end(),
             [](const ChunkRef& a, const ChunkRef& b) { return a.key.seq < b.key.seq; });
-  std::vector<SampleRun> runs;
-  runs.reserve(refs.size() + 1);
-  for (const ChunkRef& ref : refs) {
-    ASSIGN_OR_RETURN(OpenChunk oc, DecodeRef(ref, v.type, false));
-    runs.push_back(SampleRun{std::move(oc.decoded.ts), std::move(oc.decoded.values)});
-  }
-  runs.push_back(std::move(v.head));
+  std::vector<ChunkPtr> chunks;
+  chunks.reserve(refs.size());
   std::vector<const SampleRun*> ptrs;
-  for (const auto& r : runs) ptrs.push_back(&r);
+  for (const ChunkRef& ref : refs) {
+    ASSIGN_OR_RETURN(ChunkPtr c, DecodeRef(ref, v.type, false));
+    ptrs.push_back(&c->run);
+    chunks.push_back(std::move(c));
+  }
+  ptrs.push_back(&v.head);
   return MergeRuns(ptrs, v.type, from, to);
 }
 
@@ -928,21 +988,39 @@ Result<SampleRun> EngineImpl::Read(SeriesId id, TimestampNs from, TimestampNs to
 
 Result<std::optional<Sample>> EngineImpl::Latest(SeriesId id) {
   TimestampNs hi = kMinTs;
+  uint64_t mutations = 0;
+  Series* series = nullptr;
   {
     std::lock_guard lock(mu_);
     auto it = series_.find(id);
     if (it == series_.end()) return NotFound("no series with id " + std::to_string(id));
-    const Series& s = *it->second;
+    Series& s = *it->second;
+    if (s.latest_valid) return s.latest;
+    series = &s;
+    mutations = s.mutations;
     hi = std::max({s.chunk_max_ts, s.open.max_ts, s.ooo.max_ts});
     for (const auto& p : s.pending) hi = std::max(hi, p->max_ts);
   }
-  if (hi == kMinTs) return std::optional<Sample>();
+  // Series are never removed, so `series` stays valid.
+  auto remember = [&](const std::optional<Sample>& v) {
+    std::lock_guard lock(mu_);
+    if (series->mutations != mutations) return;
+    series->latest = v;
+    series->latest_valid = true;
+  };
+  if (hi == kMinTs) {
+    remember(std::nullopt);
+    return std::optional<Sample>();
+  }
   const TimestampNs to = hi == kMaxTs ? kMaxTs : hi + 1;
   ASSIGN_OR_RETURN(SampleRun run, Read(id, hi, to, ScanOrder::kDescending, 1));
   if (run.ts.empty()) {
     // The newest sample was deleted: look further back.
     ASSIGN_OR_RETURN(run, Read(id, kMinTs, to, ScanOrder::kDescending, 1));
-    if (run.ts.empty()) return std::optional<Sample>();
+    if (run.ts.empty()) {
+      remember(std::nullopt);
+      return std::optional<Sample>();
+    }
   }
   Sample out;
   out.ts = run.ts[0];
@@ -956,6 +1034,7 @@ Result<std::optional<Sample>> EngineImpl::Latest(SeriesId id) {
         }
       },
       run.values);
+  remember(out);
   return std::optional<Sample>(std::move(out));
 }
 
@@ -969,7 +1048,7 @@ Result<std::vector<AggState>> EngineImpl::Aggregate(SeriesId id, TimestampNs fro
       v.snap, [this](const rocksdb::Snapshot* s) { db_->ReleaseSnapshot(s); });
   if (v.type == ValueType::kString) return InvalidArgument("cannot aggregate string series");
   std::vector<ChunkRef> refs;
-  RETURN_IF_ERROR(LoadChunkRefs(id, from, to, v.max_span, v.snap, &refs));
+  RETURN_IF_ERROR(LoadChunkRefs(id, from, to, v.max_span, v.snap, true, &refs));
   // refs are in (start, seq) order. Group chunks (and the head) into clusters overlapping in
   // time; a lone chunk is folded directly, a cluster is merged first.
   struct Item {
@@ -1002,9 +1081,9 @@ Result<std::vector<AggState>> EngineImpl::Aggregate(SeriesId id, TimestampNs fro
       } else {
         const bool inside = it.start >= from && it.end < to &&
                             folder.BucketOf(it.start) == folder.BucketOf(it.end);
-        ASSIGN_OR_RETURN(OpenChunk oc, DecodeRef(*it.ref, v.type, inside));
-        if (inside && (oc.flags & kChunkFlagHasNaN) == 0 && v.type != ValueType::kBool) {
-          const ChunkStats& st = oc.header.stats;
+        ASSIGN_OR_RETURN(ChunkPtr oc, DecodeRef(*it.ref, v.type, inside));
+        if (inside && (oc->flags & kChunkFlagHasNaN) == 0 && v.type != ValueType::kBool) {
+          const ChunkStats& st = oc->header.stats;
           AggState s;
           s.count = st.count;
           s.sum = st.sum;
@@ -1015,28 +1094,27 @@ Result<std::vector<AggState>> EngineImpl::Aggregate(SeriesId id, TimestampNs fro
           s.first_ts = st.min_ts;
           s.last_ts = st.max_ts;
           s.mean = st.sum / static_cast<double>(st.count);
-          s.m2 = oc.m2;
+          s.m2 = oc->m2;
           folder.AddState(s);
         } else {
-          if (inside) {
+          if (!oc->has_run) {
             ASSIGN_OR_RETURN(oc, DecodeRef(*it.ref, v.type, false));
           }
-          folder.AddRun(SampleRun{std::move(oc.decoded.ts), std::move(oc.decoded.values)});
+          folder.AddRun(oc->run);
         }
       }
     } else {
       // Overlap: merge by priority (chunks by seq, the head last).
-      std::vector<std::pair<uint64_t, SampleRun>> runs;
+      std::vector<std::pair<uint64_t, ChunkPtr>> runs;
       for (size_t k = i; k < j; ++k) {
         if (items[k].ref == nullptr) continue;
-        ASSIGN_OR_RETURN(OpenChunk oc, DecodeRef(*items[k].ref, v.type, false));
-        runs.emplace_back(items[k].ref->key.seq,
-                          SampleRun{std::move(oc.decoded.ts), std::move(oc.decoded.values)});
+        ASSIGN_OR_RETURN(ChunkPtr oc, DecodeRef(*items[k].ref, v.type, false));
+        runs.emplace_back(items[k].ref->key.seq, std::move(oc));
       }
       std::sort(runs.begin(), runs.end(),
                 [](const auto& a, const auto& b) { return a.first < b.first; });
       std::vector<const SampleRun*> ptrs;
-      for (const auto& r : runs) ptrs.push_back(&r.second);
+      for (const auto& r : runs) ptrs.push_back(&r.second->run);
       for (size_t k = i; k < j; ++k) {
         if (items[k].ref == nullptr) ptrs.push_back(&v.head);
       }
@@ -1057,7 +1135,7 @@ Status EngineImpl::DeleteChunksLocked(Series* s, TimestampNs from, TimestampNs t
     std::lock_guard lock(mu_);
     span = s->max_span;
   }
-  RETURN_IF_ERROR(LoadChunkRefs(s->info.id, from, to, span, nullptr, &refs));
+  RETURN_IF_ERROR(LoadChunkRefs(s->info.id, from, to, span, nullptr, false, &refs));
   if (refs.empty()) return Status::OK();
   rocksdb::WriteBatch wb;
   for (const ChunkRef& ref : refs) {
@@ -1067,10 +1145,9 @@ Status EngineImpl::DeleteChunksLocked(Series* s, TimestampNs from, TimestampNs t
       if (s->chunks > 0) --s->chunks;
     }
     if (ref.key.start >= from && ref.max_ts < to) continue;  // wholly inside
-    ASSIGN_OR_RETURN(OpenChunk oc, DecodeRef(ref, s->info.type, false));
-    SampleRun run{std::move(oc.decoded.ts), std::move(oc.decoded.values)};
-    SampleRun keep_lo = MergeRuns({&run}, s->info.type, kMinTs, from);
-    SampleRun keep_hi = MergeRuns({&run}, s->info.type, to, kMaxTs);
+    ASSIGN_OR_RETURN(ChunkPtr oc, DecodeRef(ref, s->info.type, false, false));
+    SampleRun keep_lo = MergeRuns({&oc->run}, s->info.type, kMinTs, from);
+    SampleRun keep_hi = MergeRuns({&oc->run}, s->info.type, to, kMaxTs);
     // Rewritten pieces keep their sequence number, so their priority is unchanged.
     RETURN_IF_ERROR(WriteChunks(s, keep_lo, ref.key.seq, &wb, options_.chunk_max_points));
     RETURN_IF_ERROR(WriteChunks(s, keep_hi, ref.key.seq, &wb, options_.chunk_max_points));
@@ -1083,6 +1160,9 @@ Status EngineImpl::ApplyDelete(const std::vector<Series*>& series, TimestampNs f
   for (Series* s : series) {
     {
       std::lock_guard lock(mu_);
+      ++s->mutations;
+      s->latest_valid = false;
+      s->latest.reset();
       for (Buffer* b : {&s->open, &s->ooo}) head_bytes_ -= b->EraseRange(from, to);
       for (auto& p : s->pending) {
         const uint64_t freed = p->EraseRange(from, to);
@@ -1091,6 +1171,12 @@ Status EngineImpl::ApplyDelete(const std::vector<Series*>& series, TimestampNs f
       }
     }
     RETURN_IF_ERROR(DeleteChunksLocked(s, from, to));
+    // A Latest() that ran between the head and the chunk store changes may have kept a sample
+    // of the deleted range.
+    std::lock_guard lock(mu_);
+    ++s->mutations;
+    s->latest_valid = false;
+    s->latest.reset();
   }
   return Status::OK();
 }
@@ -1192,13 +1278,13 @@ Status EngineImpl::ApplyRetention() {
 
 Status EngineImpl::CompactSeriesLocked(Series* s) {
   std::vector<ChunkRef> refs;
-  RETURN_IF_ERROR(LoadChunkRefs(s->info.id, kMinTs, kMaxTs, kMaxTs, nullptr, &refs));
+  RETURN_IF_ERROR(LoadChunkRefs(s->info.id, kMinTs, kMaxTs, kMaxTs, nullptr, false, &refs));
   if (refs.size() < 2) return Status::OK();
   const size_t target = static_cast<size_t>(options_.chunk_max_points) * 8;
-  std::vector<OpenChunk> opened;
+  std::vector<ChunkPtr> opened;
   opened.reserve(refs.size());
   for (const auto& r : refs) {
-    ASSIGN_OR_RETURN(OpenChunk oc, DecodeRef(r, s->info.type, false));
+    ASSIGN_OR_RETURN(ChunkPtr oc, DecodeRef(r, s->info.type, false, false));
     opened.push_back(std::move(oc));
   }
   rocksdb::WriteBatch wb;
@@ -1207,9 +1293,9 @@ Status EngineImpl::CompactSeriesLocked(Series* s) {
   while (i < refs.size()) {
     size_t j = i + 1;
     TimestampNs end = refs[i].max_ts;
-    size_t points = opened[i].decoded.ts.size();
+    size_t points = opened[i]->run.ts.size();
     while (j < refs.size()) {
-      const size_t n = opened[j].decoded.ts.size();
+      const size_t n = opened[j]->run.ts.size();
       const bool overlap = refs[j].key.start <= end;
       if (!overlap && points + n > target) break;
       end = std::max(end, refs[j].max_ts);
@@ -1217,17 +1303,16 @@ Status EngineImpl::CompactSeriesLocked(Series* s) {
       ++j;
     }
     if (j - i > 1) {
-      std::vector<std::pair<uint64_t, SampleRun>> runs;
+      std::vector<std::pair<uint64_t, const SampleRun*>> runs;
       uint64_t seq = 0;
       for (size_t k = i; k < j; ++k) {
         seq = std::max(seq, refs[k].key.seq);
         RETURN_IF_ERROR(Rocks(wb.Delete(chunks_cf_, ChunkKey(s->info.id, refs[k].key.start, refs[k].key.seq))));
-        runs.emplace_back(refs[k].key.seq, SampleRun{std::move(opened[k].decoded.ts),
-                                                      std::move(opened[k].decoded.values)});
+        runs.emplace_back(refs[k].key.seq, &opened[k]->run);
       }
       std::sort(runs.begin(), runs.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
       std::vector<const SampleRun*> ptrs;
-      for (const auto& r : runs) ptrs.push_back(&r.second);
+      for (const auto& r : runs) ptrs.push_back(r.second);
       SampleRun merged = MergeRuns(ptrs, s->info.type, kMinTs, kMaxTs);
       {
         std::lock_guard lock(mu_);
@@ -1263,7 +1348,9 @@ Status EngineImpl::Compact() {
 }
 
 void EngineImpl::BackgroundLoop() {
-  auto last_retention = std::chrono::steady_clock::now();
+  // The first pass runs at once: chunks found overlapping at open are compacted right away.
+  auto last_retention = std::chrono::steady_clock::now() - kRetentionPeriod;
+  auto last_compaction = std::chrono::steady_clock::now() - kCompactionPeriod;
   for (;;) {
     {
       std::unique_lock lock(mu_);
@@ -1273,15 +1360,22 @@ void EngineImpl::BackgroundLoop() {
     if (wal_->bytes_written() - wal_bytes_at_checkpoint_ > kCheckpointWalBytes) {
       (void)Flush();
     }
-    if (std::chrono::steady_clock::now() - last_retention > std::chrono::seconds(10)) {
-      last_retention = std::chrono::steady_clock::now();
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_retention >= kRetentionPeriod) {
+      last_retention = now;
       (void)ApplyRetention();
-      // Compact series that collected small (out-of-order, flushed) chunks, one at a time.
+    }
+    if (now - last_compaction >= kCompactionPeriod) {
+      last_compaction = now;
+      // Compact series that collected small (out-of-order, flushed) or overlapping chunks, one
+      // at a time.
       std::vector<Series*> todo;
       {
         std::lock_guard lock(mu_);
         for (auto& [id, s] : series_) {
-          if (s->small_chunks >= kCompactAfterSmallChunks) todo.push_back(s.get());
+          if (s->small_chunks >= kCompactAfterSmallChunks || s->overlapping > 0) {
+            todo.push_back(s.get());
+          }
         }
       }
       for (Series* s : todo) {
@@ -1289,6 +1383,7 @@ void EngineImpl::BackgroundLoop() {
           std::lock_guard lock(mu_);
           if (stop_) return;
           s->small_chunks = 0;
+          s->overlapping = 0;
         }
         std::lock_guard store(store_mu_);
         (void)CompactSeriesLocked(s);
@@ -1306,6 +1401,9 @@ EngineStats EngineImpl::Stats() {
   }
   st.points_written = points_written_.load();
   st.sealed_chunks = sealed_chunks_.load();
+  st.chunk_cache_bytes = chunk_cache_.bytes();
+  st.chunk_cache_hits = chunk_cache_.hits();
+  st.chunk_cache_misses = chunk_cache_.misses();
   st.wal_fsyncs = wal_ ? wal_->fsyncs() : 0;
   std::error_code ec;
   for (auto it = std::filesystem::recursive_directory_iterator(options_.dir, ec);

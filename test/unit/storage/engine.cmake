@@ -10,3 +10,4 @@ target_compile_definitions(storage_crash_test PRIVATE
   VERBUND_CRASH_WRITER="$<TARGET_FILE:storage_crash_writer>")
 add_dependencies(storage_crash_test storage_crash_writer)
 
+verbund_unit_test(storage_engine_cache_test SOURCES engine_cache_test.cc DEPS verbund_storage)
