@@ -6,6 +6,8 @@
 #include <optional>
 #include <limits>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -125,6 +127,105 @@ std::map<std::string, std::vector<SeriesInfo>> SeriesByMeasurement(
   }
   return out;
 }
+
+using MeasurementPtr = std::shared_ptr<const Measurement>;
+
+}  // namespace
+
+// Catalog views (Measurement) built from Engine::FindSeries, kept while the engine's
+// CatalogVersion() is unchanged, so a query does not copy and regroup the tenant's series keys.
+// Engines without a version get a fresh view per query.
+class MeasurementCache {
+ public:
+  // The measurements `sources` name (all of the tenant's for a regex source or none), by name.
+  std::map<std::string, MeasurementPtr> Resolve(storage::Engine* engine, std::string_view db,
+                                                const std::vector<Source>* sources) {
+    bool need_all = sources == nullptr || sources->empty();
+    if (sources) {
+      for (const Source& s : *sources) need_all = need_all || s.is_regex;
+    }
+    const std::optional<uint64_t> version = engine->CatalogVersion();
+    std::map<std::string, MeasurementPtr> out;
+    if (need_all) {
+      if (version) {
+        std::lock_guard lock(mu_);
+        SyncLocked(*version);
+        auto it = all_.find(db);
+        if (it != all_.end()) return it->second;
+      }
+      for (auto& [name, series] : SeriesByMeasurement(engine, db, sources)) {
+        out.emplace(name, std::make_shared<const Measurement>(BuildMeasurement(name, std::move(series))));
+      }
+      if (version) {
+        std::lock_guard lock(mu_);
+        SyncLocked(*version);
+        if (version_ == *version) {
+          all_.emplace(std::string(db), out);
+          for (const auto& [name, m] : out) one_[Key(db, name)] = m;
+        }
+      }
+      return out;
+    }
+    for (const Source& src : *sources) {
+      if (out.count(src.name)) continue;
+      MeasurementPtr m = Get(engine, version, db, src.name);
+      if (m != nullptr) out.emplace(src.name, std::move(m));
+    }
+    return out;
+  }
+
+ private:
+  static std::string Key(std::string_view db, std::string_view name) {
+    std::string k;
+    k.reserve(db.size() + name.size() + 1);
+    k.append(db);
+    k.push_back('\0');
+    k.append(name);
+    return k;
+  }
+
+  // Drops every view once the catalog changed. Requires mu_.
+  void SyncLocked(uint64_t version) {
+    if (version_ == version) return;
+    // A reader that fetched an older version must not roll the cache back.
+    if (version < version_) return;
+    version_ = version;
+    one_.clear();
+    all_.clear();
+  }
+
+  MeasurementPtr Get(storage::Engine* engine, std::optional<uint64_t> version,
+                     std::string_view db, const std::string& name) {
+    const std::string key = Key(db, name);
+    if (version) {
+      std::lock_guard lock(mu_);
+      SyncLocked(*version);
+      if (version_ == *version) {
+        auto it = one_.find(key);
+        if (it != one_.end()) return it->second;
+      }
+    }
+    // Built from series read after `version` was taken: never older than that version.
+    std::vector<SeriesInfo> series = engine->FindSeries(db, name);
+    MeasurementPtr m;
+    if (!series.empty()) {
+      m = std::make_shared<const Measurement>(BuildMeasurement(name, std::move(series)));
+    }
+    if (version) {
+      std::lock_guard lock(mu_);
+      SyncLocked(*version);
+      if (version_ == *version) one_[key] = m;  // a missing measurement is cached as nullptr
+    }
+    return m;
+  }
+
+  std::mutex mu_;
+  uint64_t version_ = 0;                                         // guarded by mu_
+  std::unordered_map<std::string, MeasurementPtr> one_;          // db\0name; guarded by mu_
+  std::map<std::string, std::map<std::string, MeasurementPtr>, std::less<>> all_;  // guarded by mu_
+};
+
+namespace {
 
 // ------------------------------------------------------------------------------------------------
 // Condition evaluation (three-valued: a condition over fields is "unknown" at series level).
@@ -547,9 +648,99 @@ class ReadBudget {
   size_t used_ = 0;
 };
 
+// A top-level conjunct `field <op> number` of a WHERE clause. A row satisfies the clause only
+// if it has a value of `field` that satisfies the comparison (a missing value compares false),
+// so rows can be pre-selected on that field's column before they are joined and evaluated.
+struct FieldFilter {
+  std::string field;
+  BinaryOp op = BinaryOp::kEq;
+  bool is_int = false;  // the literal is an integer
+  int64_t i = 0;
+  double f = 0;
+
+  template <typename T>
+  static bool Cmp(BinaryOp op, T a, T b) {
+    switch (op) {
+      case BinaryOp::kEq: return a == b;
+      case BinaryOp::kNeq: return a != b;
+      case BinaryOp::kLt: return a < b;
+      case BinaryOp::kLte: return a <= b;
+      case BinaryOp::kGt: return a > b;
+      case BinaryOp::kGte: return a >= b;
+      default: return false;
+    }
+  }
+  // The same results as Evaluator's comparison of a number with this literal.
+  bool Passes(double x) const {
+    const double b = is_int ? static_cast<double>(i) : f;
+    if (std::isnan(x) || std::isnan(b)) return op == BinaryOp::kNeq;
+    return Cmp(op, x, b);
+  }
+  bool Passes(int64_t x) const {
+    if (is_int) return Cmp(op, x, i);
+    if (std::isnan(f)) return op == BinaryOp::kNeq;
+    return Cmp(op, static_cast<double>(x), f);
+  }
+};
+
+void CollectFieldFilters(const Expr* e, const Evaluator& ev, std::vector<FieldFilter>* out) {
+  if (!e) return;
+  if (e->kind == Expr::Kind::kParen) return CollectFieldFilters(e->lhs.get(), ev, out);
+  if (e->kind != Expr::Kind::kBinary) return;
+  if (e->op == BinaryOp::kAnd) {
+    CollectFieldFilters(e->lhs.get(), ev, out);
+    CollectFieldFilters(e->rhs.get(), ev, out);
+    return;
+  }
+  switch (e->op) {
+    case BinaryOp::kEq: case BinaryOp::kNeq: case BinaryOp::kLt: case BinaryOp::kLte:
+    case BinaryOp::kGt: case BinaryOp::kGte: break;
+    default: return;
+  }
+  const Expr* l = e->lhs.get();
+  const Expr* r = e->rhs.get();
+  if (!l || !r || l->kind != Expr::Kind::kVarRef || IsTimeName(l->name) || ev.IsTag(*l)) return;
+  if (l->ref_type != RefType::kUnknown && l->ref_type != RefType::kField) return;
+  FieldFilter f;
+  f.field = l->name;
+  f.op = e->op;
+  if (r->kind == Expr::Kind::kNumber) {
+    f.f = r->number;
+  } else if (r->kind == Expr::Kind::kInteger) {
+    f.is_int = true;
+    f.i = r->integer;
+  } else {
+    return;
+  }
+  out->push_back(std::move(f));
+}
+
+// Timestamps (in run order) of the samples of `run` passing `f`; nullopt if the column is not
+// numeric (no pre-selection possible).
+std::optional<std::vector<int64_t>> PassingTimes(const storage::SampleRun& run,
+                                                 const FieldFilter& f) {
+  std::vector<int64_t> out;
+  if (const auto* d = std::get_if<std::vector<double>>(&run.values)) {
+    for (size_t k = 0; k < d->size(); ++k) {
+      if (f.Passes((*d)[k])) out.push_back(run.ts[k]);
+    }
+    return out;
+  }
+  if (const auto* n = std::get_if<std::vector<int64_t>>(&run.values)) {
+    for (size_t k = 0; k < n->size(); ++k) {
+      if (f.Passes((*n)[k])) out.push_back(run.ts[k]);
+    }
+    return out;
+  }
+  return std::nullopt;
+}
+
+// `filters` (may be empty) pre-select rows: only rows passing all of them are returned (the
+// caller still evaluates the whole condition on them).
 Result<JoinedRows> ReadJoined(storage::Engine* engine, const TagSet& ts,
                               const std::vector<std::string>& fields, int64_t tmin, int64_t tmax,
-                              bool desc, size_t limit, ReadBudget* budget) {
+                              bool desc, size_t limit, ReadBudget* budget,
+                              const std::vector<FieldFilter>& filters = {}) {
   std::vector<storage::SampleRun> runs(fields.size());
   std::vector<bool> present(fields.size(), false);
   for (size_t f = 0; f < fields.size(); ++f) {
@@ -565,6 +756,46 @@ Result<JoinedRows> ReadJoined(storage::Engine* engine, const TagSet& ts,
   }
   JoinedRows out;
   std::vector<size_t> pos(fields.size(), 0);
+  std::optional<std::vector<int64_t>> candidates;
+  for (const FieldFilter& flt : filters) {
+    const size_t f = static_cast<size_t>(std::find(fields.begin(), fields.end(), flt.field) -
+                                         fields.begin());
+    if (f == fields.size()) continue;
+    if (!present[f]) return out;  // no value of the field: no row can pass
+    std::optional<std::vector<int64_t>> pass = PassingTimes(runs[f], flt);
+    if (!pass) continue;
+    if (!candidates) {
+      candidates = std::move(pass);
+      continue;
+    }
+    std::vector<int64_t> both;
+    if (desc) {
+      std::set_intersection(candidates->begin(), candidates->end(), pass->begin(), pass->end(),
+                            std::back_inserter(both), std::greater<>());
+    } else {
+      std::set_intersection(candidates->begin(), candidates->end(), pass->begin(), pass->end(),
+                            std::back_inserter(both));
+    }
+    candidates = std::move(both);
+  }
+  if (candidates) {
+    for (int64_t t : *candidates) {
+      std::vector<Cell> row(fields.size());
+      for (size_t f = 0; f < fields.size(); ++f) {
+        if (!present[f]) continue;
+        const auto& rts = runs[f].ts;
+        while (pos[f] < rts.size() && (desc ? rts[pos[f]] > t : rts[pos[f]] < t)) ++pos[f];
+        if (pos[f] < rts.size() && rts[pos[f]] == t) {
+          row[f] = CellAt(runs[f].values, pos[f]);
+          ++pos[f];
+        }
+      }
+      out.ts.push_back(t);
+      out.values.push_back(std::move(row));
+      if (limit != 0 && out.ts.size() >= limit) break;
+    }
+    return out;
+  }
   for (;;) {
     bool any = false;
     int64_t next = 0;
@@ -1240,9 +1471,13 @@ struct Executor::StatementOutput {
 };
 
 Executor::Executor(storage::Engine* engine, ExecutorOptions options)
-    : engine_(engine), options_(std::move(options)) {
+    : engine_(engine),
+      options_(std::move(options)),
+      measurements_(std::make_unique<MeasurementCache>()) {
   if (!options_.clock) options_.clock = SystemClock::Default();
 }
+
+Executor::~Executor() = default;
 
 namespace {
 
@@ -1252,6 +1487,7 @@ struct StatementContext {
   const ExecutorOptions* options;
   std::string db;
   int64_t now;
+  MeasurementCache* measurements;
 };
 
 bool DatabaseExists(const StatementContext& ctx, std::string_view db) {
@@ -1267,8 +1503,8 @@ bool DatabaseExists(const StatementContext& ctx, std::string_view db) {
 }
 
 // Measurement names selected by FROM.
-std::vector<std::string> ResolveSources(const std::vector<Source>& sources,
-                                        const std::map<std::string, std::vector<SeriesInfo>>& all,
+template <typename Catalog>
+std::vector<std::string> ResolveSources(const std::vector<Source>& sources, const Catalog& all,
                                         Status* status) {
   std::set<std::string> names;
   for (const Source& s : sources) {
@@ -1318,7 +1554,8 @@ class SelectRunner {
         return InvalidArgument("cross-database queries are not supported");
       }
     }
-    auto all = SeriesByMeasurement(ctx_.engine, ctx_.db, &s_.sources);
+    std::map<std::string, MeasurementPtr> all =
+        ctx_.measurements->Resolve(ctx_.engine, ctx_.db, &s_.sources);
     Status st;
     std::vector<std::string> names = ResolveSources(s_.sources, all, &st);
     RETURN_IF_ERROR(st);
@@ -1330,13 +1567,13 @@ class SelectRunner {
       ASSIGN_OR_RETURN(CompiledSelect probe, CompileSelect(s_, empty, gt, ev, regexes_));
       (void)probe;
     }
-    std::vector<Measurement> ms;
+    std::vector<MeasurementPtr> ms;
     for (const std::string& name : names) {
-      ms.push_back(BuildMeasurement(name, std::move(all[name])));
-      universe_.fields.insert(ms.back().fields.begin(), ms.back().fields.end());
-      universe_.tag_keys.insert(ms.back().tag_keys.begin(), ms.back().tag_keys.end());
+      ms.push_back(all[name]);
+      universe_.fields.insert(ms.back()->fields.begin(), ms.back()->fields.end());
+      universe_.tag_keys.insert(ms.back()->tag_keys.begin(), ms.back()->tag_keys.end());
     }
-    for (const Measurement& m : ms) RETURN_IF_ERROR(RunMeasurement(m, out));
+    for (const MeasurementPtr& m : ms) RETURN_IF_ERROR(RunMeasurement(*m, out));
     return Status::OK();
   }
 
@@ -1383,6 +1620,8 @@ class SelectRunner {
       CollectFieldRefs(s_.condition.get(), ev, &f);
       cond_fields.assign(f.begin(), f.end());
     }
+    filters_.clear();
+    if (row_condition) CollectFieldFilters(s_.condition.get(), ev, &filters_);
 
     if (!c.aggregate) {
       for (const Group& g : ordered) {
@@ -1455,8 +1694,9 @@ class SelectRunner {
     };
     std::vector<Row> rows;
     for (const TagSet* ts : g.tagsets) {
-      ASSIGN_OR_RETURN(JoinedRows jr, ReadJoined(ctx_.engine, *ts, fields, tr.min, tr.max,
-                                                 s_.order_desc, read_limit, &budget_));
+      ASSIGN_OR_RETURN(JoinedRows jr,
+                       ReadJoined(ctx_.engine, *ts, fields, tr.min, tr.max, s_.order_desc,
+                                  read_limit, &budget_, row_condition ? filters_ : kNoFilters));
       for (size_t r = 0; r < jr.ts.size(); ++r) {
         if (s_.condition && row_condition) {
           RowContext rc;
@@ -1649,8 +1889,9 @@ class SelectRunner {
       if (row_condition) fs.insert(cond_fields.begin(), cond_fields.end());
       std::vector<std::string> fields(fs.begin(), fs.end());
       for (const TagSet* ts : g.tagsets) {
-        ASSIGN_OR_RETURN(JoinedRows jr, ReadJoined(ctx_.engine, *ts, fields, read_min, read_max,
-                                                   false, 0, &budget_));
+        ASSIGN_OR_RETURN(JoinedRows jr,
+                         ReadJoined(ctx_.engine, *ts, fields, read_min, read_max, false, 0,
+                                    &budget_, row_condition ? filters_ : kNoFilters));
         for (size_t r = 0; r < jr.ts.size(); ++r) {
           if (row_condition) {
             RowContext rc;
@@ -1790,6 +2031,8 @@ class SelectRunner {
   CompiledRegexes regexes_;
   ReadBudget budget_;
   WildcardUniverse universe_;
+  std::vector<FieldFilter> filters_;  // of the measurement being run
+  const std::vector<FieldFilter> kNoFilters;
 };
 
 // Escapes a measurement or tag for a series key (SHOW SERIES), like InfluxDB's models.
@@ -1820,7 +2063,8 @@ std::vector<const TagSet*> FilterTagSets(const Measurement& m, const Expr* cond,
 Executor::StatementOutput Executor::ExecuteStatement(const Statement& st,
                                                      const QueryOptions& q) const {
   StatementOutput out;
-  StatementContext ctx{engine_, &options_, std::string(q.database), options_.clock->NowNs()};
+  StatementContext ctx{engine_, &options_, std::string(q.database), options_.clock->NowNs(),
+                       measurements_.get()};
   auto need_db = [&](const std::string& on) -> bool {
     if (!on.empty()) ctx.db = on;
     if (ctx.db.empty()) {

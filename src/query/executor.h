@@ -3,16 +3,18 @@
 // Empty results are {"statement_id":N}; statement failures {"statement_id":N,"error":"..."};
 // a query that does not parse is {"error":"error parsing query: ..."} (HTTP 400).
 //
-// Engine use: FindSeries for the catalog, Aggregate for count/sum/mean/min/max/first/last/spread/
+// Engine use: FindSeries for the catalog (views cached while CatalogVersion() is unchanged), Aggregate for count/sum/mean/min/max/first/last/spread/
 // stddev over numeric fields when the WHERE clause needs no per-point evaluation, Read for
 // everything else (raw selects, median, percentile, field conditions, strings and booleans).
 //
-// Thread-safety: an Executor holds no per-query state; Run/RunChunked may be called from any
-// thread concurrently as long as the Engine allows it (it does).
+// Thread-safety: an Executor holds no per-query state (only a cache of catalog views, internally
+// locked); Run/RunChunked may be called from any thread concurrently as long as the Engine allows
+// it (it does).
 #pragma once
 
 #include <cstddef>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -50,10 +52,13 @@ struct QueryResponse {
   std::string body;          // one JSON document (no trailing newline)
 };
 
+class MeasurementCache;
+
 class Executor {
  public:
   // `engine` is not owned and must outlive the executor.
   Executor(storage::Engine* engine, ExecutorOptions options);
+  ~Executor();
 
   // Parses and runs every statement; the whole response as one document.
   QueryResponse Run(std::string_view text, const QueryOptions& options) const;
@@ -74,6 +79,8 @@ class Executor {
 
   storage::Engine* engine_;
   ExecutorOptions options_;
+  // Catalog views reused while the engine's CatalogVersion() is unchanged (internally locked).
+  std::unique_ptr<MeasurementCache> measurements_;
 };
 
 }  // namespace verbund::query
