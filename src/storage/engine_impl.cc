@@ -98,6 +98,16 @@ bool IsNormalized(const SeriesKey& k) {
   return true;
 }
 
+// One sealed chunk as the in-memory chunk directory knows it (what a read needs to find the chunk
+// in the decoded-chunk cache without touching RocksDB).
+struct ChunkMeta {
+  TimestampNs start = 0;
+  uint64_t seq = 0;
+  TimestampNs max_ts = 0;
+  keys::KeyId key_id = 0;
+  ChunkCacheKey cache_key;
+};
+
 struct Series {
   SeriesInfo info;
   Buffer open;
@@ -111,6 +121,11 @@ struct Series {
   // Chunks sealed (or found at open) overlapping an older chunk of the series since the last
   // compaction: aggregates over them merge points instead of using chunk statistics.
   uint32_t overlapping = 0;
+  // Chunk directory: every sealed chunk by (start, seq). Updated after each chunk store write
+  // commits. dir_ok false: a chunk could not be listed (damaged clear header); reads then always
+  // go to the chunk store, which reports the damage.
+  std::vector<ChunkMeta> dir;
+  bool dir_ok = true;
   // The newest sample, once Latest() computed it; writes keep it current, deletes drop it.
   bool latest_valid = false;
   std::optional<Sample> latest;
@@ -128,8 +143,9 @@ struct ChunkRef {
   TimestampNs max_ts = 0;
   keys::KeyId key_id = 0;
   std::optional<ChunkCacheKey> cache_key;
-  std::shared_ptr<const CachedChunk> cached;  // set: `value` is not loaded
+  std::shared_ptr<const CachedChunk> cached;  // set: `value` may not be loaded
   std::string value;
+  const rocksdb::Snapshot* snap = nullptr;  // where to load `value` if it is needed
 };
 
 // Opened chunks are shared with the cache; reads take pointers into them.
@@ -183,13 +199,20 @@ class EngineImpl final : public Engine {
   // --- sealing and the chunk store
   bool SealOne();  // seals the oldest pending buffer; false if none
   void DrainSealQueue();
+  // Appends the sealed pieces to *wb and their directory entries to *added.
   Status WriteChunks(Series* s, const SampleRun& run, uint64_t seq, rocksdb::WriteBatch* wb,
-                     size_t max_points);
+                     size_t max_points, std::vector<ChunkMeta>* added);
+  // Applies a committed chunk store change to the directory. Requires mu_.
+  static void UpdateDirLocked(Series* s, const std::vector<ChunkKeyParts>& removed,
+                              std::vector<ChunkMeta> added);
   // use_cache: answer from (and fill) the decoded-chunk cache; reads do, mutations do not.
   Status LoadChunkRefs(SeriesId id, TimestampNs from, TimestampNs to, TimestampNs max_span,
                        const rocksdb::Snapshot* snap, bool use_cache, std::vector<ChunkRef>* out);
   Result<ChunkPtr> DecodeRef(const ChunkRef& ref, ValueType type, bool header_only,
                              bool use_cache = true);
+  // Writes a batch that removes and adds chunks of `s`, and updates the directory with it.
+  Status CommitChunkChange(Series* s, rocksdb::WriteBatch* wb,
+                           const std::vector<ChunkKeyParts>& removed, std::vector<ChunkMeta> added);
   Status DeleteChunksLocked(Series* s, TimestampNs from, TimestampNs to);  // requires store_mu_
   Status CompactSeriesLocked(Series* s);                                     // requires store_mu_
   Status ApplyDelete(const std::vector<Series*>& series, TimestampNs from, TimestampNs to);
@@ -205,7 +228,13 @@ class EngineImpl final : public Engine {
     TimestampNs max_span = 0;
     SampleRun head;  // merged head samples in range
     const rocksdb::Snapshot* snap = nullptr;
+    bool dir_ok = false;
+    std::vector<ChunkMeta> dir;  // directory entries that may hold samples in range
   };
+  // The chunks of a view in [from, to), in (start, seq) order: from the directory and the
+  // decoded-chunk cache when every one is cached, else from the chunk store at v.snap.
+  Status ViewChunks(SeriesId id, TimestampNs from, TimestampNs to, const View& v,
+                    std::vector<ChunkRef>* out);
   Result<View> TakeView(SeriesId id, TimestampNs from, TimestampNs to);
   Result<SampleRun> ReadMerged(SeriesId id, TimestampNs from, TimestampNs to);
 
@@ -345,11 +374,16 @@ Status EngineImpl::LoadChunkSummaries() {
     ChunkKeyParts k;
     ChunkValueHeader h;
     if (!ParseChunkKey(it->key().ToStringView(), &k)) return Corruption("chunk store: bad key");
-    // A damaged header is reported by the reads that touch the chunk, not here.
-    if (!ParseChunkValueHeader(it->value().ToStringView(), &h).ok()) continue;
     auto s = series_.find(k.id);
     if (s == series_.end()) continue;  // series of a locked tenant
     Series& ser = *s->second;
+    // A damaged header is reported by the reads that touch the chunk, not here.
+    std::optional<ChunkCacheKey> ck = MakeChunkCacheKey(k, it->value().ToStringView());
+    if (!ParseChunkValueHeader(it->value().ToStringView(), &h).ok() || !ck) {
+      ser.dir_ok = false;
+      continue;
+    }
+    ser.dir.push_back(ChunkMeta{k.start, k.seq, h.max_ts, h.key_id, *ck});
     // Keys come in (start, seq) order per series: a start at or before the newest end so far
     // overlaps an earlier chunk.
     if (ser.chunks > 0 && k.start <= ser.chunk_max_ts) ++ser.overlapping;
@@ -684,8 +718,32 @@ Status EngineImpl::Write(const WriteBatch& batch) {
 // ---------------------------------------------------------------------------------------------
 // Sealing
 
+void EngineImpl::UpdateDirLocked(Series* s, const std::vector<ChunkKeyParts>& removed,
+                                 std::vector<ChunkMeta> added) {
+  if (!removed.empty()) {
+    std::erase_if(s->dir, [&](const ChunkMeta& m) {
+      for (const auto& r : removed) {
+        if (r.start == m.start && r.seq == m.seq) return true;
+      }
+      return false;
+    });
+  }
+  for (ChunkMeta& m : added) {
+    // A rewritten piece may take the slot (start, seq) of a removed chunk: replace it.
+    auto at = std::lower_bound(s->dir.begin(), s->dir.end(), m, [](const ChunkMeta& a, const ChunkMeta& b) {
+      return a.start != b.start ? a.start < b.start : a.seq < b.seq;
+    });
+    if (at != s->dir.end() && at->start == m.start && at->seq == m.seq) {
+      *at = std::move(m);
+    } else {
+      s->dir.insert(at, std::move(m));
+    }
+  }
+}
+
 Status EngineImpl::WriteChunks(Series* s, const SampleRun& run, uint64_t seq,
-                               rocksdb::WriteBatch* wb, size_t max_points) {
+                               rocksdb::WriteBatch* wb, size_t max_points,
+                               std::vector<ChunkMeta>* added) {
   const size_t n = run.ts.size();
   if (n == 0) return Status::OK();
   ASSIGN_OR_RETURN(keys::KeyId key_id, keys_->ActiveKeyId(s->info.key.tenant));
@@ -705,6 +763,9 @@ Status EngineImpl::WriteChunks(Series* s, const SampleRun& run, uint64_t seq,
     RETURN_IF_ERROR(SealChunkValue(key, key_id, k, r.ts.back(), nan ? kChunkFlagHasNaN : 0, m2,
                                    encoded, &value));
     RETURN_IF_ERROR(Rocks(wb->Put(chunks_cf_, ChunkKey(k.id, k.start, k.seq), value)));
+    std::optional<ChunkCacheKey> ck = MakeChunkCacheKey(k, value);
+    if (!ck) return Internal("sealed chunk value too short");
+    added->push_back(ChunkMeta{k.start, k.seq, r.ts.back(), key_id, *ck});
     std::lock_guard lock(mu_);
     s->max_span = std::max(s->max_span, r.ts.back() - r.ts.front());
     s->chunk_max_ts = std::max(s->chunk_max_ts, r.ts.back());
@@ -726,6 +787,7 @@ bool EngineImpl::SealOne() {
     seal_queue_.pop_front();
   }
   Status st;
+  std::vector<ChunkMeta> added;
   if (!buf->empty()) {
     SampleRun run = SortedUnique(buf->ts, buf->values, kMinTs, kMaxTs);
     bool overlaps;
@@ -735,7 +797,7 @@ bool EngineImpl::SealOne() {
     }
     rocksdb::WriteBatch wb;
     const uint64_t seq = next_seq_++;
-    st = WriteChunks(s, run, seq, &wb, options_.chunk_max_points);
+    st = WriteChunks(s, run, seq, &wb, options_.chunk_max_points, &added);
     if (st.ok()) {
       std::string c;
       PutFixed64(&c, next_seq_);
@@ -751,6 +813,8 @@ bool EngineImpl::SealOne() {
   {
     std::lock_guard lock(mu_);
     if (st.ok()) {
+      // The chunk joins the directory as its samples leave the head: a view has one or the other.
+      UpdateDirLocked(s, {}, std::move(added));
       auto it = std::find(s->pending.begin(), s->pending.end(), buf);
       if (it != s->pending.end()) s->pending.erase(it);
       pending_bytes_ -= buf->bytes;
@@ -873,7 +937,17 @@ Result<ChunkPtr> EngineImpl::DecodeRef(const ChunkRef& ref, ValueType type, bool
            " seq " + std::to_string(ref.key.seq);
   };
   if (ref.cached != nullptr && (header_only || ref.cached->has_run)) return ref.cached;
-  // Here ref.value is loaded (LoadChunkRefs loads it unless the cache holds the whole chunk).
+  if (ref.cached != nullptr && ref.value.empty()) {
+    // A header-only entry found through the directory, now needed point by point.
+    rocksdb::ReadOptions ro;
+    ro.snapshot = ref.snap;
+    ChunkRef copy = ref;
+    copy.cached = nullptr;
+    rocksdb::Status rs =
+        db_->Get(ro, chunks_cf_, ChunkKey(ref.key.id, ref.key.start, ref.key.seq), &copy.value);
+    if (!rs.ok()) return Rocks(rs).Annotate(where());
+    return DecodeRef(copy, type, header_only, use_cache);
+  }
   Result<keys::DataKey> key_or = keys_->GetKey(ref.key_id);
   if (!key_or.ok()) {
     // An id no key was issued under means the clear header was altered.
@@ -924,6 +998,15 @@ Result<EngineImpl::View> EngineImpl::TakeView(SeriesId id, TimestampNs from, Tim
     Series& s = *it->second;
     v.type = s.info.type;
     v.max_span = s.max_span;
+    v.dir_ok = s.dir_ok;
+    if (s.dir_ok) {
+      const TimestampNs lo = (from < kMinTs + s.max_span) ? kMinTs : from - s.max_span;
+      auto d = std::lower_bound(s.dir.begin(), s.dir.end(), lo,
+                                [](const ChunkMeta& m, TimestampNs t) { return m.start < t; });
+      for (; d != s.dir.end() && d->start < to; ++d) {
+        if (d->max_ts >= from) v.dir.push_back(*d);
+      }
+    }
     for (const auto& p : s.pending) {
       if (p->max_ts >= from && p->min_ts < to) runs.push_back(SortedUnique(p->ts, p->values, from, to));
     }
@@ -944,12 +1027,34 @@ Result<EngineImpl::View> EngineImpl::TakeView(SeriesId id, TimestampNs from, Tim
   return v;
 }
 
+Status EngineImpl::ViewChunks(SeriesId id, TimestampNs from, TimestampNs to, const View& v,
+                              std::vector<ChunkRef>* out) {
+  if (v.dir_ok) {
+    out->reserve(v.dir.size());
+    for (const ChunkMeta& m : v.dir) {
+      std::shared_ptr<const CachedChunk> c = chunk_cache_.Lookup(m.cache_key, false);
+      if (c == nullptr) break;
+      ChunkRef ref;
+      ref.key = ChunkKeyParts{id, m.start, m.seq};
+      ref.max_ts = m.max_ts;
+      ref.key_id = m.key_id;
+      ref.cache_key = m.cache_key;
+      ref.cached = std::move(c);
+      ref.snap = v.snap;
+      out->push_back(std::move(ref));
+    }
+    if (out->size() == v.dir.size()) return Status::OK();
+    out->clear();
+  }
+  return LoadChunkRefs(id, from, to, v.max_span, v.snap, true, out);
+}
+
 Result<SampleRun> EngineImpl::ReadMerged(SeriesId id, TimestampNs from, TimestampNs to) {
   ASSIGN_OR_RETURN(View v, TakeView(id, from, to));
   std::unique_ptr<const rocksdb::Snapshot, std::function<void(const rocksdb::Snapshot*)>> snap(
       v.snap, [this](const rocksdb::Snapshot* s) { db_->ReleaseSnapshot(s); });
   std::vector<ChunkRef> refs;
-  RETURN_IF_ERROR(LoadChunkRefs(id, from, to, v.max_span, v.snap, true, &refs));
+  RETURN_IF_ERROR(ViewChunks(id, from, to, v, &refs));
   std::sort(refs.begin(), refs.end(),
             [](const ChunkRef& a, const ChunkRef& b) { return a.key.seq < b.key.seq; });
   std::vector<ChunkPtr> chunks;
@@ -1048,7 +1153,7 @@ Result<std::vector<AggState>> EngineImpl::Aggregate(SeriesId id, TimestampNs fro
       v.snap, [this](const rocksdb::Snapshot* s) { db_->ReleaseSnapshot(s); });
   if (v.type == ValueType::kString) return InvalidArgument("cannot aggregate string series");
   std::vector<ChunkRef> refs;
-  RETURN_IF_ERROR(LoadChunkRefs(id, from, to, v.max_span, v.snap, true, &refs));
+  RETURN_IF_ERROR(ViewChunks(id, from, to, v, &refs));
   // refs are in (start, seq) order. Group chunks (and the head) into clusters overlapping in
   // time; a lone chunk is folded directly, a cluster is merged first.
   struct Item {
@@ -1128,6 +1233,16 @@ Result<std::vector<AggState>> EngineImpl::Aggregate(SeriesId id, TimestampNs fro
 // ---------------------------------------------------------------------------------------------
 // Delete, retention, compaction
 
+Status EngineImpl::CommitChunkChange(Series* s, rocksdb::WriteBatch* wb,
+                                     const std::vector<ChunkKeyParts>& removed,
+                                     std::vector<ChunkMeta> added) {
+  // Under mu_, so that no view sees the directory and a snapshot disagree about removed chunks.
+  std::lock_guard lock(mu_);
+  RETURN_IF_ERROR(Rocks(db_->Write(rocksdb::WriteOptions(), wb)));
+  UpdateDirLocked(s, removed, std::move(added));
+  return Status::OK();
+}
+
 Status EngineImpl::DeleteChunksLocked(Series* s, TimestampNs from, TimestampNs to) {
   std::vector<ChunkRef> refs;
   TimestampNs span;
@@ -1138,8 +1253,11 @@ Status EngineImpl::DeleteChunksLocked(Series* s, TimestampNs from, TimestampNs t
   RETURN_IF_ERROR(LoadChunkRefs(s->info.id, from, to, span, nullptr, false, &refs));
   if (refs.empty()) return Status::OK();
   rocksdb::WriteBatch wb;
+  std::vector<ChunkKeyParts> removed;
+  std::vector<ChunkMeta> added;
   for (const ChunkRef& ref : refs) {
     RETURN_IF_ERROR(Rocks(wb.Delete(chunks_cf_, ChunkKey(ref.key.id, ref.key.start, ref.key.seq))));
+    removed.push_back(ref.key);
     {
       std::lock_guard lock(mu_);
       if (s->chunks > 0) --s->chunks;
@@ -1149,10 +1267,10 @@ Status EngineImpl::DeleteChunksLocked(Series* s, TimestampNs from, TimestampNs t
     SampleRun keep_lo = MergeRuns({&oc->run}, s->info.type, kMinTs, from);
     SampleRun keep_hi = MergeRuns({&oc->run}, s->info.type, to, kMaxTs);
     // Rewritten pieces keep their sequence number, so their priority is unchanged.
-    RETURN_IF_ERROR(WriteChunks(s, keep_lo, ref.key.seq, &wb, options_.chunk_max_points));
-    RETURN_IF_ERROR(WriteChunks(s, keep_hi, ref.key.seq, &wb, options_.chunk_max_points));
+    RETURN_IF_ERROR(WriteChunks(s, keep_lo, ref.key.seq, &wb, options_.chunk_max_points, &added));
+    RETURN_IF_ERROR(WriteChunks(s, keep_hi, ref.key.seq, &wb, options_.chunk_max_points, &added));
   }
-  return Rocks(db_->Write(rocksdb::WriteOptions(), &wb));
+  return CommitChunkChange(s, &wb, removed, std::move(added));
 }
 
 Status EngineImpl::ApplyDelete(const std::vector<Series*>& series, TimestampNs from,
@@ -1288,6 +1406,8 @@ Status EngineImpl::CompactSeriesLocked(Series* s) {
     opened.push_back(std::move(oc));
   }
   rocksdb::WriteBatch wb;
+  std::vector<ChunkKeyParts> removed;
+  std::vector<ChunkMeta> added;
   size_t i = 0;
   bool changed = false;
   while (i < refs.size()) {
@@ -1308,6 +1428,7 @@ Status EngineImpl::CompactSeriesLocked(Series* s) {
       for (size_t k = i; k < j; ++k) {
         seq = std::max(seq, refs[k].key.seq);
         RETURN_IF_ERROR(Rocks(wb.Delete(chunks_cf_, ChunkKey(s->info.id, refs[k].key.start, refs[k].key.seq))));
+        removed.push_back(refs[k].key);
         runs.emplace_back(refs[k].key.seq, &opened[k]->run);
       }
       std::sort(runs.begin(), runs.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
@@ -1318,13 +1439,13 @@ Status EngineImpl::CompactSeriesLocked(Series* s) {
         std::lock_guard lock(mu_);
         s->chunks -= std::min<uint64_t>(s->chunks, j - i);
       }
-      RETURN_IF_ERROR(WriteChunks(s, merged, seq, &wb, target));
+      RETURN_IF_ERROR(WriteChunks(s, merged, seq, &wb, target, &added));
       changed = true;
     }
     i = j;
   }
   if (!changed) return Status::OK();
-  return Rocks(db_->Write(rocksdb::WriteOptions(), &wb));
+  return CommitChunkChange(s, &wb, removed, std::move(added));
 }
 
 Status EngineImpl::Compact() {
