@@ -164,28 +164,68 @@ SampleRun MergeRuns(std::vector<const SampleRun*> runs, ValueType type, Timestam
           }
           return;
         }
-        struct Ref {
-          TimestampNs ts;
-          uint32_t run;
-          uint32_t pos;
+        // k-way merge. Runs overlap little in practice (interleaved writers), so the run with the
+        // smallest head is copied in one stretch up to the next head of any other run.
+        struct Cursor {
+          const std::vector<TimestampNs>* ts;
+          const Col* values;
+          size_t pos, end;
         };
-        std::vector<Ref> refs;
+        std::vector<Cursor> cur;  // in priority order
         size_t total = 0;
-        for (const SampleRun* r : runs) total += r->ts.size();
-        refs.reserve(total);
-        for (uint32_t k = 0; k < runs.size(); ++k) {
-          for (uint32_t i = 0; i < runs[k]->ts.size(); ++i) {
-            TimestampNs t = runs[k]->ts[i];
-            if (t >= from && t < to) refs.push_back({t, k, i});
-          }
+        for (const SampleRun* r : runs) {
+          const size_t lo = std::lower_bound(r->ts.begin(), r->ts.end(), from) - r->ts.begin();
+          const size_t hi = std::lower_bound(r->ts.begin(), r->ts.end(), to) - r->ts.begin();
+          if (lo < hi) cur.push_back({&r->ts, &std::get<Col>(r->values), lo, hi});
+          total += hi > lo ? hi - lo : 0;
         }
-        std::sort(refs.begin(), refs.end(), [](const Ref& a, const Ref& b) {
-          return a.ts != b.ts ? a.ts < b.ts : a.run < b.run;
-        });
-        for (size_t i = 0; i < refs.size(); ++i) {
-          if (i + 1 < refs.size() && refs[i + 1].ts == refs[i].ts) continue;  // later run wins
-          out.ts.push_back(refs[i].ts);
-          dst.push_back(std::get<Col>(runs[refs[i].run]->values)[refs[i].pos]);
+        out.ts.reserve(total);
+        dst.reserve(total);
+        for (;;) {
+          // The smallest head; on equal heads the later run (higher priority) wins.
+          size_t best = cur.size();
+          TimestampNs bt = 0;
+          for (size_t k = 0; k < cur.size(); ++k) {
+            if (cur[k].pos >= cur[k].end) continue;
+            const TimestampNs t = (*cur[k].ts)[cur[k].pos];
+            if (best == cur.size() || t <= bt) {
+              best = k;
+              bt = t;
+            }
+          }
+          if (best == cur.size()) break;
+          bool tie = false;
+          TimestampNs next = kMaxTs;  // smallest head of the other runs
+          bool has_next = false;
+          for (size_t k = 0; k < cur.size(); ++k) {
+            if (k == best || cur[k].pos >= cur[k].end) continue;
+            const TimestampNs t = (*cur[k].ts)[cur[k].pos];
+            if (t == bt) {
+              tie = true;
+              ++cur[k].pos;  // shadowed by the later run
+            } else if (!has_next || t < next) {
+              next = t;
+              has_next = true;
+            }
+          }
+          Cursor& c = cur[best];
+          if (tie || !has_next) {
+            if (!has_next && !tie) {
+              out.ts.insert(out.ts.end(), c.ts->begin() + c.pos, c.ts->begin() + c.end);
+              dst.insert(dst.end(), c.values->begin() + c.pos, c.values->begin() + c.end);
+              c.pos = c.end;
+              continue;
+            }
+            out.ts.push_back(bt);
+            dst.push_back((*c.values)[c.pos]);
+            ++c.pos;
+            continue;
+          }
+          const size_t stop =
+              std::lower_bound(c.ts->begin() + c.pos, c.ts->begin() + c.end, next) - c.ts->begin();
+          out.ts.insert(out.ts.end(), c.ts->begin() + c.pos, c.ts->begin() + stop);
+          dst.insert(dst.end(), c.values->begin() + c.pos, c.values->begin() + stop);
+          c.pos = stop;
         }
       },
       out.values);

@@ -5,10 +5,13 @@
 #include <gtest/gtest.h>
 
 #include <limits>
+#include <map>
+#include <random>
 
 #include "core/clock.h"
 #include "storage/engine.h"
 #include "storage/engine_chunk_cache.h"
+#include "storage/head.h"
 #include "unit/storage/engine_test_util.h"
 
 namespace verbund::storage {
@@ -72,6 +75,44 @@ TEST(ChunkCacheTest, ZeroCapacityCachesNothing) {
   ChunkCache cache(0);
   cache.Insert(CacheKey(1, 1), Chunk(4));
   EXPECT_EQ(cache.Lookup(CacheKey(1, 1), false), nullptr);
+}
+
+// MergeRuns (used when chunks overlap) against a map filled in priority order.
+TEST(MergeRunsTest, MatchesBruteForceOnOverlappingRuns) {
+  std::mt19937_64 rng(7);
+  for (int round = 0; round < 300; ++round) {
+    const int nruns = 1 + static_cast<int>(rng() % 5);
+    std::vector<SampleRun> runs(nruns);
+    std::map<TimestampNs, double> want_all;
+    for (int k = 0; k < nruns; ++k) {
+      std::map<TimestampNs, double> pts;
+      const TimestampNs base = static_cast<TimestampNs>(rng() % 200);
+      const int n = static_cast<int>(rng() % 60);
+      for (int i = 0; i < n; ++i) {
+        pts[base + static_cast<TimestampNs>(rng() % (1 + rng() % 150))] = k * 1000.0 + i;
+      }
+      std::vector<double> v;
+      for (auto& [t, x] : pts) {
+        runs[k].ts.push_back(t);
+        v.push_back(x);
+        want_all[t] = x;  // later runs win
+      }
+      runs[k].values = std::move(v);
+    }
+    const TimestampNs from = static_cast<TimestampNs>(rng() % 120);
+    const TimestampNs to = from + static_cast<TimestampNs>(rng() % 250);
+    std::vector<const SampleRun*> ptrs;
+    for (const auto& r : runs) ptrs.push_back(&r);
+    SampleRun got = MergeRuns(ptrs, ValueType::kFloat, from, to);
+    std::vector<std::pair<TimestampNs, double>> want, have;
+    for (auto& [t, x] : want_all) {
+      if (t >= from && t < to) want.emplace_back(t, x);
+    }
+    const auto& gv = std::get<std::vector<double>>(got.values);
+    ASSERT_EQ(got.ts.size(), gv.size());
+    for (size_t i = 0; i < got.ts.size(); ++i) have.emplace_back(got.ts[i], gv[i]);
+    ASSERT_EQ(have, want) << "round " << round;
+  }
 }
 
 std::vector<std::pair<TimestampNs, double>> All(Engine* e, SeriesId id) {
