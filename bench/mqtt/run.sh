@@ -2,7 +2,7 @@
 # Runs the same MQTT workloads against Debian's mosquitto and against Verbund, one broker at a
 # time (each workload on a freshly started broker), and prints a comparison table.
 #
-#   bench/mqtt/run.sh [--quick] [--only mosquitto|verbund] [--skip-idle]
+#   bench/mqtt/run.sh [--quick] [--only mosquitto|verbund] [--skip-idle | --idle-only]
 #
 # Workloads: QoS 0 and QoS 1 throughput with $PAIRS publisher/subscriber pairs and
 # $PAYLOAD-byte payloads; fan-out 1 publisher -> $FANOUT_SUBS subscribers; p50/p99 latency at a
@@ -37,11 +37,13 @@ OUT_DIR=${OUT_DIR:-}
 
 only=""
 skip_idle=0
+idle_only=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --quick) DURATION=3; IDLE_CONNS=${IDLE_CONNS_QUICK:-2000}; FANOUT_SUBS=${FANOUT_SUBS_QUICK:-200} ;;
     --only) only="$2"; shift ;;
     --skip-idle) skip_idle=1 ;;
+    --idle-only) idle_only=1 ;;
     -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
@@ -187,6 +189,7 @@ PY
 run_suite() {
   local broker=$1
   echo "== $broker" >&2
+  if (( idle_only )); then run_idle "$broker"; return; fi
   run_bench "$broker" qos0 --publishers "$PAIRS" --subscribers "$PAIRS" --qos 0 \
       --payload "$PAYLOAD" --duration "$DURATION"
   run_bench "$broker" qos1 --publishers "$PAIRS" --subscribers "$PAIRS" --qos 1 \

@@ -110,8 +110,11 @@ void Broker::Publish(MessagePtr message, std::function<void(Status)> done) {
 
 std::shared_ptr<SessionSlot> Broker::Register(const std::shared_ptr<SessionSlot>& slot) {
   std::lock_guard lock(registry_mu_);
-  auto& entry = registry_[slot->client_id];
-  return std::exchange(entry, slot);
+  // The key views the registered slot's own client id, so it moves with the slot.
+  std::shared_ptr<SessionSlot> previous;
+  if (auto node = registry_.extract(slot->client_id)) previous = std::move(node.mapped());
+  registry_.emplace(slot->client_id, slot);
+  return previous;
 }
 
 void Broker::Unregister(const SessionSlot* slot) {

@@ -13,6 +13,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -107,7 +108,8 @@ class Broker final : public Router {
   RetainedStore retained_;
   BrokerMetrics metrics_;
   std::mutex registry_mu_;
-  std::unordered_map<std::string, std::shared_ptr<SessionSlot>> registry_;  // GUARDED_BY(registry_mu_)
+  // Keyed by a view of the slot's own client id (one copy of the id per client).
+  std::unordered_map<std::string_view, std::shared_ptr<SessionSlot>> registry_;  // GUARDED_BY(registry_mu_)
   std::atomic<uint64_t> next_slot_id_{1};
 };
 

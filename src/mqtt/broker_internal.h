@@ -70,7 +70,7 @@ struct SessionSlot {
     std::shared_ptr<SessionSlot> to;
     bool clean_start;
   };
-  std::optional<PendingDetach> pending_detach;  // a takeover that arrived before adoption
+  std::unique_ptr<PendingDetach> pending_detach;  // a takeover that arrived before adoption
   std::weak_ptr<Connection> connecting;          // the connection waiting for adoption
   ~SessionSlot();
 };
@@ -118,7 +118,10 @@ class Session {
   const std::string& client_id() const { return slot_->client_id; }
   Connection* connection() const { return conn_; }
   std::map<std::string, SubRecord>& subscriptions() { return subscriptions_; }
-  std::unordered_set<uint16_t>& incoming_qos2() { return incoming_qos2_; }
+  // QoS 2 messages received whose PUBREL has not come yet (4.3.3).
+  bool HasIncomingQos2(uint16_t id) const { return flight_ && flight_->incoming_qos2.contains(id); }
+  void AddIncomingQos2(uint16_t id) { flight().incoming_qos2.insert(id); }
+  bool ReleaseIncomingQos2(uint16_t id);
   void set_expiry(uint32_t s) { expiry_s_ = s; }
   uint32_t expiry() const { return expiry_s_; }
   void set_principal(Principal p) { principal_ = std::move(p); }
@@ -141,10 +144,24 @@ class Session {
   Principal principal_;
   uint32_t expiry_s_ = 0;
   std::map<std::string, SubRecord> subscriptions_;
-  std::list<InflightEntry> inflight_;
-  std::unordered_map<uint16_t, std::list<InflightEntry>::iterator> inflight_by_id_;
+  // Messages in flight both ways. Made on first use and dropped when empty: an idle session
+  // holds none of it.
+  struct Flight {
+    std::list<InflightEntry> inflight;  // in send order
+    std::unordered_map<uint16_t, std::list<InflightEntry>::iterator> by_id;
+    std::unordered_set<uint16_t> incoming_qos2;  // QoS 2 packet ids received, PUBREL pending
+  };
+  Flight& flight() {
+    if (!flight_) flight_ = std::make_unique<Flight>();
+    return *flight_;
+  }
+  size_t InflightCount() const { return flight_ ? flight_->inflight.size() : 0; }
+  // Removes an acknowledged message; false if `id` is not in flight.
+  bool Acknowledged(uint16_t id, bool require_pubcomp_state);
+  void DropFlightIfEmpty();
+
+  std::unique_ptr<Flight> flight_;
   std::list<Outbound> queue_;  // a list: an empty deque would still allocate
-  std::unordered_set<uint16_t> incoming_qos2_;
   uint16_t next_packet_id_ = 1;
   // Made when first needed: most sessions never go offline with a will or an expiry.
   std::unique_ptr<boost::asio::steady_timer> expiry_timer_;
@@ -173,7 +190,8 @@ class Shard {
   void Send(size_t target, Delivery&& d);
 
   // Session lifecycle on this shard.
-  void AddConnection(std::shared_ptr<Connection> c) { connections_.insert(std::move(c)); }
+  // Also starts the sweeper that enforces CONNECT timeouts and keep-alives.
+  void AddConnection(std::shared_ptr<Connection> c);
   void RemoveConnection(const std::shared_ptr<Connection>& c) { connections_.erase(c); }
   void AddSlot(const std::shared_ptr<SessionSlot>& s) { slots_.insert(s); }
   void RemoveSlot(const std::shared_ptr<SessionSlot>& s) { slots_.erase(s); }
@@ -189,6 +207,8 @@ class Shard {
 
  private:
   void Flush();
+  void ArmSweep();
+  void Sweep();
 
   Broker& broker_;
   size_t index_;
@@ -198,6 +218,8 @@ class Shard {
   bool flush_scheduled_ = false;
   std::vector<const SubscriberEntry*> scratch_;
   std::unordered_set<std::shared_ptr<Connection>> connections_;
+  boost::asio::steady_timer sweep_timer_;
+  bool sweeping_ = false;
   std::unordered_set<std::shared_ptr<SessionSlot>> slots_;
   std::unordered_map<const SessionSlot*, std::vector<Delivery>> pending_;
 };

@@ -39,9 +39,7 @@ Connection::Connection(Broker& broker, Shard& shard, std::unique_ptr<net::Transp
     : broker_(broker),
       shard_(shard),
       transport_(std::move(transport)),
-      lease_(std::move(lease)),
-      timer_(shard.context()),
-      log_id_(transport_->peer()) {
+      lease_(std::move(lease)) {
   broker_.metrics().connections_total.fetch_add(1, std::memory_order_relaxed);
   broker_.metrics().connections_active.fetch_add(1, std::memory_order_relaxed);
 }
@@ -52,11 +50,13 @@ Connection::~Connection() {
 
 void Connection::Start() {
   shard_.AddConnection(shared_from_this());
-  ArmTimer(broker_.config().connect_timeout_ms);
+  connect_deadline_ns_ =
+      broker_.clock().MonotonicNs() + broker_.config().connect_timeout_ms * 1'000'000;
   transport_->AsyncHandshake([self = shared_from_this()](const boost::system::error_code& ec) {
     if (self->state_ == State::kClosed) return;
     if (ec) {
-      Log()->debug("{} {} handshake failed: {}", self->log_id_, self->transport_->kind(), ec.message());
+      Log()->debug("{} {} handshake failed: {}", self->LogId(), self->transport_->kind(),
+                   ec.message());
       return self->Close("handshake failed");
     }
     self->state_ = State::kAwaitConnect;
@@ -64,27 +64,27 @@ void Connection::Start() {
   });
 }
 
-void Connection::ArmTimer(int64_t ms) {
-  timer_.expires_after(std::chrono::milliseconds(ms));
-  timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
-    if (!ec) self->OnTimer();
-  });
+std::string Connection::LogId() const {
+  if (!slot_) return transport_->peer();
+  return transport_->peer() + " '" + slot_->client_id + "'";
 }
 
-void Connection::OnTimer() {
-  if (state_ == State::kClosed) return;
+bool Connection::TimedOut(int64_t now_ns) const {
   if (state_ == State::kHandshake || state_ == State::kAwaitConnect) {
-    Log()->info("{} closed: no CONNECT within {} ms", log_id_, broker_.config().connect_timeout_ms);
+    return now_ns >= connect_deadline_ns_;
+  }
+  if (state_ != State::kConnected || keep_alive_ms_ == 0) return false;
+  return (now_ns - last_packet_ns_) / 1'000'000 >= keep_alive_ms_ * 3 / 2;
+}
+
+void Connection::CheckTimeouts(int64_t now_ns) {
+  if (!TimedOut(now_ns)) return;
+  if (state_ == State::kHandshake || state_ == State::kAwaitConnect) {
+    Log()->info("{} closed: no CONNECT within {} ms", LogId(), broker_.config().connect_timeout_ms);
     return Close("connect timeout");
   }
-  if (state_ != State::kConnected || keep_alive_ms_ == 0) return;
-  int64_t idle_ms = (broker_.clock().MonotonicNs() - last_packet_ns_) / 1'000'000;
-  int64_t limit_ms = keep_alive_ms_ * 3 / 2;
-  if (idle_ms >= limit_ms) {
-    Log()->info("{} keep-alive expired ({} ms idle)", log_id_, idle_ms);
-    return Disconnect(ReasonCode::kKeepAliveTimeout, "keep alive timeout");
-  }
-  ArmTimer(limit_ms - idle_ms);
+  Log()->info("{} keep-alive expired ({} ms idle)", LogId(), (now_ns - last_packet_ns_) / 1'000'000);
+  Disconnect(ReasonCode::kKeepAliveTimeout, "keep alive timeout");
 }
 
 void Connection::Read() {
@@ -96,7 +96,8 @@ void Connection::Read() {
     // connection costs a few hundred bytes, not a buffer.
     std::vector<char>().swap(rbuf_);
     waiting_readable_ = true;
-    transport_->AsyncWaitReadable([self = shared_from_this()](const boost::system::error_code& ec) {
+    transport_->AsyncWaitReadable([self = shared_from_this()](const boost::system::error_code& ec,
+                                                              size_t) {
       self->reading_ = false;
       self->waiting_readable_ = false;
       if (self->state_ == State::kClosed) return;
@@ -202,7 +203,7 @@ size_t Connection::Consume(std::string_view data) {
 
 void Connection::Protocol(ReasonCode reason, std::string_view why) {
   broker_.metrics().protocol_errors.fetch_add(1, std::memory_order_relaxed);
-  Log()->info("{} protocol violation ({}): {}", log_id_, ReasonCodeName(reason), why);
+  Log()->info("{} protocol violation ({}): {}", LogId(), ReasonCodeName(reason), why);
   if (state_ == State::kAwaitConnect && reason == ReasonCode::kUnsupportedProtocolVersion) {
     // 3.1.1 section 3.2.2.3: CONNACK 0x01 (unacceptable protocol level), then close.
     return SendConnackAndFail(reason);
@@ -230,9 +231,7 @@ void Connection::Close(std::string_view why) {
   if (state_ == State::kClosed) return;
   if (state_ != State::kClosing) Finish();
   state_ = State::kClosed;
-  Log()->debug("{} closed: {}", log_id_, why);
-  boost::system::error_code ignored;
-  timer_.cancel(ignored);
+  if (Log()->should_log(spdlog::level::debug)) Log()->debug("{} closed: {}", LogId(), why);
   transport_->Close();
   shard_.RemoveConnection(shared_from_this());
 }
@@ -278,12 +277,14 @@ bool Connection::SendPublish(const Outbound& out, bool dup, uint16_t packet_id) 
       v.message_expiry_interval = static_cast<uint32_t>((left + 999'999'999) / 1'000'000'000);
     }
     if (client_alias_max_ > 0) {
-      auto it = outbound_aliases_.find(m.topic);
-      if (it != outbound_aliases_.end()) {
+      if (!aliases_) aliases_ = std::make_unique<Aliases>();
+      auto& outbound = aliases_->outbound;
+      auto it = outbound.find(m.topic);
+      if (it != outbound.end()) {
         v.topic_alias = it->second;
         v.topic = {};
-      } else if (outbound_aliases_.size() < client_alias_max_) {
-        v.topic_alias = static_cast<uint16_t>(outbound_aliases_.size() + 1);  // topic + new alias
+      } else if (outbound.size() < client_alias_max_) {
+        v.topic_alias = static_cast<uint16_t>(outbound.size() + 1);  // topic + new alias
       }
     }
   }
@@ -292,7 +293,7 @@ bool Connection::SendPublish(const Outbound& out, bool dup, uint16_t packet_id) 
     return false;
   }
   // A new alias is remembered only once the packet that teaches it to the client goes out.
-  if (v.topic_alias && !v.topic.empty()) outbound_aliases_.emplace(m.topic, *v.topic_alias);
+  if (v.topic_alias && !v.topic.empty()) aliases_->outbound.emplace(m.topic, *v.topic_alias);
   EncodePublish(v, version_, &wpending_);
   broker_.metrics().messages_out[out.qos].fetch_add(1, std::memory_order_relaxed);
   Write();
@@ -309,8 +310,8 @@ void Connection::Write() {
       [self = shared_from_this()](const boost::system::error_code& ec, size_t n) {
         self->writing_ = false;
         self->broker_.metrics().bytes_out.fetch_add(n, std::memory_order_relaxed);
-        self->wactive_.clear();
-        if (self->wactive_.capacity() > 64 * 1024) std::string().swap(self->wactive_);
+        // Written: give the buffer back, so a connection between bursts holds no output memory.
+        std::string().swap(self->wactive_);
         if (self->state_ == State::kClosed) return;
         if (ec) return self->Close(ec.message());
         if (!self->wpending_.empty()) return self->Write();
@@ -360,7 +361,7 @@ void Connection::SendConnackAndFail(ReasonCode reason) {
 void Connection::HandleConnect(ConnectPacket&& c) {
   version_ = c.version;
   const MqttConfig& cfg = broker_.config();
-  connack_props_ = std::make_unique<Properties>();
+  connect_ = std::make_unique<PendingConnect>();
   if (c.properties.authentication_method) {
     return SendConnackAndFail(ReasonCode::kBadAuthenticationMethod);
   }
@@ -369,7 +370,7 @@ void Connection::HandleConnect(ConnectPacket&& c) {
       return SendConnackAndFail(ReasonCode::kClientIdentifierNotValid);
     }
     c.client_id = RandomClientId();
-    if (version_ == ProtocolVersion::kV5) connack_props_->assigned_client_identifier = c.client_id;
+    if (version_ == ProtocolVersion::kV5) connect_->connack.assigned_client_identifier = c.client_id;
   }
   if (c.client_id.size() > 256) return SendConnackAndFail(ReasonCode::kClientIdentifierNotValid);
 
@@ -378,7 +379,7 @@ void Connection::HandleConnect(ConnectPacket&& c) {
   auto auth = broker_.authenticator().Authenticate(info);
   if (auto* reason = std::get_if<ReasonCode>(&auth)) {
     broker_.metrics().auth_failures.fetch_add(1, std::memory_order_relaxed);
-    Log()->warn("{} authentication failed for client '{}' user '{}': {}", log_id_, c.client_id,
+    Log()->warn("{} authentication failed for client '{}' user '{}': {}", LogId(), c.client_id,
                 c.username.value_or(""), ReasonCodeName(*reason));
     return SendConnackAndFail(*reason);
   }
@@ -397,10 +398,10 @@ void Connection::HandleConnect(ConnectPacket&& c) {
     expiry = props.session_expiry_interval.value_or(0);
     if (expiry > cfg.max_session_expiry_s && expiry != 0xffffffff) {
       expiry = cfg.max_session_expiry_s;
-      connack_props_->session_expiry_interval = expiry;
+      connect_->connack.session_expiry_interval = expiry;
     } else if (expiry == 0xffffffff && cfg.max_session_expiry_s != 0xffffffff) {
       expiry = cfg.max_session_expiry_s;
-      connack_props_->session_expiry_interval = expiry;
+      connect_->connack.session_expiry_interval = expiry;
     }
   } else if (!c.clean_start) {
     expiry = cfg.max_session_expiry_s;  // 3.1.1 sessions never expire; we bound them (doc)
@@ -410,19 +411,19 @@ void Connection::HandleConnect(ConnectPacket&& c) {
   if (keep_alive > cfg.max_keep_alive_s || (keep_alive == 0 && version_ == ProtocolVersion::kV5 &&
                                             cfg.max_keep_alive_s < 65535)) {
     keep_alive = cfg.max_keep_alive_s;
-    if (version_ == ProtocolVersion::kV5) connack_props_->server_keep_alive = keep_alive;
+    if (version_ == ProtocolVersion::kV5) connect_->connack.server_keep_alive = keep_alive;
   }
   keep_alive_ms_ = static_cast<int64_t>(keep_alive) * 1000;
   if (c.will) will_ = std::make_unique<Will>(std::move(*c.will));
 
   if (version_ == ProtocolVersion::kV5) {
-    connack_props_->receive_maximum = cfg.receive_maximum;
-    connack_props_->maximum_packet_size = cfg.max_packet_size;
-    connack_props_->topic_alias_maximum = cfg.topic_alias_maximum;
-    connack_props_->retain_available = 1;
-    connack_props_->wildcard_subscription_available = 1;
-    connack_props_->subscription_identifier_available = 1;
-    connack_props_->shared_subscription_available = 1;
+    connect_->connack.receive_maximum = cfg.receive_maximum;
+    connect_->connack.maximum_packet_size = cfg.max_packet_size;
+    connect_->connack.topic_alias_maximum = cfg.topic_alias_maximum;
+    connect_->connack.retain_available = 1;
+    connect_->connack.wildcard_subscription_available = 1;
+    connect_->connack.subscription_identifier_available = 1;
+    connect_->connack.shared_subscription_available = 1;
   }
 
   auto slot = std::make_shared<SessionSlot>();
@@ -430,16 +431,13 @@ void Connection::HandleConnect(ConnectPacket&& c) {
   slot->client_id = c.client_id;
   slot->owner = shard_.index();
   slot_ = slot;
-  log_id_ = transport_->peer() + " '" + c.client_id + "'";
   slot->connecting = weak_from_this();
   shard_.AddSlot(slot);
   std::shared_ptr<SessionSlot> previous = broker_.Register(slot);
 
   state_ = State::kAwaitSession;
-  boost::system::error_code ignored;
-  timer_.cancel(ignored);
-  pending_principal_ = std::move(principal);
-  pending_expiry_ = expiry;
+  connect_->principal = std::move(principal);
+  connect_->expiry = expiry;
   if (!previous) {
     shard_.Adopt(slot, std::nullopt, nullptr);
     return;
@@ -455,22 +453,21 @@ void Connection::OnSessionReady(Session* session, bool session_present) {
   if (state_ != State::kAwaitSession) return;
   session_ = session;
   session->version = version_;
-  session->set_principal(pending_principal_);
-  session->set_expiry(pending_expiry_);
+  session->set_principal(std::move(connect_->principal));
+  session->set_expiry(connect_->expiry);
   session_present_ = session_present;
   ConnackPacket ack;
   ack.session_present = session_present;
-  ack.properties = std::move(*connack_props_);
-  connack_props_.reset();
+  ack.properties = std::move(connect_->connack);
+  connect_.reset();
   SendPacket(ack);
   state_ = State::kConnected;
-  Log()->info("{} connected via {} (MQTT {}, keep-alive {} s, session {})", log_id_,
+  Log()->info("{} connected via {} (MQTT {}, keep-alive {} s, session {})", LogId(),
               transport_->kind(), version_ == ProtocolVersion::kV5 ? "5.0" : "3.1.1",
               keep_alive_ms_ / 1000, session_present ? "resumed" : "new");
   session->Attach(this);
   session->Resume();
   last_packet_ns_ = broker_.clock().MonotonicNs();
-  if (keep_alive_ms_ > 0) ArmTimer(keep_alive_ms_ * 3 / 2);
   // Packets the client sent right behind CONNECT are still in the buffer.
   boost::asio::post(shard_.context(), [self = shared_from_this()] {
     if (self->state_ == State::kConnected) self->ProcessBuffered();
@@ -494,14 +491,16 @@ void Connection::HandlePublish(PublishPacket&& p) {
     if (alias == 0 || alias > cfg.topic_alias_maximum) {
       return Protocol(ReasonCode::kTopicAliasInvalid, "topic alias out of range");
     }
-    if (inbound_aliases_.empty()) inbound_aliases_.resize(cfg.topic_alias_maximum + 1);
+    if (!aliases_) aliases_ = std::make_unique<Aliases>();
+    std::vector<std::string>& inbound = aliases_->inbound;
+    if (inbound.empty()) inbound.resize(cfg.topic_alias_maximum + 1);
     if (p.topic.empty()) {
-      if (inbound_aliases_[alias].empty()) {
+      if (inbound[alias].empty()) {
         return Protocol(ReasonCode::kProtocolError, "unknown topic alias");
       }
-      p.topic = inbound_aliases_[alias];
+      p.topic = inbound[alias];
     } else {
-      inbound_aliases_[alias] = p.topic;
+      inbound[alias] = p.topic;
     }
     p.properties.topic_alias.reset();
   } else if (p.topic.empty()) {
@@ -520,12 +519,12 @@ void Connection::HandlePublish(PublishPacket&& p) {
   }
   PacketType ack_type = p.qos == 2 ? PacketType::kPubrec : PacketType::kPuback;
   // QoS 2 resent before PUBREL: acknowledge again, never route twice (4.3.3).
-  if (p.qos == 2 && session_->incoming_qos2().contains(p.packet_id)) {
+  if (p.qos == 2 && session_->HasIncomingQos2(p.packet_id)) {
     --incoming_unacked_;
     return Acknowledge(PacketType::kPubrec, p.packet_id, ReasonCode::kSuccess);
   }
   if (!broker_.authorizer().CanPublish(session_->principal(), p.topic)) {
-    Log()->warn("{} not authorized to publish to '{}'", log_id_, p.topic);
+    Log()->warn("{} not authorized to publish to '{}'", LogId(), p.topic);
     if (p.qos > 0) {
       --incoming_unacked_;
       Acknowledge(ack_type, p.packet_id, ReasonCode::kNotAuthorized);
@@ -557,7 +556,7 @@ void Connection::HandlePublish(PublishPacket&& p) {
     return;
   }
   uint16_t id = p.packet_id;
-  if (p.qos == 2) session_->incoming_qos2().insert(id);
+  if (p.qos == 2) session_->AddIncomingQos2(id);
   ReasonCode ok = matched == 0 && version_ == ProtocolVersion::kV5
                       ? ReasonCode::kNoMatchingSubscribers
                       : ReasonCode::kSuccess;
@@ -598,7 +597,7 @@ void Connection::HandleAck(const AckPacket& a) {
     case PacketType::kPubcomp:
       return session_->OnPubcomp(a.packet_id);
     case PacketType::kPubrel: {
-      bool known = session_->incoming_qos2().erase(a.packet_id) > 0;
+      bool known = session_->ReleaseIncomingQos2(a.packet_id);
       return Acknowledge(PacketType::kPubcomp, a.packet_id,
                          known ? ReasonCode::kSuccess : ReasonCode::kPacketIdentifierNotFound);
     }

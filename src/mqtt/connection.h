@@ -9,8 +9,6 @@
 #include <unordered_map>
 #include <vector>
 
-#include <boost/asio/steady_timer.hpp>
-
 #include "mqtt/broker_internal.h"
 #include "net/listener.h"
 #include "net/transport.h"
@@ -46,7 +44,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
   ProtocolVersion version() const { return version_; }
   uint16_t client_receive_maximum() const { return client_receive_max_; }
   bool closed() const { return state_ == State::kClosed; }
-  const std::string& peer() const { return transport_->peer(); }
+  std::string peer() const { return transport_->peer(); }
+
+  // Called by the shard's sweeper (a few times a second): closes a connection that sent no
+  // CONNECT in time or whose keep-alive ran out. No per-connection timer: an idle connection
+  // holds nothing that waits.
+  void CheckTimeouts(int64_t now_ns);
+  bool TimedOut(int64_t now_ns) const;
 
   // Takeover: handles packets that have already arrived on this connection (a DISCONNECT sent
   // just before the client reconnected elsewhere must end the old session first).
@@ -66,8 +70,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void ProcessBuffered();
   void Continue();
   void Write();
-  void ArmTimer(int64_t ms);
-  void OnTimer();
+  // "127.0.0.1:53211 'client-id'", for logs.
+  std::string LogId() const;
   void Protocol(ReasonCode reason, std::string_view why);
   void Finish();
 
@@ -97,7 +101,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool writing_ = false;
   bool close_after_write_ = false;
 
-  boost::asio::steady_timer timer_;
+  int64_t connect_deadline_ns_ = 0;
   int64_t keep_alive_ms_ = 0;
   int64_t last_packet_ns_ = 0;
 
@@ -111,20 +115,27 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
   std::unique_ptr<Will> will_;  // heap: most clients have none, and a Will is large
   bool session_present_ = false;
-  std::unique_ptr<Properties> connack_props_;  // only between CONNECT and CONNACK
-  Principal pending_principal_;  // between CONNECT and session adoption
-  uint32_t pending_expiry_ = 0;
+  // Between CONNECT and CONNACK only.
+  struct PendingConnect {
+    Properties connack;
+    Principal principal;
+    uint32_t expiry = 0;
+  };
+  std::unique_ptr<PendingConnect> connect_;
 
   // Limits the client announced (5.0).
   uint16_t client_receive_max_ = 65535;
   uint32_t client_max_packet_ = 268435455;
   uint16_t client_alias_max_ = 0;
-  // Topic aliases: client -> broker (index = alias), broker -> client.
-  std::vector<std::string> inbound_aliases_;
-  std::unordered_map<std::string, uint16_t> outbound_aliases_;
+  // Topic aliases (5.0): client -> broker (index = alias), broker -> client. Made on first use:
+  // most clients never use one.
+  struct Aliases {
+    std::vector<std::string> inbound;
+    std::unordered_map<std::string, uint16_t> outbound;
+  };
+  std::unique_ptr<Aliases> aliases_;
   // QoS 1/2 publishes received but not yet acknowledged (our receive maximum).
   uint32_t incoming_unacked_ = 0;
-  std::string log_id_;
 };
 
 }  // namespace verbund::mqtt

@@ -21,11 +21,12 @@ void Session::Restore(SessionSnapshot&& snap) {
   expiry_s_ = snap.expiry_s;
   subscriptions_ = std::move(snap.subscriptions);
   for (InflightEntry& e : snap.inflight) {
-    inflight_.push_back(std::move(e));
-    inflight_by_id_[inflight_.back().packet_id] = std::prev(inflight_.end());
+    Flight& f = flight();
+    f.inflight.push_back(std::move(e));
+    f.by_id[f.inflight.back().packet_id] = std::prev(f.inflight.end());
   }
   queue_.assign(std::make_move_iterator(snap.queue.begin()), std::make_move_iterator(snap.queue.end()));
-  incoming_qos2_ = std::move(snap.incoming_qos2);
+  if (!snap.incoming_qos2.empty()) flight().incoming_qos2 = std::move(snap.incoming_qos2);
   next_packet_id_ = snap.next_packet_id == 0 ? 1 : snap.next_packet_id;
   if (snap.will) {
     pending_will_ = std::make_unique<Will>(std::move(*snap.will));
@@ -39,9 +40,11 @@ SessionSnapshot Session::Snapshot() const {
   snap.version = version;
   snap.expiry_s = expiry_s_;
   snap.subscriptions = subscriptions_;
-  snap.inflight.assign(inflight_.begin(), inflight_.end());
+  if (flight_) {
+    snap.inflight.assign(flight_->inflight.begin(), flight_->inflight.end());
+    snap.incoming_qos2 = flight_->incoming_qos2;
+  }
   snap.queue.assign(queue_.begin(), queue_.end());
-  snap.incoming_qos2 = incoming_qos2_;
   snap.next_packet_id = next_packet_id_;
   if (pending_will_) snap.will = *pending_will_;
   snap.will_due_ns = will_due_ns_;
@@ -52,7 +55,7 @@ uint16_t Session::NextPacketId() {
   for (int tries = 0; tries < 65536; ++tries) {
     uint16_t id = next_packet_id_++;
     if (next_packet_id_ == 0) next_packet_id_ = 1;
-    if (id != 0 && !inflight_by_id_.contains(id)) return id;
+    if (id != 0 && !(flight_ && flight_->by_id.contains(id))) return id;
   }
   return 0;  // unreachable: the inflight window is far below 65535
 }
@@ -75,7 +78,7 @@ void Session::Deliver(const Delivery& d) {
     if (conn_ != nullptr) conn_->SendPublish(out, false, 0);
     return;
   }
-  if (conn_ != nullptr && queue_.empty() && inflight_.size() < conn_->client_receive_maximum()) {
+  if (conn_ != nullptr && queue_.empty() && InflightCount() < conn_->client_receive_maximum()) {
     SendNow(out);
     return;
   }
@@ -85,8 +88,9 @@ void Session::Deliver(const Delivery& d) {
 bool Session::SendNow(const Outbound& out) {
   uint16_t id = NextPacketId();
   if (!conn_->SendPublish(out, false, id)) return false;  // too large for the client: discarded
-  inflight_.push_back(InflightEntry{out, id, false});
-  inflight_by_id_[id] = std::prev(inflight_.end());
+  Flight& f = flight();
+  f.inflight.push_back(InflightEntry{out, id, false});
+  f.by_id[id] = std::prev(f.inflight.end());
   return true;
 }
 
@@ -100,7 +104,7 @@ void Session::Enqueue(Outbound&& out) {
 
 void Session::Drain() {
   while (conn_ != nullptr && !queue_.empty() &&
-         inflight_.size() < conn_->client_receive_maximum()) {
+         InflightCount() < conn_->client_receive_maximum()) {
     Outbound out = std::move(queue_.front());
     queue_.pop_front();
     if (out.msg->expiry_ns != 0 && out.msg->expiry_ns <= broker_.clock().MonotonicNs()) {
@@ -113,41 +117,59 @@ void Session::Drain() {
 
 void Session::Resume() {
   if (conn_ == nullptr) return;
-  for (InflightEntry& e : inflight_) {
-    if (e.awaiting_pubcomp) {
-      AckPacket rel;
-      rel.type = PacketType::kPubrel;
-      rel.packet_id = e.packet_id;
-      conn_->SendPacket(rel);
-    } else {
-      conn_->SendPublish(e.out, true, e.packet_id);
+  if (flight_) {
+    for (InflightEntry& e : flight_->inflight) {
+      if (e.awaiting_pubcomp) {
+        AckPacket rel;
+        rel.type = PacketType::kPubrel;
+        rel.packet_id = e.packet_id;
+        conn_->SendPacket(rel);
+      } else {
+        conn_->SendPublish(e.out, true, e.packet_id);
+      }
     }
   }
   Drain();
 }
 
+bool Session::Acknowledged(uint16_t id, bool require_pubcomp_state) {
+  if (!flight_) return false;
+  auto it = flight_->by_id.find(id);
+  if (it == flight_->by_id.end() || it->second->awaiting_pubcomp != require_pubcomp_state) {
+    return false;
+  }
+  flight_->inflight.erase(it->second);
+  flight_->by_id.erase(it);
+  DropFlightIfEmpty();
+  return true;
+}
+
+void Session::DropFlightIfEmpty() {
+  if (flight_ && flight_->inflight.empty() && flight_->incoming_qos2.empty()) flight_.reset();
+}
+
+bool Session::ReleaseIncomingQos2(uint16_t id) {
+  if (!flight_ || flight_->incoming_qos2.erase(id) == 0) return false;
+  DropFlightIfEmpty();
+  return true;
+}
+
 void Session::OnPuback(uint16_t id) {
-  auto it = inflight_by_id_.find(id);
-  if (it == inflight_by_id_.end() || it->second->awaiting_pubcomp) return;
-  inflight_.erase(it->second);
-  inflight_by_id_.erase(it);
-  Drain();
+  if (Acknowledged(id, false)) Drain();
 }
 
 void Session::OnPubrec(uint16_t id, ReasonCode reason) {
-  auto it = inflight_by_id_.find(id);
   AckPacket rel;
   rel.type = PacketType::kPubrel;
   rel.packet_id = id;
-  if (it == inflight_by_id_.end()) {
+  if (!flight_ || !flight_->by_id.contains(id)) {
     rel.reason = ReasonCode::kPacketIdentifierNotFound;
     if (conn_) conn_->SendPacket(rel);
     return;
   }
+  auto it = flight_->by_id.find(id);
   if (static_cast<uint8_t>(reason) >= 0x80) {
-    inflight_.erase(it->second);
-    inflight_by_id_.erase(it);
-    Drain();
+    if (Acknowledged(id, it->second->awaiting_pubcomp)) Drain();
     return;
   }
   it->second->awaiting_pubcomp = true;
@@ -155,10 +177,10 @@ void Session::OnPubrec(uint16_t id, ReasonCode reason) {
 }
 
 void Session::OnPubcomp(uint16_t id) {
-  auto it = inflight_by_id_.find(id);
-  if (it == inflight_by_id_.end()) return;
-  inflight_.erase(it->second);
-  inflight_by_id_.erase(it);
+  if (!flight_) return;
+  auto it = flight_->by_id.find(id);
+  if (it == flight_->by_id.end()) return;
+  Acknowledged(id, it->second->awaiting_pubcomp);
   Drain();
 }
 

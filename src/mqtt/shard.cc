@@ -26,9 +26,37 @@ void ApplySubscriptions(TopicTree& tree, const std::shared_ptr<SessionSlot>& slo
 }
 
 Shard::Shard(Broker& broker, size_t index, boost::asio::io_context& ctx)
-    : broker_(broker), index_(index), ctx_(ctx) {}
+    : broker_(broker), index_(index), ctx_(ctx), sweep_timer_(ctx) {}
 
 Shard::~Shard() = default;
+
+void Shard::AddConnection(std::shared_ptr<Connection> c) {
+  connections_.insert(std::move(c));
+  ArmSweep();
+}
+
+// One timer per shard instead of one per connection. It runs while the shard has connections;
+// the period bounds how late a timeout is noticed (keep-alive limits are whole seconds).
+void Shard::ArmSweep() {
+  if (sweeping_) return;
+  sweeping_ = true;
+  const int64_t period_ms = std::clamp<int64_t>(broker_.config().connect_timeout_ms / 4, 50, 500);
+  sweep_timer_.expires_after(std::chrono::milliseconds(period_ms));
+  sweep_timer_.async_wait([this](const boost::system::error_code& ec) {
+    sweeping_ = false;
+    if (!ec) Sweep();
+  });
+}
+
+void Shard::Sweep() {
+  const int64_t now = broker_.clock().MonotonicNs();
+  std::vector<std::shared_ptr<Connection>> due;  // closing removes from connections_
+  for (const auto& c : connections_) {
+    if (c->TimedOut(now)) due.push_back(c);
+  }
+  for (const auto& c : due) c->CheckTimeouts(now);
+  if (!connections_.empty()) ArmSweep();
+}
 
 size_t Shard::Route(const MessagePtr& msg) {
   scratch_.clear();
@@ -123,7 +151,8 @@ void Shard::Detach(const std::shared_ptr<SessionSlot>& old_slot,
   };
   if (s == nullptr) {
     if (!old_slot->forward && slots_.contains(old_slot)) {
-      old_slot->pending_detach = SessionSlot::PendingDetach{new_slot, clean_start};
+      old_slot->pending_detach =
+          std::make_unique<SessionSlot::PendingDetach>(SessionSlot::PendingDetach{new_slot, clean_start});
       return;
     }
     return adopt(std::nullopt, nullptr);  // the old session ended meanwhile
@@ -191,7 +220,7 @@ void Shard::Adopt(const std::shared_ptr<SessionSlot>& slot, std::optional<Sessio
     }
   }
   if (slot->pending_detach && slot->session) {
-    auto pd = *std::exchange(slot->pending_detach, std::nullopt);
+    auto pd = *std::exchange(slot->pending_detach, nullptr);
     Detach(slot, pd.to, pd.clean_start);
   }
 }

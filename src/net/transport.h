@@ -29,7 +29,7 @@ class Transport {
   // Readiness-based reading, so an idle connection holds no read buffer: transports that can
   // (plain TCP) wait for readability, then read what is there without blocking.
   virtual bool SupportsReadiness() const { return false; }
-  virtual void AsyncWaitReadable(std::function<void(const boost::system::error_code&)> done) {}
+  virtual void AsyncWaitReadable(IoHandler done) {}
   // Non-blocking read after readiness; would_block comes back as an error code.
   virtual size_t ReadAvailable(char* data, size_t size, boost::system::error_code& ec) { return 0; }
   // Writes all of [data, data+size). The buffer must stay valid until the handler runs.
@@ -38,8 +38,9 @@ class Transport {
   virtual void Close() = 0;
 
   virtual boost::asio::io_context& context() = 0;
-  // "127.0.0.1:53211"
-  virtual const std::string& peer() const = 0;
+  // "127.0.0.1:53211" (made when asked: it is for logs and authentication, not kept per
+  // connection)
+  virtual std::string peer() const = 0;
   // For mutual TLS: the verified client certificate's subject CN (or first SAN), else nullopt.
   virtual std::optional<std::string> peer_identity() const = 0;
   // "tcp", "tls", "ws", "wss"

@@ -1,7 +1,12 @@
 #include "net/transports.h"
 
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <openssl/x509v3.h>
 
+#include <boost/asio/post.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -9,6 +14,8 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
+
+#include "net/fd_reactor.h"
 
 namespace verbund::net {
 namespace {
@@ -39,44 +46,171 @@ std::optional<std::string> IdentityOf(SSL* ssl) {
   return id;
 }
 
-class TcpTransport final : public Transport {
+// Plain TCP on the I/O thread's FdReactor instead of an asio socket (see fd_reactor.h for why):
+// between packets a connection holds its descriptor, its peer address and two empty handler
+// slots. Operations complete like asio's: never inside the call that starts them.
+class TcpTransport final : public Transport, private FdWatcher {
  public:
-  explicit TcpTransport(tcp::socket s) : socket_(std::move(s)), peer_(PeerOf(socket_)) {
-    socket_.set_option(tcp::no_delay(true));
+  explicit TcpTransport(tcp::socket s)
+      : ctx_(static_cast<asio::io_context&>(s.get_executor().context())) {
     boost::system::error_code ec;
-    socket_.non_blocking(true, ec);
+    remote_ = s.remote_endpoint(ec);
+    s.set_option(tcp::no_delay(true), ec);
+    fd_ = s.release(ec);
+    if (ec) fd_ = -1;
+    if (fd_ >= 0) ::fcntl(fd_, F_SETFL, ::fcntl(fd_, F_GETFL) | O_NONBLOCK);
+  }
+  ~TcpTransport() override { Close(); }
+
+  void AsyncHandshake(std::function<void(const boost::system::error_code&)> done) override {
+    boost::system::error_code ec = Register();
+    asio::post(ctx_, [done = std::move(done), ec] { done(ec); });
   }
   bool SupportsReadiness() const override { return true; }
-  void AsyncWaitReadable(std::function<void(const boost::system::error_code&)> done) override {
-    socket_.async_wait(tcp::socket::wait_read, std::move(done));
-  }
+  void AsyncWaitReadable(IoHandler done) override { StartRead(nullptr, 0, std::move(done)); }
   size_t ReadAvailable(char* data, size_t size, boost::system::error_code& ec) override {
-    return socket_.read_some(asio::buffer(data, size), ec);
-  }
-  void AsyncHandshake(std::function<void(const boost::system::error_code&)> done) override {
-    done({});
+    return Recv(data, size, ec);
   }
   void AsyncReadSome(char* data, size_t size, IoHandler h) override {
-    socket_.async_read_some(asio::buffer(data, size), std::move(h));
+    StartRead(data, size, std::move(h));
   }
   void AsyncWrite(const char* data, size_t size, IoHandler h) override {
-    asio::async_write(socket_, asio::buffer(data, size), std::move(h));
+    wdata_ = data;
+    wleft_ = size;
+    wdone_ = 0;
+    if (fd_ < 0) return Complete(std::move(h), asio::error::operation_aborted, 0);
+    if (boost::system::error_code ec = Register()) return Complete(std::move(h), ec, 0);
+    boost::system::error_code ec;
+    if (!writable_ || !Send(ec)) {
+      write_handler_ = std::move(h);  // the rest goes when the socket is writable again
+      return;
+    }
+    Complete(std::move(h), ec, wdone_);
   }
   void Close() override {
-    boost::system::error_code ec;
-    socket_.shutdown(tcp::socket::shutdown_both, ec);
-    socket_.close(ec);
+    if (fd_ < 0) return;
+    if (registered_) FdReactor::For(ctx_).Remove(fd_, this);
+    ::shutdown(fd_, SHUT_RDWR);
+    ::close(fd_);
+    fd_ = -1;
+    if (read_handler_) Complete(std::move(read_handler_), asio::error::operation_aborted, 0);
+    if (write_handler_) Complete(std::move(write_handler_), asio::error::operation_aborted, wdone_);
   }
-  asio::io_context& context() override {
-    return static_cast<asio::io_context&>(socket_.get_executor().context());
+  asio::io_context& context() override { return ctx_; }
+  std::string peer() const override {
+    return remote_.address().to_string() + ":" + std::to_string(remote_.port());
   }
-  const std::string& peer() const override { return peer_; }
   std::optional<std::string> peer_identity() const override { return std::nullopt; }
   const char* kind() const override { return "tcp"; }
 
  private:
-  tcp::socket socket_;
-  std::string peer_;
+  boost::system::error_code Register() {
+    if (registered_ || fd_ < 0) return {};
+    boost::system::error_code ec = FdReactor::For(ctx_).Add(fd_, this);
+    if (!ec) registered_ = true;
+    return ec;
+  }
+
+  // size 0: wait for readability only.
+  void StartRead(char* data, size_t size, IoHandler h) {
+    if (fd_ < 0) return Complete(std::move(h), asio::error::operation_aborted, 0);
+    if (boost::system::error_code ec = Register()) return Complete(std::move(h), ec, 0);
+    rdata_ = data;
+    rsize_ = size;
+    if (!readable_) {
+      read_handler_ = std::move(h);
+      return;
+    }
+    if (size == 0) return Complete(std::move(h), {}, 0);
+    boost::system::error_code ec;
+    size_t n = Recv(data, size, ec);
+    if (ec == asio::error::would_block) {
+      read_handler_ = std::move(h);
+      return;
+    }
+    Complete(std::move(h), ec, n);
+  }
+
+  void Complete(IoHandler h, boost::system::error_code ec, size_t n) {
+    asio::post(ctx_, [h = std::move(h), ec, n] { h(ec, n); });
+  }
+
+  size_t Recv(char* data, size_t size, boost::system::error_code& ec) {
+    ec = {};
+    if (fd_ < 0) {
+      ec = asio::error::bad_descriptor;
+      return 0;
+    }
+    for (;;) {
+      ssize_t n = ::recv(fd_, data, size, 0);
+      if (n > 0) {
+        // A short read took everything there was; the next arrival raises a new edge.
+        if (static_cast<size_t>(n) < size) readable_ = false;
+        return static_cast<size_t>(n);
+      }
+      if (n == 0) {
+        ec = asio::error::eof;
+        return 0;
+      }
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        readable_ = false;
+        ec = asio::error::would_block;
+      } else {
+        ec = boost::system::error_code(errno, boost::system::system_category());
+      }
+      return 0;
+    }
+  }
+
+  // Sends what it can of the pending write; true when it is finished (all sent, or `ec`).
+  bool Send(boost::system::error_code& ec) {
+    while (wleft_ > 0) {
+      ssize_t n = ::send(fd_, wdata_ + wdone_, wleft_, MSG_NOSIGNAL);
+      if (n >= 0) {
+        wdone_ += static_cast<size_t>(n);
+        wleft_ -= static_cast<size_t>(n);
+        continue;
+      }
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        writable_ = false;
+        return false;
+      }
+      ec = boost::system::error_code(errno, boost::system::system_category());
+      return true;
+    }
+    return true;
+  }
+
+  void OnEvents(uint32_t events) override {
+    if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) readable_ = true;
+    if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) writable_ = true;
+    if (writable_ && write_handler_) {
+      boost::system::error_code ec;
+      if (Send(ec)) Complete(std::move(write_handler_), ec, wdone_);
+    }
+    if (readable_ && read_handler_) {
+      if (rsize_ == 0) return Complete(std::move(read_handler_), {}, 0);
+      boost::system::error_code ec;
+      size_t n = Recv(rdata_, rsize_, ec);
+      if (ec != asio::error::would_block) Complete(std::move(read_handler_), ec, n);
+    }
+  }
+
+  asio::io_context& ctx_;
+  tcp::endpoint remote_;
+  int fd_ = -1;
+  bool registered_ = false;
+  bool readable_ = true;  // edge-triggered: assume data until a read says otherwise
+  bool writable_ = true;
+  IoHandler read_handler_;
+  char* rdata_ = nullptr;
+  size_t rsize_ = 0;
+  IoHandler write_handler_;
+  const char* wdata_ = nullptr;
+  size_t wleft_ = 0;
+  size_t wdone_ = 0;
 };
 
 class TlsTransport final : public Transport {
@@ -106,7 +240,7 @@ class TlsTransport final : public Transport {
   asio::io_context& context() override {
     return static_cast<asio::io_context&>(stream_.get_executor().context());
   }
-  const std::string& peer() const override { return peer_; }
+  std::string peer() const override { return peer_; }
   std::optional<std::string> peer_identity() const override { return identity_; }
   const char* kind() const override { return "tls"; }
 
@@ -152,7 +286,7 @@ class WsTransport final : public Transport {
   asio::io_context& context() override {
     return static_cast<asio::io_context&>(ws_.get_executor().context());
   }
-  const std::string& peer() const override { return peer_; }
+  std::string peer() const override { return peer_; }
   std::optional<std::string> peer_identity() const override { return identity_; }
   const char* kind() const override { return tls_ ? "wss" : "ws"; }
 

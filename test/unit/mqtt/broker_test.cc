@@ -1,0 +1,309 @@
+// The broker in-process: a real Broker on a two-thread IoPool behind a TCP listener, driven by
+// blocking clients that speak through the codec. Covers the session state machine and the QoS
+// flows; the integration tests (test/integration) drive the hub binary with real clients.
+#include <sys/socket.h>
+
+#include <chrono>
+#include <thread>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
+#include <gtest/gtest.h>
+
+#include "core/clock.h"
+#include "mqtt/broker.h"
+#include "mqtt/codec/codec.h"
+#include "net/transports.h"
+
+namespace verbund::mqtt {
+namespace {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using namespace std::chrono_literals;
+
+class AnonymousAuthenticator final : public Authenticator {
+ public:
+  std::variant<Principal, ReasonCode> Authenticate(const ConnectInfo&) override {
+    return Principal{};
+  }
+};
+
+// A blocking MQTT client for tests.
+class Client {
+ public:
+  Client(uint16_t port, ProtocolVersion version) : version_(version) {
+    socket_.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+    timeval tv{0, 100'000};  // reads wake every 100 ms so Receive can time out
+    ::setsockopt(socket_.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  }
+
+  void Send(const Packet& p) {
+    std::string out;
+    EncodePacket(p, version_, &out);
+    asio::write(socket_, asio::buffer(out));
+  }
+
+  ConnackPacket Connect(const std::string& client_id, bool clean_start = true,
+                        uint16_t keep_alive = 0, uint32_t session_expiry = 0) {
+    ConnectPacket c;
+    c.version = version_;
+    c.client_id = client_id;
+    c.clean_start = clean_start;
+    c.keep_alive = keep_alive;
+    if (version_ == ProtocolVersion::kV5 && session_expiry) {
+      c.properties.session_expiry_interval = session_expiry;
+    }
+    Send(c);
+    auto p = Receive();
+    EXPECT_TRUE(p && std::holds_alternative<ConnackPacket>(*p));
+    return p && std::holds_alternative<ConnackPacket>(*p) ? std::get<ConnackPacket>(*p)
+                                                           : ConnackPacket{};
+  }
+
+  void Subscribe(const std::string& filter, uint8_t qos) {
+    SubscribePacket s;
+    s.packet_id = next_id_++;
+    Subscription sub;
+    sub.filter = filter;
+    sub.options.max_qos = qos;
+    s.subscriptions.push_back(sub);
+    Send(s);
+    auto p = Receive();
+    ASSERT_TRUE(p && std::holds_alternative<SubackPacket>(*p));
+  }
+
+  void Publish(const std::string& topic, const std::string& payload, uint8_t qos,
+               uint16_t id = 0, bool dup = false) {
+    PublishPacket p;
+    p.topic = topic;
+    p.payload = payload;
+    p.qos = qos;
+    p.packet_id = qos ? (id ? id : next_id_++) : 0;
+    p.dup = dup;
+    Send(p);
+  }
+
+  void Ack(PacketType type, uint16_t id) {
+    AckPacket a;
+    a.type = type;
+    a.packet_id = id;
+    Send(a);
+  }
+
+  // The next packet, or nullopt after `timeout` (or when the broker closed the connection).
+  std::optional<Packet> Receive(std::chrono::milliseconds timeout = 5s) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+      if (auto header = ParseFixedHeader(buf_, 1 << 28)) {
+        const auto& fh = std::get<FixedHeader>(*header);
+        if (buf_.size() >= fh.total_length()) {
+          auto decoded = DecodePacket(
+              fh, std::string_view(buf_).substr(fh.header_length, fh.remaining_length), version_);
+          buf_.erase(0, fh.total_length());
+          EXPECT_TRUE(std::holds_alternative<Packet>(decoded));
+          if (!std::holds_alternative<Packet>(decoded)) return std::nullopt;
+          return std::get<Packet>(std::move(decoded));
+        }
+      }
+      if (closed_ || std::chrono::steady_clock::now() >= deadline) return std::nullopt;
+      char tmp[4096];
+      // recv, not asio's read_some: asio waits out SO_RCVTIMEO's EAGAIN with poll().
+      ssize_t n = ::recv(socket_.native_handle(), tmp, sizeof tmp, 0);
+      if (n > 0) buf_.append(tmp, static_cast<size_t>(n));
+      if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+        closed_ = true;
+      }
+    }
+  }
+
+  PublishPacket ReceivePublish() {
+    auto p = Receive();
+    EXPECT_TRUE(p && std::holds_alternative<PublishPacket>(*p));
+    return p && std::holds_alternative<PublishPacket>(*p) ? std::get<PublishPacket>(*p)
+                                                           : PublishPacket{};
+  }
+
+  AckPacket ReceiveAck(PacketType type) {
+    auto p = Receive();
+    EXPECT_TRUE(p && std::holds_alternative<AckPacket>(*p));
+    if (!p || !std::holds_alternative<AckPacket>(*p)) return {};
+    EXPECT_EQ(std::get<AckPacket>(*p).type, type);
+    return std::get<AckPacket>(*p);
+  }
+
+  // True once the broker has closed the connection (within `timeout`).
+  bool ClosedWithin(std::chrono::milliseconds timeout) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!closed_ && std::chrono::steady_clock::now() < deadline) {
+      last_ = Receive(100ms);
+      if (last_) seen_.push_back(*last_);
+    }
+    return closed_;
+  }
+  const std::vector<Packet>& seen() const { return seen_; }
+
+  void Close() { socket_.close(); }
+
+ private:
+  asio::io_context ctx_;
+  tcp::socket socket_{ctx_};
+  ProtocolVersion version_;
+  std::string buf_;
+  bool closed_ = false;
+  uint16_t next_id_ = 1;
+  std::optional<Packet> last_;
+  std::vector<Packet> seen_;
+};
+
+class BrokerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    pool_ = std::make_unique<net::IoPool>(2);
+    BrokerOptions o;
+    o.mqtt = config_;
+    o.clock = &clock_;
+    o.authenticator = &authn_;
+    o.authorizer = &authz_;
+    broker_ = std::make_unique<Broker>(std::move(o), pool_.get());
+    auto listener = net::Listener::Create(
+        "mqtt.listen", "127.0.0.1:0", net::TransportKind::kTcp, pool_.get(), nullptr, &limit_,
+        [this](std::unique_ptr<net::Transport> t, net::ConnectionLease lease) {
+          broker_->Accept(std::move(t), std::move(lease));
+        });
+    ASSERT_TRUE(listener.ok());
+    listener_ = std::move(listener).value();
+    pool_->Start();
+    listener_->Start();
+  }
+
+  void TearDown() override {
+    listener_->Stop();
+    broker_->Shutdown();
+    pool_->Stop();
+  }
+
+  Client NewClient(ProtocolVersion v = ProtocolVersion::kV5) { return Client(listener_->port(), v); }
+
+  MqttConfig config_;
+  FakeClock clock_;
+  AnonymousAuthenticator authn_;
+  AllowAllAuthorizer authz_;
+  net::ConnectionLimit limit_{1000};
+  std::unique_ptr<net::IoPool> pool_;
+  std::unique_ptr<Broker> broker_;
+  std::unique_ptr<net::Listener> listener_;
+};
+
+TEST_F(BrokerTest, QoS1RoundTripAndPuback) {
+  for (auto v : {ProtocolVersion::kV311, ProtocolVersion::kV5}) {
+    Client sub = NewClient(v), pub = NewClient(v);
+    sub.Connect("sub");
+    pub.Connect("pub");
+    sub.Subscribe("plant/+/temp", 1);
+    pub.Publish("plant/7/temp", "21.5", 1, 42);
+    EXPECT_EQ(pub.ReceiveAck(PacketType::kPuback).packet_id, 42);
+    PublishPacket got = sub.ReceivePublish();
+    EXPECT_EQ(got.topic, "plant/7/temp");
+    EXPECT_EQ(got.payload, "21.5");
+    EXPECT_EQ(got.qos, 1);
+    EXPECT_NE(got.packet_id, 0);
+    EXPECT_FALSE(got.dup);
+    sub.Ack(PacketType::kPuback, got.packet_id);
+  }
+}
+
+// An unacknowledged QoS 1 message is resent with DUP when the session resumes, and not again
+// once acknowledged.
+TEST_F(BrokerTest, UnackedQoS1IsResentWithDupAfterReconnect) {
+  {
+    Client sub = NewClient();
+    sub.Connect("s1", true, 0, 300);
+    sub.Subscribe("a/b", 1);
+    Client pub = NewClient();
+    pub.Connect("p1");
+    pub.Publish("a/b", "one", 1);
+    pub.ReceiveAck(PacketType::kPuback);
+    PublishPacket first = sub.ReceivePublish();
+    EXPECT_FALSE(first.dup);
+    sub.Close();  // no PUBACK
+  }
+  std::this_thread::sleep_for(100ms);
+  Client again = NewClient();
+  EXPECT_TRUE(again.Connect("s1", false, 0, 300).session_present);
+  PublishPacket resent = again.ReceivePublish();
+  EXPECT_EQ(resent.payload, "one");
+  EXPECT_TRUE(resent.dup);
+  again.Ack(PacketType::kPuback, resent.packet_id);
+  again.Close();
+  std::this_thread::sleep_for(100ms);
+
+  Client third = NewClient();
+  EXPECT_TRUE(third.Connect("s1", false, 0, 300).session_present);
+  EXPECT_FALSE(third.Receive(300ms));  // nothing left in flight
+}
+
+// QoS 2: a PUBLISH resent before PUBREL is acknowledged again but delivered once (4.3.3).
+TEST_F(BrokerTest, QoS2IsDeliveredExactlyOnce) {
+  Client sub = NewClient(), pub = NewClient();
+  sub.Connect("sub2");
+  pub.Connect("pub2");
+  sub.Subscribe("x", 2);
+  pub.Publish("x", "once", 2, 7);
+  EXPECT_EQ(pub.ReceiveAck(PacketType::kPubrec).packet_id, 7);
+  pub.Publish("x", "once", 2, 7, /*dup=*/true);
+  EXPECT_EQ(pub.ReceiveAck(PacketType::kPubrec).packet_id, 7);
+  pub.Ack(PacketType::kPubrel, 7);
+  EXPECT_EQ(pub.ReceiveAck(PacketType::kPubcomp).reason, ReasonCode::kSuccess);
+  pub.Ack(PacketType::kPubrel, 7);  // released already: unknown now
+  EXPECT_EQ(pub.ReceiveAck(PacketType::kPubcomp).reason, ReasonCode::kPacketIdentifierNotFound);
+
+  PublishPacket got = sub.ReceivePublish();
+  EXPECT_EQ(got.qos, 2);
+  sub.Ack(PacketType::kPubrec, got.packet_id);
+  EXPECT_EQ(sub.ReceiveAck(PacketType::kPubrel).packet_id, got.packet_id);
+  sub.Ack(PacketType::kPubcomp, got.packet_id);
+  EXPECT_FALSE(sub.Receive(300ms));  // the duplicate was not routed
+}
+
+// Keep-alive and CONNECT timeouts are enforced by the shard's sweeper against the broker clock.
+TEST_F(BrokerTest, KeepAliveExpiryDisconnects) {
+  Client c = NewClient();
+  c.Connect("ka", true, /*keep_alive=*/10);
+  Client quiet = NewClient();
+  quiet.Connect("ka-quiet", true, /*keep_alive=*/0);
+  clock_.Advance(14'000'000'000);  // below 1.5 x 10 s
+  EXPECT_FALSE(c.ClosedWithin(700ms));
+  clock_.Advance(2'000'000'000);
+  ASSERT_TRUE(c.ClosedWithin(3s));
+  ASSERT_FALSE(c.seen().empty());
+  ASSERT_TRUE(std::holds_alternative<DisconnectPacket>(c.seen().back()));
+  EXPECT_EQ(std::get<DisconnectPacket>(c.seen().back()).reason, ReasonCode::kKeepAliveTimeout);
+  EXPECT_FALSE(quiet.ClosedWithin(300ms));  // keep-alive 0: never times out
+}
+
+TEST_F(BrokerTest, ConnectTimeoutClosesSilentSocket) {
+  Client silent = NewClient();
+  std::this_thread::sleep_for(100ms);
+  EXPECT_FALSE(silent.ClosedWithin(300ms));
+  clock_.Advance(static_cast<int64_t>(config_.connect_timeout_ms) * 1'000'000);
+  EXPECT_TRUE(silent.ClosedWithin(3s));
+  EXPECT_TRUE(silent.seen().empty());
+}
+
+TEST_F(BrokerTest, TakeoverClosesTheOldConnection) {
+  Client first = NewClient();
+  first.Connect("twin");
+  Client second = NewClient();
+  second.Connect("twin");
+  ASSERT_TRUE(first.ClosedWithin(3s));
+  ASSERT_FALSE(first.seen().empty());
+  EXPECT_EQ(std::get<DisconnectPacket>(first.seen().back()).reason,
+            ReasonCode::kSessionTakenOver);
+  second.Send(PingreqPacket{});
+  auto p = second.Receive();
+  EXPECT_TRUE(p && std::holds_alternative<PingrespPacket>(*p));
+}
+
+}  // namespace
+}  // namespace verbund::mqtt
