@@ -359,7 +359,12 @@ EngineImpl::~EngineImpl() {
   space_cv_.notify_all();
   if (sealer_.joinable()) sealer_.join();
   if (background_.joinable()) background_.join();
-  if (wal_ != nullptr && options_.flush_on_close && failed().ok()) (void)Flush();
+  if (wal_ != nullptr && options_.flush_on_close && failed().ok() && Flush().ok()) {
+    // Write RocksDB's memtables out too: chunk versions superseded by compaction or deletes are
+    // dropped instead of staying in RocksDB's log (disk use after a clean stop is the live data),
+    // and the next open has no RocksDB log to replay.
+    (void)db_->Flush(rocksdb::FlushOptions(), handles_);
+  }
   wal_.reset();
   if (db_ != nullptr) {
     for (auto* h : handles_) (void)db_->DestroyColumnFamilyHandle(h);
