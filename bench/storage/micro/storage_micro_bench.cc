@@ -2,7 +2,7 @@
 // encode and decode speed (values/s, decoded MB/s) and bytes per value, with chunks of 1024
 // points (the engine's default chunk_max_points).
 //
-//   storage_micro_bench [--trucks=100] [--hours=24] [google benchmark flags]
+//   storage_micro_bench [--trucks=100] [--hours=24] [--chunk=1024] [google benchmark flags]
 #include <benchmark/benchmark.h>
 #include <zstd.h>
 
@@ -29,6 +29,8 @@ using verbund::storage::ValueColumn;
 constexpr size_t kChunkPoints = 1024;
 // The engine's compaction merges sealed chunks up to 8 x chunk_max_points.
 constexpr size_t kCompactedChunkPoints = 8 * kChunkPoints;
+// Chunk size of the encode/decode benchmarks (--chunk=N; default: the sealed size).
+size_t g_chunk_points = kChunkPoints;
 
 struct Field {
   std::string name;  // measurement.field
@@ -85,8 +87,8 @@ std::vector<Field>& Fields() {
         } else {
           field.series_values.emplace_back(s.f);
         }
-        for (size_t off = 0; off < s.ts.size(); off += kChunkPoints) {
-          size_t n = std::min(kChunkPoints, s.ts.size() - off);
+        for (size_t off = 0; off < s.ts.size(); off += g_chunk_points) {
+          size_t n = std::min(g_chunk_points, s.ts.size() - off);
           field.ts.emplace_back(s.ts.begin() + off, s.ts.begin() + off + n);
           if (s.is_int) {
             field.values.emplace_back(
@@ -327,6 +329,8 @@ int main(int argc, char** argv) {
       g_trucks = static_cast<uint32_t>(std::atoi(argv[i] + 9));
     } else if (std::strncmp(argv[i], "--hours=", 8) == 0) {
       g_hours = std::atoi(argv[i] + 8);
+    } else if (std::strncmp(argv[i], "--chunk=", 8) == 0) {
+      g_chunk_points = static_cast<size_t>(std::atoi(argv[i] + 8));
     } else {
       rest.push_back(argv[i]);
     }
@@ -336,7 +340,7 @@ int main(int argc, char** argv) {
 
   size_t points = 0, bytes = 0;
   std::fprintf(stderr, "TSBS IoT, %u trucks x %d h, 10 s interval, chunks of %zu points\n",
-               g_trucks, g_hours, kChunkPoints);
+               g_trucks, g_hours, g_chunk_points);
   std::fprintf(stderr, "%-30s %12s %12s %14s\n", "field", "points", "bytes/value", "gorilla b/v");
   for (const Field& f : Fields()) {
     points += f.points;

@@ -201,7 +201,9 @@ Status AnsReader::Init(std::string_view in) {
   end_ = p_ + len;
   rest.remove_prefix(len);
   header_bytes_ = in.size() - rest.size();
-  extra_ = BitReader(reinterpret_cast<const uint8_t*>(rest.data()), rest.size());
+  extra_data_ = reinterpret_cast<const uint8_t*>(rest.data());
+  extra_size_ = rest.size();
+  extra_pos_ = 0;
   overflowed_ = false;
   next_state_ = 0;
   if (single_) return Status::OK();
@@ -219,7 +221,9 @@ Status AnsReader::Init(std::string_view in) {
 void AnsReader::Next(size_t k, int64_t* out) {
   if (single_) {
     const TokenInfo& info = kTokenInfo[single_token_];
-    for (size_t i = 0; i < k; ++i) out[i] = ZigZagDecode(info.base + extra_.Read(info.extra));
+    uint64_t pos = extra_pos_;
+    for (size_t i = 0; i < k; ++i) out[i] = ZigZagDecode(info.base + ReadExtra(&pos, info.extra));
+    extra_pos_ = pos;
     return;
   }
   if (has_extra_) {
@@ -236,6 +240,7 @@ void AnsReader::NextImpl(size_t k, int64_t* out) {
   static constexpr uint8_t kZeros[2] = {0, 0};
   uint32_t x0 = x_[0], x1 = x_[1];
   const uint8_t* p = p_;
+  uint64_t pos = extra_pos_;
   bool overflowed = false;
   auto step = [&](uint32_t& xs) -> int64_t {
     const uint32_t slot = xs & (kAnsProbScale - 1);
@@ -251,7 +256,7 @@ void AnsReader::NextImpl(size_t k, int64_t* out) {
     uint64_t u = t;
     if constexpr (kExtra) {
       const TokenInfo& info = kTokenInfo[t];
-      u = info.extra == 0 ? info.base : info.base + extra_.Read(info.extra);
+      u = info.base + ReadExtra(&pos, info.extra);  // no branch on n: tokens mix 0 and n bits
     }
     return ZigZagDecode(u);
   };
@@ -269,15 +274,16 @@ void AnsReader::NextImpl(size_t k, int64_t* out) {
   x_[0] = x0;
   x_[1] = x1;
   p_ = p;
+  extra_pos_ = pos;
   overflowed_ |= overflowed;
 }
 
 Status AnsReader::Finish(std::string_view* in) {
-  if (overflowed_ || extra_.overflowed()) return Corruption("ans: truncated");
+  if (overflowed_ || extra_pos_ > uint64_t{extra_size_} * 8) return Corruption("ans: truncated");
   if (!single_ && (p_ != end_ || x_[0] != kAnsStateLow || x_[1] != kAnsStateLow)) {
     return Corruption("ans: bad final state");
   }
-  in->remove_prefix(header_bytes_ + extra_.BytesConsumed());
+  in->remove_prefix(header_bytes_ + static_cast<size_t>((extra_pos_ + 7) / 8));
   return Status::OK();
 }
 

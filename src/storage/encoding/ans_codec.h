@@ -15,9 +15,11 @@
 // Thread-safety: pure functions and a reader that owns its state; safe from any thread.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <span>
 #include <string>
 #include <string_view>
@@ -98,11 +100,35 @@ class AnsReader {
   uint32_t x_[kAnsStates] = {};
   size_t next_state_ = 0;  // state of the next value
   bool overflowed_ = false;
-  bool single_ = false;
-  bool has_extra_ = false;  // some token carries extra bits  // one token has all the probability: no rANS bytes, no state
+  bool single_ = false;      // one token has all the probability: no rANS bytes, no state
+  bool has_extra_ = false;   // some token carries extra bits
   uint8_t single_token_ = 0;
   size_t header_bytes_ = 0;  // model + length + rANS bytes
-  BitReader extra_{nullptr, 0};
+  // Extra bits: LSB-first bit stream over [extra_data_, extra_data_ + extra_size_).
+  const uint8_t* extra_data_ = nullptr;
+  size_t extra_size_ = 0;
+  uint64_t extra_pos_ = 0;  // bits read; past extra_size_ * 8 means truncated
+
+  // Reads n (0..62) extra bits at bit position *pos and advances it; zeros once past the end
+  // (Finish reports it). The position is a parameter so loops keep it in a register.
+  uint64_t ReadExtra(uint64_t* pos, int n) const {
+    const size_t byte = *pos >> 3;
+    const int shift = static_cast<int>(*pos & 7);
+    uint64_t w;
+    if (byte + 16 <= extra_size_) [[likely]] {
+      w = LoadLE64(extra_data_ + byte) >> shift;
+      if (shift + n > 64) [[unlikely]] w |= uint64_t{extra_data_[byte + 8]} << (64 - shift);
+    } else {
+      uint8_t tmp[16] = {};
+      if (byte < extra_size_) {
+        std::memcpy(tmp, extra_data_ + byte, std::min<size_t>(16, extra_size_ - byte));
+      }
+      w = LoadLE64(tmp) >> shift;
+      if (shift + n > 64) w |= uint64_t{tmp[8]} << (64 - shift);
+    }
+    *pos += static_cast<uint64_t>(n);
+    return w & ((uint64_t{1} << n) - 1);
+  }
 };
 
 }  // namespace verbund::storage::encoding
