@@ -1,5 +1,6 @@
 #include "storage/encoding/ans_codec.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <vector>
@@ -221,6 +222,10 @@ Status AnsReader::Init(std::string_view in) {
 void AnsReader::Next(size_t k, int64_t* out) {
   if (single_) {
     const TokenInfo& info = kTokenInfo[single_token_];
+    if (info.extra == 0) {  // every value the same (regular timestamps): nothing to read
+      std::fill(out, out + k, ZigZagDecode(info.base));
+      return;
+    }
     uint64_t pos = extra_pos_;
     for (size_t i = 0; i < k; ++i) out[i] = ZigZagDecode(info.base + ReadExtra(&pos, info.extra));
     extra_pos_ = pos;
