@@ -46,17 +46,18 @@ std::string ExistingTypeName(storage::Engine* engine, const storage::SeriesKey& 
   return "another type";
 }
 
-// Series ids resolved earlier in the same request, by tag set (the series name without its
-// field) and then by field and type. A batch repeats each tag set many times (TSBS: 25 times per
-// 5000 lines), so most points cost one hash of their tag set instead of a shared-cache lookup
-// (two hashes of the whole name and a lock) per field. Lives for one MapPoints call only, so it
-// can never outlive the engine whose ids it holds.
+// Series ids resolved earlier in the same request, by the point's measurement and tags as written
+// (Point::series, a view into the body) and then by field and type. A batch repeats each tag set
+// many times (TSBS: 25 times per 5000 lines), so most points cost one hash of that text instead
+// of building the series name and a shared-cache lookup (two hashes of the whole name and a lock)
+// per field. Lives for one MapPoints call only, so it can never outlive the body it points into
+// or the engine whose ids it holds.
 struct FieldId {
   std::string key;
   storage::ValueType type;
   storage::SeriesId id;
 };
-using TagSetMemo = std::unordered_map<std::string, std::vector<FieldId>>;
+using TagSetMemo = std::unordered_map<std::string_view, std::vector<FieldId>>;
 
 // The fast path: every field of `p` resolved through the memo and the cache. Returns false
 // (nothing added) when a field needs the general path (a conversion error or a type conflict, for
@@ -64,21 +65,28 @@ using TagSetMemo = std::unordered_map<std::string, std::vector<FieldId>>;
 bool MapCached(const ingest::Point& p, std::string_view db, storage::Engine* engine,
                ingest::SeriesIdCache* cache, TagSetMemo* memo, std::string* name,
                MappedWrite* out) {
+  // A point not made by the parser may lack its series text: no memo for it.
+  thread_local std::vector<FieldId> unmemoised;
+  unmemoised.clear();
+  std::vector<FieldId>& known = p.series.empty() ? unmemoised : (*memo)[p.series];
   // name = db \0 measurement \0 (key \0 value \0)* \1 field: unambiguous, as none of the
   // parts may contain \0 or \1 after parsing... and if one did, it would only cost a miss.
-  name->assign(db);
-  name->push_back('\0');
-  name->append(p.measurement);
-  name->push_back('\0');
-  for (const auto& t : p.tags) {
-    name->append(t.key);
+  // Built only for fields the memo does not know.
+  size_t prefix = 0;
+  auto build_prefix = [&] {
+    name->assign(db);
     name->push_back('\0');
-    name->append(t.value);
+    name->append(p.measurement);
     name->push_back('\0');
-  }
-  name->push_back('\1');
-  const size_t prefix = name->size();
-  std::vector<FieldId>& known = (*memo)[*name];
+    for (const auto& t : p.tags) {
+      name->append(t.key);
+      name->push_back('\0');
+      name->append(t.value);
+      name->push_back('\0');
+    }
+    name->push_back('\1');
+    prefix = name->size();
+  };
   thread_local std::vector<std::pair<storage::SeriesId, storage::Value>> resolved;
   resolved.clear();
   for (const ingest::Field& f : p.fields) {
@@ -96,6 +104,7 @@ bool MapCached(const ingest::Point& p, std::string_view db, storage::Engine* eng
       resolved.emplace_back(hit->id, std::move(v.value));
       continue;
     }
+    if (prefix == 0) build_prefix();
     name->resize(prefix);
     name->append(f.key);
     auto id = cache->Resolve(*name, type, [&] {

@@ -458,6 +458,7 @@ bool LineParser::ParsePoint(std::string_view b, uint32_t line, std::string* reas
     }
   }
   const size_t key_len = i;  // measurement and tags, escaped, as InfluxDB counts them
+  pt.series = b.substr(0, key_len);
   if (key_len > kMaxKeyLength) {
     *reason = "max key length exceeded: " + std::to_string(key_len) + " > " +
               std::to_string(kMaxKeyLength);

@@ -58,6 +58,9 @@ struct Point {
   std::string_view measurement;  // unescaped
   std::span<const Tag> tags;     // sorted by key, keys unique
   std::span<const Field> fields; // in line order; a repeated key keeps its last value only
+  // Measurement and tags exactly as written (escaped, tags in line order): equal texts name the
+  // same series (the converse need not hold). Points into the body.
+  std::string_view series;
   TimestampNs ts = 0;
   uint32_t line = 0;             // 1-based line number in the body
 };

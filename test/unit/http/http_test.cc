@@ -231,6 +231,42 @@ TEST(PointMappingTest, EveryTypeOneSeriesPerField) {
   EXPECT_EQ(e[4].ts, 100);
 }
 
+// The per-request memo (by the series text as written) must give every tag set, field and type
+// its own id, also when one tag set is written in two tag orders or escapings.
+TEST(PointMappingTest, MemoisedIdsMatchTheEnginesSeries) {
+  testing::MemoryEngine engine;
+  ingest::SeriesIdCache cache(&engine);
+  ingest::ParseOptions o;
+  ingest::ParsedBatch b = ingest::ParseLineProtocol(
+      "m,a=1,b=2 f=1,g=2i 1\n"
+      "m,b=2,a=1 f=3 2\n"        // same tag set, other order
+      "m,a=1,b=3 f=4 3\n"        // other tag set
+      "m,a=1,b=2 f=5,g=6i 4\n"
+      "m\\ x,a=1,b=2 f=7 5\n"   // other measurement (unescapes to "m x")
+      "n,a=1,b=2 f=8 6\n",
+      o);
+  ASSERT_TRUE(b.errors().empty());
+  MappedWrite w = MapPoints(b, "db", &engine, &cache);
+  ASSERT_EQ(w.points, 6u);
+  ASSERT_EQ(w.batch.size(), 8u);
+  const auto& e = w.batch.entries();
+  auto id = [&](std::string m, std::string bv, std::string f, storage::ValueType t) {
+    storage::SeriesKey k{"db", m, {{"a", "1"}, {"b", bv}}, f};
+    return engine.GetOrCreateSeries(k, t).value();
+  };
+  const auto kF = storage::ValueType::kFloat;
+  EXPECT_EQ(e[0].id, id("m", "2", "f", kF));
+  EXPECT_EQ(e[1].id, id("m", "2", "g", storage::ValueType::kInt));
+  EXPECT_EQ(e[2].id, e[0].id);
+  EXPECT_EQ(e[3].id, id("m", "3", "f", kF));
+  EXPECT_EQ(e[4].id, e[0].id);
+  EXPECT_EQ(e[5].id, e[1].id);
+  EXPECT_EQ(e[6].id, id("m x", "2", "f", kF));
+  EXPECT_EQ(e[7].id, id("n", "2", "f", kF));
+  EXPECT_NE(e[6].id, e[0].id);
+  EXPECT_NE(e[7].id, e[0].id);
+}
+
 TEST(PointMappingTest, UnsignedOutOfRangeRejectsThePoint) {
   ingest::ParseOptions o;
   ingest::ParsedBatch b =

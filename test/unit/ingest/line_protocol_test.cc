@@ -47,6 +47,14 @@ TEST(LineProtocolTest, SimplePoint) {
   EXPECT_EQ(p.line, 1u);
 }
 
+TEST(LineProtocolTest, SeriesTextIsMeasurementAndTagsAsWritten) {
+  ParsedBatch b = Parse("cpu,z=1,a\\ b=x\\,y v=1 5\nmem  v=2 6\n");
+  ASSERT_EQ(b.points().size(), 2u);
+  EXPECT_EQ(b.points()[0].series, "cpu,z=1,a\\ b=x\\,y");
+  EXPECT_EQ(b.points()[0].tags[0].key, "a b");  // tags themselves are unescaped and sorted
+  EXPECT_EQ(b.points()[1].series, "mem");
+}
+
 TEST(LineProtocolTest, TagsAreSorted) {
   ParsedBatch b = Parse("m,z=1,b=2,a=3 f=1");
   ASSERT_EQ(b.points().size(), 1u);
