@@ -247,7 +247,8 @@ void AnsReader::NextImpl(size_t k, int64_t* out) {
   const uint8_t* p = p_;
   uint64_t pos = extra_pos_;
   bool overflowed = false;
-  auto step = [&](uint32_t& xs) -> int64_t {
+  // Inlined by force: as a call, the captured state would round-trip through memory per value.
+  auto step = [&](uint32_t& xs) __attribute__((always_inline)) -> int64_t {
     const uint32_t slot = xs & (kAnsProbScale - 1);
     const uint32_t t = token_of_slot_[slot];
     xs = freq_[t] * (xs >> kAnsProbBits) + slot - start_[t];
