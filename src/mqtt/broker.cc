@@ -45,7 +45,7 @@ Status Broker::Restore() {
     slot->client_id = snap.client_id;
     slot->owner = std::hash<std::string>{}(snap.client_id) % shards_.size();
     Shard& shard = *shards_[slot->owner];
-    auto session = std::make_unique<Session>(*this, shard, slot);
+    auto session = std::make_unique<Session>(shard, slot);
     session->Restore(std::move(snap));
     // The pool is not running yet: trees can be filled from this thread.
     for (auto& s : shards_) ApplySubscriptions(s->tree(), slot, session->subscriptions(), true);
@@ -62,7 +62,7 @@ Status Broker::Restore() {
 void Broker::Accept(std::unique_ptr<net::Transport> transport, net::ConnectionLease lease) {
   int index = net::IoPool::CurrentIndex();
   Shard& shard = *shards_[index < 0 ? 0 : index];
-  auto conn = std::make_shared<Connection>(*this, shard, std::move(transport), std::move(lease));
+  auto conn = std::make_shared<Connection>(shard, std::move(transport), std::move(lease));
   conn->Start();
 }
 

@@ -108,8 +108,13 @@ class Broker final : public Router {
   RetainedStore retained_;
   BrokerMetrics metrics_;
   std::mutex registry_mu_;
-  // Keyed by a view of the slot's own client id (one copy of the id per client).
-  std::unordered_map<std::string_view, std::shared_ptr<SessionSlot>> registry_;  // GUARDED_BY(registry_mu_)
+  // Keyed by a view of the slot's own client id (one copy of the id per client). A hasher of
+  // our own (noexcept) so the table does not store each key's hash beside it.
+  struct ClientIdHash {
+    size_t operator()(std::string_view id) const noexcept { return std::hash<std::string_view>{}(id); }
+  };
+  std::unordered_map<std::string_view, std::shared_ptr<SessionSlot>, ClientIdHash>
+      registry_;  // GUARDED_BY(registry_mu_)
   std::atomic<uint64_t> next_slot_id_{1};
 };
 

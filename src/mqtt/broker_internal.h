@@ -62,16 +62,28 @@ struct SessionSnapshot {
 struct SessionSlot {
   uint64_t id = 0;
   std::string client_id;
-  size_t owner = 0;
+  uint32_t owner = 0;
   // Owner-thread only:
   std::unique_ptr<Session> session;
-  std::shared_ptr<SessionSlot> forward;  // set once the session moved to a newer slot
   struct PendingDetach {
     std::shared_ptr<SessionSlot> to;
     bool clean_start;
   };
-  std::unique_ptr<PendingDetach> pending_detach;  // a takeover that arrived before adoption
-  std::weak_ptr<Connection> connecting;          // the connection waiting for adoption
+  // Connect and takeover state: made while a connection waits for adoption or the session
+  // moves, so a settled slot does not carry it.
+  struct Handover {
+    std::weak_ptr<Connection> connecting;          // the connection waiting for adoption
+    std::optional<PendingDetach> pending_detach;  // a takeover that arrived before adoption
+    std::shared_ptr<SessionSlot> forward;          // set once the session moved to a newer slot
+  };
+  std::unique_ptr<Handover> handover;
+  Handover& handover_state() {
+    if (!handover) handover = std::make_unique<Handover>();
+    return *handover;
+  }
+  const std::shared_ptr<SessionSlot>* forward() const {
+    return handover && handover->forward ? &handover->forward : nullptr;
+  }
   ~SessionSlot();
 };
 
@@ -88,7 +100,7 @@ struct Delivery {
 // persistent.
 class Session {
  public:
-  Session(Broker& broker, Shard& shard, std::shared_ptr<SessionSlot> slot);
+  Session(Shard& shard, std::shared_ptr<SessionSlot> slot);
   ~Session();
 
   void Restore(SessionSnapshot&& snap);
@@ -117,15 +129,21 @@ class Session {
   const std::shared_ptr<SessionSlot>& slot() const { return slot_; }
   const std::string& client_id() const { return slot_->client_id; }
   Connection* connection() const { return conn_; }
-  std::map<std::string, SubRecord>& subscriptions() { return subscriptions_; }
+  using Subscriptions = std::map<std::string, SubRecord>;
+  // Empty (and not allocated) until the client subscribes.
+  const Subscriptions& subscriptions() const;
+  Subscriptions& mutable_subscriptions() {
+    if (!subscriptions_) subscriptions_ = std::make_unique<Subscriptions>();
+    return *subscriptions_;
+  }
   // QoS 2 messages received whose PUBREL has not come yet (4.3.3).
   bool HasIncomingQos2(uint16_t id) const { return flight_ && flight_->incoming_qos2.contains(id); }
   void AddIncomingQos2(uint16_t id) { flight().incoming_qos2.insert(id); }
   bool ReleaseIncomingQos2(uint16_t id);
   void set_expiry(uint32_t s) { expiry_s_ = s; }
   uint32_t expiry() const { return expiry_s_; }
-  void set_principal(Principal p) { principal_ = std::move(p); }
-  const Principal& principal() const { return principal_; }
+  void set_principal(Principal p);
+  const Principal& principal() const;
   ProtocolVersion version = ProtocolVersion::kV311;
   // Cancels a pending delayed will (the client came back in time).
   void CancelWill();
@@ -137,37 +155,45 @@ class Session {
   void StartExpiryTimer();
   void PublishWill(Will will);
 
-  Broker& broker_;
-  Shard& shard_;
-  std::shared_ptr<SessionSlot> slot_;
-  Connection* conn_ = nullptr;
-  Principal principal_;
-  uint32_t expiry_s_ = 0;
-  std::map<std::string, SubRecord> subscriptions_;
-  // Messages in flight both ways. Made on first use and dropped when empty: an idle session
-  // holds none of it.
+  Broker& broker() const;
+
+  // Messages for and from the client: in flight both ways, and queued. Made on first use and
+  // dropped when empty: an idle session holds none of it.
   struct Flight {
     std::list<InflightEntry> inflight;  // in send order
     std::unordered_map<uint16_t, std::list<InflightEntry>::iterator> by_id;
     std::unordered_set<uint16_t> incoming_qos2;  // QoS 2 packet ids received, PUBREL pending
+    std::list<Outbound> queue;  // waiting for the receive window or for the client to return
   };
   Flight& flight() {
     if (!flight_) flight_ = std::make_unique<Flight>();
     return *flight_;
   }
   size_t InflightCount() const { return flight_ ? flight_->inflight.size() : 0; }
+  size_t QueuedCount() const { return flight_ ? flight_->queue.size() : 0; }
   // Removes an acknowledged message; false if `id` is not in flight.
   bool Acknowledged(uint16_t id, bool require_pubcomp_state);
   void DropFlightIfEmpty();
 
+  // While the client is away: the expiry timer and a delayed will.
+  struct Offline {
+    explicit Offline(boost::asio::io_context& ctx) : expiry_timer(ctx), will_timer(ctx) {}
+    boost::asio::steady_timer expiry_timer;
+    boost::asio::steady_timer will_timer;
+    std::unique_ptr<Will> will;  // waiting for its delay
+    int64_t will_due_ns = 0;     // wall clock
+  };
+  Offline& offline();
+
+  Shard& shard_;
+  std::shared_ptr<SessionSlot> slot_;
+  Connection* conn_ = nullptr;
+  std::unique_ptr<Principal> principal_;  // null: anonymous
+  std::unique_ptr<Subscriptions> subscriptions_;
   std::unique_ptr<Flight> flight_;
-  std::list<Outbound> queue_;  // a list: an empty deque would still allocate
+  std::unique_ptr<Offline> offline_;
+  uint32_t expiry_s_ = 0;
   uint16_t next_packet_id_ = 1;
-  // Made when first needed: most sessions never go offline with a will or an expiry.
-  std::unique_ptr<boost::asio::steady_timer> expiry_timer_;
-  std::unique_ptr<boost::asio::steady_timer> will_timer_;
-  std::unique_ptr<Will> pending_will_;  // a will waiting for its delay
-  int64_t will_due_ns_ = 0;
 };
 
 // One I/O thread's share of the broker.

@@ -34,24 +34,24 @@ std::string RandomClientId() {
 
 }  // namespace
 
-Connection::Connection(Broker& broker, Shard& shard, std::unique_ptr<net::Transport> transport,
+Connection::Connection(Shard& shard, std::unique_ptr<net::Transport> transport,
                        net::ConnectionLease lease)
-    : broker_(broker),
-      shard_(shard),
+    : shard_(shard),
       transport_(std::move(transport)),
       lease_(std::move(lease)) {
-  broker_.metrics().connections_total.fetch_add(1, std::memory_order_relaxed);
-  broker_.metrics().connections_active.fetch_add(1, std::memory_order_relaxed);
+  broker().metrics().connections_total.fetch_add(1, std::memory_order_relaxed);
+  broker().metrics().connections_active.fetch_add(1, std::memory_order_relaxed);
 }
 
-Connection::~Connection() {
-  broker_.metrics().connections_active.fetch_sub(1, std::memory_order_relaxed);
-}
+Broker& Connection::broker() const { return shard_.broker(); }
+
+// Touches nothing outside the connection: the last reference may be an aborted completion that
+// the io_context destroys after the broker is gone.
+Connection::~Connection() = default;
 
 void Connection::Start() {
   shard_.AddConnection(shared_from_this());
-  connect_deadline_ns_ =
-      broker_.clock().MonotonicNs() + broker_.config().connect_timeout_ms * 1'000'000;
+  last_packet_ns_ = broker().clock().MonotonicNs();  // until CONNECT: when accepted
   transport_->AsyncHandshake([self = shared_from_this()](const boost::system::error_code& ec) {
     if (self->state_ == State::kClosed) return;
     if (ec) {
@@ -71,16 +71,17 @@ std::string Connection::LogId() const {
 
 bool Connection::TimedOut(int64_t now_ns) const {
   if (state_ == State::kHandshake || state_ == State::kAwaitConnect) {
-    return now_ns >= connect_deadline_ns_;
+    return now_ns - last_packet_ns_ >=
+           static_cast<int64_t>(broker().config().connect_timeout_ms) * 1'000'000;
   }
   if (state_ != State::kConnected || keep_alive_ms_ == 0) return false;
-  return (now_ns - last_packet_ns_) / 1'000'000 >= keep_alive_ms_ * 3 / 2;
+  return (now_ns - last_packet_ns_) / 1'000'000 >= int64_t{keep_alive_ms_} * 3 / 2;
 }
 
 void Connection::CheckTimeouts(int64_t now_ns) {
   if (!TimedOut(now_ns)) return;
   if (state_ == State::kHandshake || state_ == State::kAwaitConnect) {
-    Log()->info("{} closed: no CONNECT within {} ms", LogId(), broker_.config().connect_timeout_ms);
+    Log()->info("{} closed: no CONNECT within {} ms", LogId(), broker().config().connect_timeout_ms);
     return Close("connect timeout");
   }
   Log()->info("{} keep-alive expired ({} ms idle)", LogId(), (now_ns - last_packet_ns_) / 1'000'000);
@@ -90,11 +91,10 @@ void Connection::CheckTimeouts(int64_t now_ns) {
 void Connection::Read() {
   if (reading_ || state_ == State::kClosed || state_ == State::kClosing) return;
   reading_ = true;
-  if (rlen_ == 0 && transport_->SupportsReadiness()) {
+  if (buffered() == 0 && transport_->SupportsReadiness()) {
     // Between packets a connection holds no read buffer: it waits for readability, then reads
-    // into its thread's scratch buffer and keeps only an incomplete packet's bytes. An idle
-    // connection costs a few hundred bytes, not a buffer.
-    std::vector<char>().swap(rbuf_);
+    // into its thread's scratch buffer and keeps only an incomplete packet's bytes.
+    in_.reset();
     waiting_readable_ = true;
     transport_->AsyncWaitReadable([self = shared_from_this()](const boost::system::error_code& ec,
                                                               size_t) {
@@ -102,40 +102,55 @@ void Connection::Read() {
       self->waiting_readable_ = false;
       if (self->state_ == State::kClosed) return;
       if (ec) return self->Close(ec.message());
-      static thread_local std::vector<char> scratch(4 * kReadChunk);
-      boost::system::error_code rec;
-      size_t n = self->transport_->ReadAvailable(scratch.data(), scratch.size(), rec);
-      if (rec == boost::asio::error::would_block || rec == boost::asio::error::try_again) {
-        return self->Read();
-      }
-      if (!self->Received(rec, n)) return;
-      if (self->rlen_ > 0) {  // an incomplete packet kept by DrainPendingInput comes first
-        self->rbuf_.resize(self->rlen_);
-        self->rbuf_.insert(self->rbuf_.end(), scratch.data(), scratch.data() + n);
-        self->rlen_ += n;
-        return self->ProcessBuffered();
-      }
-      size_t used = self->Consume(std::string_view(scratch.data(), n));
-      if (self->state_ == State::kClosed) return;
-      self->rbuf_.assign(scratch.data() + used, scratch.data() + n);
-      self->rlen_ = n - used;
-      self->Continue();
+      self->ReadReady();
     });
     return;
   }
-  if (rbuf_.size() - rlen_ < kReadChunk) rbuf_.resize(rlen_ + kReadChunk);
-  transport_->AsyncReadSome(rbuf_.data() + rlen_, rbuf_.size() - rlen_,
+  Input& in = input();
+  if (in.buf.size() - in.len < kReadChunk) in.buf.resize(in.len + kReadChunk);
+  transport_->AsyncReadSome(in.buf.data() + in.len, in.buf.size() - in.len,
                             [self = shared_from_this()](const boost::system::error_code& ec, size_t n) {
                               self->reading_ = false;
                               if (!self->Received(ec, n)) return;
-                              self->rlen_ += n;
+                              self->in_->len += n;
                               self->ProcessBuffered();
                             });
 }
 
+std::vector<char>& Connection::Scratch() {
+  static thread_local std::vector<char> scratch(4 * kReadChunk);
+  return scratch;
+}
+
+void Connection::ReadReady() {
+  std::vector<char>& scratch = Scratch();
+  boost::system::error_code ec;
+  size_t n = transport_->ReadAvailable(scratch.data(), scratch.size(), ec);
+  if (ec == boost::asio::error::would_block || ec == boost::asio::error::try_again) return Read();
+  if (!Received(ec, n)) return;
+  if (buffered() > 0) {  // an incomplete packet kept by DrainPendingInput comes first
+    Input& in = *in_;
+    in.buf.resize(in.len);
+    in.buf.insert(in.buf.end(), scratch.data(), scratch.data() + n);
+    in.len += n;
+    return ProcessBuffered();
+  }
+  size_t used = Consume(std::string_view(scratch.data(), n));
+  if (state_ == State::kClosed) return;
+  KeepIncomplete(scratch, used, n);
+  Continue();
+}
+
+void Connection::KeepIncomplete(const std::vector<char>& scratch, size_t used, size_t n) {
+  if (used == n) return;
+  Input& in = input();
+  in.buf.assign(scratch.data() + used, scratch.data() + n);
+  in.len = n - used;
+}
+
 void Connection::DrainPendingInput() {
   if (!waiting_readable_ || state_ != State::kConnected) return;
-  static thread_local std::vector<char> scratch(4 * kReadChunk);
+  std::vector<char>& scratch = Scratch();
   boost::system::error_code ec;
   size_t n = transport_->ReadAvailable(scratch.data(), scratch.size(), ec);
   if (ec == boost::asio::error::would_block || ec == boost::asio::error::try_again) return;
@@ -143,8 +158,7 @@ void Connection::DrainPendingInput() {
   size_t used = Consume(std::string_view(scratch.data(), n));
   if (state_ == State::kClosed) return;
   // Keep an incomplete packet; the pending readiness wait picks up the rest.
-  rbuf_.assign(scratch.data() + used, scratch.data() + n);
-  rlen_ = n - used;
+  KeepIncomplete(scratch, used, n);
 }
 
 bool Connection::Received(const boost::system::error_code& ec, size_t n) {
@@ -153,29 +167,33 @@ bool Connection::Received(const boost::system::error_code& ec, size_t n) {
     Close(ec == boost::asio::error::eof ? "peer closed" : ec.message());
     return false;
   }
-  broker_.metrics().bytes_in.fetch_add(n, std::memory_order_relaxed);
-  last_packet_ns_ = broker_.clock().MonotonicNs();
+  broker().metrics().bytes_in.fetch_add(n, std::memory_order_relaxed);
+  // Bytes before CONNECT do not extend the CONNECT timeout (a slow-loris client).
+  if (state_ == State::kConnected) last_packet_ns_ = broker().clock().MonotonicNs();
   return true;
 }
 
 void Connection::ProcessBuffered() {
-  size_t used = Consume(std::string_view(rbuf_.data(), rlen_));
-  if (state_ == State::kClosed) return;
-  if (used > 0) {
-    std::memmove(rbuf_.data(), rbuf_.data() + used, rlen_ - used);
-    rlen_ -= used;
+  if (buffered() > 0) {
+    Input& in = *in_;
+    size_t used = Consume(std::string_view(in.buf.data(), in.len));
+    if (state_ == State::kClosed) return;
+    if (used > 0) {
+      std::memmove(in.buf.data(), in.buf.data() + used, in.len - used);
+      in.len -= used;
+    }
   }
   Continue();
 }
 
 void Connection::Continue() {
-  if (rlen_ == 0 && rbuf_.size() > 4 * kReadChunk) std::vector<char>().swap(rbuf_);
+  if (buffered() == 0 && in_ && in_->buf.size() > 4 * kReadChunk) in_.reset();
   if (state_ != State::kAwaitSession) Read();
 }
 
 size_t Connection::Consume(std::string_view data) {
   size_t pos = 0;
-  const uint32_t max_packet = broker_.config().max_packet_size;
+  const uint32_t max_packet = broker().config().max_packet_size;
   while (state_ != State::kClosed && state_ != State::kClosing && state_ != State::kAwaitSession) {
     std::string_view avail = data.substr(pos);
     auto header = ParseFixedHeader(avail, max_packet);
@@ -202,7 +220,7 @@ size_t Connection::Consume(std::string_view data) {
 }
 
 void Connection::Protocol(ReasonCode reason, std::string_view why) {
-  broker_.metrics().protocol_errors.fetch_add(1, std::memory_order_relaxed);
+  broker().metrics().protocol_errors.fetch_add(1, std::memory_order_relaxed);
   Log()->info("{} protocol violation ({}): {}", LogId(), ReasonCodeName(reason), why);
   if (state_ == State::kAwaitConnect && reason == ReasonCode::kUnsupportedProtocolVersion) {
     // 3.1.1 section 3.2.2.3: CONNACK 0x01 (unacceptable protocol level), then close.
@@ -231,6 +249,7 @@ void Connection::Close(std::string_view why) {
   if (state_ == State::kClosed) return;
   if (state_ != State::kClosing) Finish();
   state_ = State::kClosed;
+  broker().metrics().connections_active.fetch_sub(1, std::memory_order_relaxed);
   if (Log()->should_log(spdlog::level::debug)) Log()->debug("{} closed: {}", LogId(), why);
   transport_->Close();
   shard_.RemoveConnection(shared_from_this());
@@ -247,14 +266,14 @@ void Connection::Finish() {
 
 void Connection::SendPacket(const Packet& p) {
   if (state_ == State::kClosed) return;
-  EncodePacket(p, version_, &wpending_);
+  EncodePacket(p, version_, &output().pending);
   Write();
 }
 
 bool Connection::SendPublish(const Outbound& out, bool dup, uint16_t packet_id) {
   if (state_ != State::kConnected) return false;
-  if (out.qos == 0 && wpending_.size() > kMaxBufferedOutput) {
-    broker_.metrics().dropped_slow_client.fetch_add(1, std::memory_order_relaxed);
+  if (out.qos == 0 && out_ && out_->pending.size() > kMaxBufferedOutput) {
+    broker().metrics().dropped_slow_client.fetch_add(1, std::memory_order_relaxed);
     return false;
   }
   const Message& m = *out.msg;
@@ -269,9 +288,9 @@ bool Connection::SendPublish(const Outbound& out, bool dup, uint16_t packet_id) 
     v.properties = &m.properties;
     v.subscription_ids = &out.sub_ids;
     if (m.expiry_ns != 0) {
-      int64_t left = m.expiry_ns - broker_.clock().MonotonicNs();
+      int64_t left = m.expiry_ns - broker().clock().MonotonicNs();
       if (left <= 0) {
-        broker_.metrics().dropped_expired.fetch_add(1, std::memory_order_relaxed);
+        broker().metrics().dropped_expired.fetch_add(1, std::memory_order_relaxed);
         return false;
       }
       v.message_expiry_interval = static_cast<uint32_t>((left + 999'999'999) / 1'000'000'000);
@@ -289,32 +308,38 @@ bool Connection::SendPublish(const Outbound& out, bool dup, uint16_t packet_id) 
     }
   }
   if (EncodedPublishSize(v, version_) > client_max_packet_) {
-    broker_.metrics().dropped_too_large.fetch_add(1, std::memory_order_relaxed);
+    broker().metrics().dropped_too_large.fetch_add(1, std::memory_order_relaxed);
     return false;
   }
   // A new alias is remembered only once the packet that teaches it to the client goes out.
   if (v.topic_alias && !v.topic.empty()) aliases_->outbound.emplace(m.topic, *v.topic_alias);
-  EncodePublish(v, version_, &wpending_);
-  broker_.metrics().messages_out[out.qos].fetch_add(1, std::memory_order_relaxed);
+  EncodePublish(v, version_, &output().pending);
+  broker().metrics().messages_out[out.qos].fetch_add(1, std::memory_order_relaxed);
   Write();
   return true;
 }
 
 void Connection::Write() {
-  if (writing_ || wpending_.empty() || state_ == State::kClosed) return;
+  if (writing_ || !out_ || out_->pending.empty() || state_ == State::kClosed) return;
   writing_ = true;
-  wactive_.swap(wpending_);
-  wpending_.clear();
+  Output& o = *out_;
+  o.active.swap(o.pending);
+  o.pending.clear();
   transport_->AsyncWrite(
-      wactive_.data(), wactive_.size(),
+      o.active.data(), o.active.size(),
       [self = shared_from_this()](const boost::system::error_code& ec, size_t n) {
         self->writing_ = false;
-        self->broker_.metrics().bytes_out.fetch_add(n, std::memory_order_relaxed);
-        // Written: give the buffer back, so a connection between bursts holds no output memory.
-        std::string().swap(self->wactive_);
+        self->broker().metrics().bytes_out.fetch_add(n, std::memory_order_relaxed);
+        // Written and nothing waiting: give the buffers back, so a connection between bursts
+        // holds no output memory. While busy, the two buffers take turns.
+        if (self->out_->pending.empty()) {
+          self->out_.reset();
+        } else {
+          self->out_->active.clear();
+        }
         if (self->state_ == State::kClosed) return;
         if (ec) return self->Close(ec.message());
-        if (!self->wpending_.empty()) return self->Write();
+        if (self->out_) return self->Write();
         if (self->close_after_write_) self->Close("disconnected by server");
       });
 }
@@ -352,7 +377,7 @@ void Connection::HandlePacket(Packet&& p) {
 void Connection::SendConnackAndFail(ReasonCode reason) {
   ConnackPacket ack;
   ack.reason = reason;
-  EncodePacket(ack, version_, &wpending_);
+  EncodePacket(ack, version_, &output().pending);
   close_after_write_ = true;
   state_ = State::kClosing;
   Write();
@@ -360,7 +385,7 @@ void Connection::SendConnackAndFail(ReasonCode reason) {
 
 void Connection::HandleConnect(ConnectPacket&& c) {
   version_ = c.version;
-  const MqttConfig& cfg = broker_.config();
+  const MqttConfig& cfg = broker().config();
   connect_ = std::make_unique<PendingConnect>();
   if (c.properties.authentication_method) {
     return SendConnackAndFail(ReasonCode::kBadAuthenticationMethod);
@@ -376,15 +401,15 @@ void Connection::HandleConnect(ConnectPacket&& c) {
 
   ConnectInfo info{c.client_id, c.username, c.password, transport_->peer(),
                    transport_->peer_identity(), transport_->kind()};
-  auto auth = broker_.authenticator().Authenticate(info);
+  auto auth = broker().authenticator().Authenticate(info);
   if (auto* reason = std::get_if<ReasonCode>(&auth)) {
-    broker_.metrics().auth_failures.fetch_add(1, std::memory_order_relaxed);
+    broker().metrics().auth_failures.fetch_add(1, std::memory_order_relaxed);
     Log()->warn("{} authentication failed for client '{}' user '{}': {}", LogId(), c.client_id,
                 c.username.value_or(""), ReasonCodeName(*reason));
     return SendConnackAndFail(*reason);
   }
   Principal principal = std::get<Principal>(std::move(auth));
-  if (c.will && !broker_.authorizer().CanPublish(principal, c.will->topic)) {
+  if (c.will && !broker().authorizer().CanPublish(principal, c.will->topic)) {
     return SendConnackAndFail(ReasonCode::kNotAuthorized);
   }
 
@@ -413,7 +438,7 @@ void Connection::HandleConnect(ConnectPacket&& c) {
     keep_alive = cfg.max_keep_alive_s;
     if (version_ == ProtocolVersion::kV5) connect_->connack.server_keep_alive = keep_alive;
   }
-  keep_alive_ms_ = static_cast<int64_t>(keep_alive) * 1000;
+  keep_alive_ms_ = uint32_t{keep_alive} * 1000;
   if (c.will) will_ = std::make_unique<Will>(std::move(*c.will));
 
   if (version_ == ProtocolVersion::kV5) {
@@ -427,13 +452,13 @@ void Connection::HandleConnect(ConnectPacket&& c) {
   }
 
   auto slot = std::make_shared<SessionSlot>();
-  slot->id = broker_.NextSlotId();
+  slot->id = broker().NextSlotId();
   slot->client_id = c.client_id;
   slot->owner = shard_.index();
   slot_ = slot;
-  slot->connecting = weak_from_this();
+  slot->handover_state().connecting = weak_from_this();
   shard_.AddSlot(slot);
-  std::shared_ptr<SessionSlot> previous = broker_.Register(slot);
+  std::shared_ptr<SessionSlot> previous = broker().Register(slot);
 
   state_ = State::kAwaitSession;
   connect_->principal = std::move(principal);
@@ -443,8 +468,8 @@ void Connection::HandleConnect(ConnectPacket&& c) {
     return;
   }
   bool clean = c.clean_start;
-  boost::asio::post(broker_.shard(previous->owner).context(),
-                    [&broker = broker_, previous, slot, clean] {
+  boost::asio::post(broker().shard(previous->owner).context(),
+                    [&broker = broker(), previous, slot, clean] {
                       broker.shard(previous->owner).Detach(previous, slot, clean);
                     });
 }
@@ -455,7 +480,6 @@ void Connection::OnSessionReady(Session* session, bool session_present) {
   session->version = version_;
   session->set_principal(std::move(connect_->principal));
   session->set_expiry(connect_->expiry);
-  session_present_ = session_present;
   ConnackPacket ack;
   ack.session_present = session_present;
   ack.properties = std::move(connect_->connack);
@@ -467,7 +491,7 @@ void Connection::OnSessionReady(Session* session, bool session_present) {
               keep_alive_ms_ / 1000, session_present ? "resumed" : "new");
   session->Attach(this);
   session->Resume();
-  last_packet_ns_ = broker_.clock().MonotonicNs();
+  last_packet_ns_ = broker().clock().MonotonicNs();
   // Packets the client sent right behind CONNECT are still in the buffer.
   boost::asio::post(shard_.context(), [self = shared_from_this()] {
     if (self->state_ == State::kConnected) self->ProcessBuffered();
@@ -483,8 +507,8 @@ void Connection::Acknowledge(PacketType type, uint16_t id, ReasonCode reason) {
 }
 
 void Connection::HandlePublish(PublishPacket&& p) {
-  const MqttConfig& cfg = broker_.config();
-  broker_.metrics().messages_in[p.qos].fetch_add(1, std::memory_order_relaxed);
+  const MqttConfig& cfg = broker().config();
+  broker().metrics().messages_in[p.qos].fetch_add(1, std::memory_order_relaxed);
   // Topic alias (3.3.2.3.4).
   if (p.properties.topic_alias) {
     uint16_t alias = *p.properties.topic_alias;
@@ -523,7 +547,7 @@ void Connection::HandlePublish(PublishPacket&& p) {
     --incoming_unacked_;
     return Acknowledge(PacketType::kPubrec, p.packet_id, ReasonCode::kSuccess);
   }
-  if (!broker_.authorizer().CanPublish(session_->principal(), p.topic)) {
+  if (!broker().authorizer().CanPublish(session_->principal(), p.topic)) {
     Log()->warn("{} not authorized to publish to '{}'", LogId(), p.topic);
     if (p.qos > 0) {
       --incoming_unacked_;
@@ -538,7 +562,7 @@ void Connection::HandlePublish(PublishPacket&& p) {
   msg->qos = p.qos;
   msg->retain = p.retain;
   if (p.properties.message_expiry_interval) {
-    msg->expiry_ns = broker_.clock().MonotonicNs() +
+    msg->expiry_ns = broker().clock().MonotonicNs() +
                      static_cast<int64_t>(*p.properties.message_expiry_interval) * 1'000'000'000;
     p.properties.message_expiry_interval.reset();
   }
@@ -548,9 +572,9 @@ void Connection::HandlePublish(PublishPacket&& p) {
   msg->origin_client = slot_->client_id;
   MessagePtr shared = std::move(msg);
 
-  if (shared->retain) broker_.ApplyRetained(shared);
+  if (shared->retain) broker().ApplyRetained(shared);
   size_t matched = shard_.Route(shared);
-  const auto& taps = broker_.taps();
+  const auto& taps = broker().taps();
   if (p.qos == 0) {
     for (Tap* tap : taps) tap->OnPublish(shared, nullptr);
     return;
@@ -607,7 +631,7 @@ void Connection::HandleAck(const AckPacket& a) {
 }
 
 void Connection::HandleSubscribe(SubscribePacket&& s) {
-  const MqttConfig& cfg = broker_.config();
+  const MqttConfig& cfg = broker().config();
   uint32_t sub_id = s.properties.subscription_identifiers.empty()
                         ? 0
                         : s.properties.subscription_identifiers.front();
@@ -644,11 +668,11 @@ void Connection::HandleSubscribe(SubscribePacket&& s) {
       ack.reasons.push_back(ReasonCode::kTopicFilterInvalid);
       continue;
     }
-    if (!broker_.authorizer().CanSubscribe(session_->principal(), op.filter)) {
+    if (!broker().authorizer().CanSubscribe(session_->principal(), op.filter)) {
       ack.reasons.push_back(ReasonCode::kNotAuthorized);
       continue;
     }
-    auto& subs = session_->subscriptions();
+    auto& subs = session_->mutable_subscriptions();
     op.existed = subs.contains(op.full);
     if (!op.existed && subs.size() >= cfg.max_subscriptions_per_client) {
       ack.reasons.push_back(ReasonCode::kQuotaExceeded);
@@ -668,14 +692,14 @@ void Connection::HandleSubscribe(SubscribePacket&& s) {
   if (ops->empty()) return SendPacket(ack);
   auto slot = slot_;
   std::weak_ptr<Connection> weak = shared_from_this();
-  broker_.ForEachShard(
+  broker().ForEachShard(
       [ops, slot](Shard& shard) {
         for (const Op& op : *ops) {
           shard.tree().Add(op.filter, op.group,
                            SubscriberEntry{slot, op.record.options, op.record.subscription_id});
         }
       },
-      [ops, weak, ack = std::move(ack), &broker = broker_]() mutable {
+      [ops, weak, ack = std::move(ack), &broker = broker()]() mutable {
         auto self = weak.lock();
         if (!self || self->state_ != State::kConnected || self->session_ == nullptr) return;
         self->SendPacket(ack);
@@ -705,7 +729,7 @@ void Connection::HandleUnsubscribe(UnsubscribePacket&& u) {
       ack.reasons.push_back(ReasonCode::kTopicFilterInvalid);
       continue;
     }
-    bool existed = session_->subscriptions().erase(full) > 0;
+    bool existed = session_->mutable_subscriptions().erase(full) > 0;
     ack.reasons.push_back(existed ? ReasonCode::kSuccess : ReasonCode::kNoSubscriptionExisted);
     if (!existed) continue;
     auto shared = ParseSharedFilter(full);
@@ -716,7 +740,7 @@ void Connection::HandleUnsubscribe(UnsubscribePacket&& u) {
   if (removals->empty()) return SendPacket(ack);
   const SessionSlot* slot = slot_.get();
   std::weak_ptr<Connection> weak = shared_from_this();
-  broker_.ForEachShard(
+  broker().ForEachShard(
       [removals, slot](Shard& shard) {
         for (const auto& [filter, group] : *removals) shard.tree().Remove(filter, group, slot);
       },
@@ -733,7 +757,7 @@ void Connection::HandleDisconnect(const DisconnectPacket& d) {
         return Protocol(ReasonCode::kProtocolError, "session expiry set after connecting with 0");
       }
       session_->set_expiry(std::min(*d.properties.session_expiry_interval,
-                                    broker_.config().max_session_expiry_s));
+                                    broker().config().max_session_expiry_s));
     }
   }
   // Normal DISCONNECT discards the will; reason 0x04 asks for it to be published (3.14.2.1).

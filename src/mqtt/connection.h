@@ -17,8 +17,7 @@ namespace verbund::mqtt {
 
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  Connection(Broker& broker, Shard& shard, std::unique_ptr<net::Transport> transport,
-             net::ConnectionLease lease);
+  Connection(Shard& shard, std::unique_ptr<net::Transport> transport, net::ConnectionLease lease);
   ~Connection();
 
   void Start();
@@ -60,9 +59,53 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void OnSessionReady(Session* session, bool session_present);
 
  private:
-  enum class State { kHandshake, kAwaitConnect, kAwaitSession, kConnected, kClosing, kClosed };
+  enum class State : uint8_t { kHandshake, kAwaitConnect, kAwaitSession, kConnected, kClosing, kClosed };
+
+  // Received bytes not yet handled: an incomplete packet, and for transports without readiness
+  // reads the read buffer. Null between packets on plain TCP.
+  struct Input {
+    std::vector<char> buf;
+    size_t len = 0;  // bytes of buf in use
+  };
+  // Encoded packets waiting (pending) and being written (active). Null when nothing is.
+  struct Output {
+    std::string pending;
+    std::string active;
+  };
+  // Between CONNECT and CONNACK only.
+  struct PendingConnect {
+    Properties connack;
+    Principal principal;
+    uint32_t expiry = 0;
+  };
+  // Topic aliases (5.0): client -> broker (index = alias), broker -> client. Made on first use:
+  // most clients never use one.
+  struct Aliases {
+    std::vector<std::string> inbound;
+    std::unordered_map<std::string, uint16_t> outbound;
+  };
+
+  Output& output() {
+    if (!out_) out_ = std::make_unique<Output>();
+    return *out_;
+  }
+  std::optional<Will> TakeWill() {
+    if (!will_) return std::nullopt;
+    std::optional<Will> w(std::move(*will_));
+    will_.reset();
+    return w;
+  }
 
   void Read();
+  // Readiness reported: reads what arrived into the thread's scratch buffer and handles it.
+  void ReadReady();
+  void KeepIncomplete(const std::vector<char>& scratch, size_t used, size_t n);
+  static std::vector<char>& Scratch();
+  Input& input() {
+    if (!in_) in_ = std::make_unique<Input>();
+    return *in_;
+  }
+  size_t buffered() const { return in_ ? in_->len : 0; }
   // Accounts a completed read; false (connection closed) on error.
   bool Received(const boost::system::error_code& ec, size_t n);
   // Handles every complete packet at the front of `data`; returns the bytes used.
@@ -85,57 +128,34 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void SendConnackAndFail(ReasonCode reason);
   void Acknowledge(PacketType type, uint16_t id, ReasonCode reason);
 
-  Broker& broker_;
+  Broker& broker() const;
+
+  // Members are ordered to pack: an idle connection is mostly this object.
   Shard& shard_;
   std::unique_ptr<net::Transport> transport_;
   net::ConnectionLease lease_;
-  State state_ = State::kHandshake;
-  ProtocolVersion version_ = ProtocolVersion::kV311;
-
-  std::vector<char> rbuf_;
-  size_t rlen_ = 0;
-  bool reading_ = false;
-  bool waiting_readable_ = false;  // the pending read is a readiness wait (no buffer in use)
-  std::string wpending_;
-  std::string wactive_;
-  bool writing_ = false;
-  bool close_after_write_ = false;
-
-  int64_t connect_deadline_ns_ = 0;
-  int64_t keep_alive_ms_ = 0;
-  int64_t last_packet_ns_ = 0;
-
   Session* session_ = nullptr;
   std::shared_ptr<SessionSlot> slot_;
-  std::optional<Will> TakeWill() {
-    if (!will_) return std::nullopt;
-    std::optional<Will> w(std::move(*will_));
-    will_.reset();
-    return w;
-  }
+  std::unique_ptr<Input> in_;
+  std::unique_ptr<Output> out_;
   std::unique_ptr<Will> will_;  // heap: most clients have none, and a Will is large
-  bool session_present_ = false;
-  // Between CONNECT and CONNACK only.
-  struct PendingConnect {
-    Properties connack;
-    Principal principal;
-    uint32_t expiry = 0;
-  };
   std::unique_ptr<PendingConnect> connect_;
-
-  // Limits the client announced (5.0).
-  uint16_t client_receive_max_ = 65535;
-  uint32_t client_max_packet_ = 268435455;
-  uint16_t client_alias_max_ = 0;
-  // Topic aliases (5.0): client -> broker (index = alias), broker -> client. Made on first use:
-  // most clients never use one.
-  struct Aliases {
-    std::vector<std::string> inbound;
-    std::unordered_map<std::string, uint16_t> outbound;
-  };
   std::unique_ptr<Aliases> aliases_;
+  // Connected: when the last bytes arrived (keep-alive); before CONNECT: when accepted.
+  int64_t last_packet_ns_ = 0;
+  uint32_t keep_alive_ms_ = 0;
   // QoS 1/2 publishes received but not yet acknowledged (our receive maximum).
   uint32_t incoming_unacked_ = 0;
+  // Limits the client announced (5.0).
+  uint32_t client_max_packet_ = 268435455;
+  uint16_t client_receive_max_ = 65535;
+  uint16_t client_alias_max_ = 0;
+  State state_ = State::kHandshake;
+  ProtocolVersion version_ = ProtocolVersion::kV311;
+  bool reading_ = false;
+  bool waiting_readable_ = false;  // the pending read is a readiness wait (no buffer in use)
+  bool writing_ = false;
+  bool close_after_write_ = false;
 };
 
 }  // namespace verbund::mqtt

@@ -9,28 +9,54 @@ namespace verbund::mqtt {
 
 SessionSlot::~SessionSlot() = default;
 
-Session::Session(Broker& broker, Shard& shard, std::shared_ptr<SessionSlot> slot)
-    : broker_(broker),
-      shard_(shard),
-      slot_(std::move(slot)) {}
+Session::Session(Shard& shard, std::shared_ptr<SessionSlot> slot)
+    : shard_(shard), slot_(std::move(slot)) {}
+
+Broker& Session::broker() const { return shard_.broker(); }
+
+void Session::set_principal(Principal p) {
+  if (p.anonymous && p.name.empty()) {
+    principal_.reset();
+  } else {
+    principal_ = std::make_unique<Principal>(std::move(p));
+  }
+}
+
+const Session::Subscriptions& Session::subscriptions() const {
+  static const Subscriptions kNone;
+  return subscriptions_ ? *subscriptions_ : kNone;
+}
+
+Session::Offline& Session::offline() {
+  if (!offline_) offline_ = std::make_unique<Offline>(shard_.context());
+  return *offline_;
+}
+
+const Principal& Session::principal() const {
+  static const Principal kAnonymous;
+  return principal_ ? *principal_ : kAnonymous;
+}
 
 Session::~Session() = default;
 
 void Session::Restore(SessionSnapshot&& snap) {
   version = snap.version;
   expiry_s_ = snap.expiry_s;
-  subscriptions_ = std::move(snap.subscriptions);
+  if (!snap.subscriptions.empty()) mutable_subscriptions() = std::move(snap.subscriptions);
   for (InflightEntry& e : snap.inflight) {
     Flight& f = flight();
     f.inflight.push_back(std::move(e));
     f.by_id[f.inflight.back().packet_id] = std::prev(f.inflight.end());
   }
-  queue_.assign(std::make_move_iterator(snap.queue.begin()), std::make_move_iterator(snap.queue.end()));
+  if (!snap.queue.empty()) {
+    flight().queue.assign(std::make_move_iterator(snap.queue.begin()),
+                          std::make_move_iterator(snap.queue.end()));
+  }
   if (!snap.incoming_qos2.empty()) flight().incoming_qos2 = std::move(snap.incoming_qos2);
   next_packet_id_ = snap.next_packet_id == 0 ? 1 : snap.next_packet_id;
   if (snap.will) {
-    pending_will_ = std::make_unique<Will>(std::move(*snap.will));
-    will_due_ns_ = snap.will_due_ns;
+    offline().will = std::make_unique<Will>(std::move(*snap.will));
+    offline().will_due_ns = snap.will_due_ns;
   }
 }
 
@@ -39,15 +65,17 @@ SessionSnapshot Session::Snapshot() const {
   snap.client_id = slot_->client_id;
   snap.version = version;
   snap.expiry_s = expiry_s_;
-  snap.subscriptions = subscriptions_;
+  snap.subscriptions = subscriptions();
   if (flight_) {
     snap.inflight.assign(flight_->inflight.begin(), flight_->inflight.end());
     snap.incoming_qos2 = flight_->incoming_qos2;
+    snap.queue.assign(flight_->queue.begin(), flight_->queue.end());
   }
-  snap.queue.assign(queue_.begin(), queue_.end());
   snap.next_packet_id = next_packet_id_;
-  if (pending_will_) snap.will = *pending_will_;
-  snap.will_due_ns = will_due_ns_;
+  if (offline_ && offline_->will) {
+    snap.will = *offline_->will;
+    snap.will_due_ns = offline_->will_due_ns;
+  }
   return snap;
 }
 
@@ -62,10 +90,10 @@ uint16_t Session::NextPacketId() {
 
 void Session::Deliver(const Delivery& d) {
   const Message& m = *d.msg;
-  if (!broker_.authorizer().CanReceive(principal_, m.topic)) return;
+  if (!broker().authorizer().CanReceive(principal(), m.topic)) return;
   if (d.options.no_local && !d.from_retained && m.origin_client == slot_->client_id) return;
-  if (m.expiry_ns != 0 && m.expiry_ns <= broker_.clock().MonotonicNs()) {
-    broker_.metrics().dropped_expired.fetch_add(1, std::memory_order_relaxed);
+  if (m.expiry_ns != 0 && m.expiry_ns <= broker().clock().MonotonicNs()) {
+    broker().metrics().dropped_expired.fetch_add(1, std::memory_order_relaxed);
     return;
   }
   Outbound out;
@@ -78,7 +106,7 @@ void Session::Deliver(const Delivery& d) {
     if (conn_ != nullptr) conn_->SendPublish(out, false, 0);
     return;
   }
-  if (conn_ != nullptr && queue_.empty() && InflightCount() < conn_->client_receive_maximum()) {
+  if (conn_ != nullptr && QueuedCount() == 0 && InflightCount() < conn_->client_receive_maximum()) {
     SendNow(out);
     return;
   }
@@ -95,24 +123,26 @@ bool Session::SendNow(const Outbound& out) {
 }
 
 void Session::Enqueue(Outbound&& out) {
-  if (queue_.size() >= broker_.config().max_queued_messages) {
-    queue_.pop_front();
-    broker_.metrics().dropped_queue_full.fetch_add(1, std::memory_order_relaxed);
+  std::list<Outbound>& queue = flight().queue;
+  if (queue.size() >= broker().config().max_queued_messages) {
+    queue.pop_front();
+    broker().metrics().dropped_queue_full.fetch_add(1, std::memory_order_relaxed);
   }
-  queue_.push_back(std::move(out));
+  queue.push_back(std::move(out));
 }
 
 void Session::Drain() {
-  while (conn_ != nullptr && !queue_.empty() &&
+  while (conn_ != nullptr && QueuedCount() > 0 &&
          InflightCount() < conn_->client_receive_maximum()) {
-    Outbound out = std::move(queue_.front());
-    queue_.pop_front();
-    if (out.msg->expiry_ns != 0 && out.msg->expiry_ns <= broker_.clock().MonotonicNs()) {
-      broker_.metrics().dropped_expired.fetch_add(1, std::memory_order_relaxed);
+    Outbound out = std::move(flight_->queue.front());
+    flight_->queue.pop_front();
+    if (out.msg->expiry_ns != 0 && out.msg->expiry_ns <= broker().clock().MonotonicNs()) {
+      broker().metrics().dropped_expired.fetch_add(1, std::memory_order_relaxed);
       continue;
     }
     SendNow(out);
   }
+  DropFlightIfEmpty();
 }
 
 void Session::Resume() {
@@ -145,7 +175,10 @@ bool Session::Acknowledged(uint16_t id, bool require_pubcomp_state) {
 }
 
 void Session::DropFlightIfEmpty() {
-  if (flight_ && flight_->inflight.empty() && flight_->incoming_qos2.empty()) flight_.reset();
+  if (flight_ && flight_->inflight.empty() && flight_->incoming_qos2.empty() &&
+      flight_->queue.empty()) {
+    flight_.reset();
+  }
 }
 
 bool Session::ReleaseIncomingQos2(uint16_t id) {
@@ -187,13 +220,12 @@ void Session::OnPubcomp(uint16_t id) {
 void Session::Attach(Connection* conn) {
   conn_ = conn;
   boost::system::error_code ignored;
-  if (expiry_timer_) expiry_timer_->cancel(ignored);
+  if (offline_) offline_->expiry_timer.cancel(ignored);
+  if (offline_ && !offline_->will) offline_.reset();
 }
 
 void Session::CancelWill() {
-  pending_will_.reset();
-  boost::system::error_code ignored;
-  if (will_timer_) will_timer_->cancel(ignored);
+  offline_.reset();  // cancels both timers
 }
 
 MessagePtr WillMessage(Will will, const SessionSlot& slot, const Clock& clock) {
@@ -215,9 +247,9 @@ MessagePtr WillMessage(Will will, const SessionSlot& slot, const Clock& clock) {
 }
 
 void Session::PublishWill(Will will) {
-  MessagePtr msg = WillMessage(std::move(will), *slot_, broker_.clock());
+  MessagePtr msg = WillMessage(std::move(will), *slot_, broker().clock());
   Logger("mqtt")->info("'{}' will published to '{}'", slot_->client_id, msg->topic);
-  broker_.Publish(std::move(msg));
+  broker().Publish(std::move(msg));
 }
 
 void Session::Detach(std::optional<Will> will) {
@@ -227,14 +259,14 @@ void Session::Detach(std::optional<Will> will) {
     if (delay == 0 || !persistent()) {
       PublishWill(std::move(*will));
     } else {
-      pending_will_ = std::make_unique<Will>(std::move(*will));
+      Offline& off = offline();
+      off.will = std::make_unique<Will>(std::move(*will));
       uint32_t wait = std::min(delay, expiry_s_);
-      will_due_ns_ = broker_.clock().NowNs() + static_cast<int64_t>(wait) * 1'000'000'000;
-      if (!will_timer_) will_timer_ = std::make_unique<boost::asio::steady_timer>(shard_.context());
-      will_timer_->expires_after(std::chrono::seconds(wait));
-      will_timer_->async_wait([this, slot = slot_](const boost::system::error_code& ec) {
-        if (ec || slot->session.get() != this || !pending_will_) return;
-        PublishWill(std::move(*std::exchange(pending_will_, nullptr)));
+      off.will_due_ns = broker().clock().NowNs() + static_cast<int64_t>(wait) * 1'000'000'000;
+      off.will_timer.expires_after(std::chrono::seconds(wait));
+      off.will_timer.async_wait([this, slot = slot_](const boost::system::error_code& ec) {
+        if (ec || slot->session.get() != this || !offline_ || !offline_->will) return;
+        PublishWill(std::move(*std::exchange(offline_->will, nullptr)));
       });
     }
   }
@@ -244,26 +276,26 @@ void Session::Detach(std::optional<Will> will) {
 
 void Session::StartExpiryTimer() {
   if (expiry_s_ == 0xffffffff) return;
-  if (!expiry_timer_) expiry_timer_ = std::make_unique<boost::asio::steady_timer>(shard_.context());
-  expiry_timer_->expires_after(std::chrono::seconds(expiry_s_));
-  expiry_timer_->async_wait([this, slot = slot_](const boost::system::error_code& ec) {
+  Offline& off = offline();
+  off.expiry_timer.expires_after(std::chrono::seconds(expiry_s_));
+  off.expiry_timer.async_wait([this, slot = slot_](const boost::system::error_code& ec) {
     if (ec || slot->session.get() != this || conn_ != nullptr) return;
     Logger("mqtt")->info("session '{}' expired", slot_->client_id);
-    if (pending_will_) PublishWill(std::move(*std::exchange(pending_will_, nullptr)));
+    if (offline_ && offline_->will) PublishWill(std::move(*std::exchange(offline_->will, nullptr)));
     End();
   });
 }
 
 void Session::End() {
   std::shared_ptr<SessionSlot> slot = slot_;
-  broker_.Unregister(slot.get());
-  if (broker_.store() != nullptr && persistent()) {
-    Status st = broker_.store()->DeleteSession(slot->client_id);
+  broker().Unregister(slot.get());
+  if (broker().store() != nullptr && persistent()) {
+    Status st = broker().store()->DeleteSession(slot->client_id);
     if (!st.ok()) Logger("mqtt")->error("session '{}' not deleted: {}", slot->client_id, st.ToString());
   }
-  if (!subscriptions_.empty()) {
-    auto subs = std::make_shared<std::map<std::string, SubRecord>>(std::move(subscriptions_));
-    broker_.ForEachShard(
+  if (subscriptions_ && !subscriptions_->empty()) {
+    auto subs = std::make_shared<Subscriptions>(std::move(*subscriptions_));
+    broker().ForEachShard(
         [slot, subs](Shard& shard) { ApplySubscriptions(shard.tree(), slot, *subs, false); },
         nullptr);
   }

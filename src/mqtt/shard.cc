@@ -125,9 +125,9 @@ void Shard::DeliverLocal(Delivery&& d) {
     slot->session->Deliver(d);
     return;
   }
-  if (slot->forward) {
+  if (const auto* forward = slot->forward()) {
     // The session moved to a newer slot (takeover on another shard): follow it.
-    d.slot = slot->forward;
+    d.slot = *forward;
     size_t owner = d.slot->owner;
     if (owner == index_) return DeliverLocal(std::move(d));
     return Send(owner, std::move(d));
@@ -150,9 +150,9 @@ void Shard::Detach(const std::shared_ptr<SessionSlot>& old_slot,
     });
   };
   if (s == nullptr) {
-    if (!old_slot->forward && slots_.contains(old_slot)) {
-      old_slot->pending_detach =
-          std::make_unique<SessionSlot::PendingDetach>(SessionSlot::PendingDetach{new_slot, clean_start});
+    if (!old_slot->forward() && slots_.contains(old_slot)) {
+      old_slot->handover_state().pending_detach =
+          SessionSlot::PendingDetach{new_slot, clean_start};
       return;
     }
     return adopt(std::nullopt, nullptr);  // the old session ended meanwhile
@@ -181,7 +181,7 @@ void Shard::Detach(const std::shared_ptr<SessionSlot>& old_slot,
     snap = s->Snapshot();
     snap->will.reset();  // the client came back before the will delay ran out
   }
-  old_slot->forward = new_slot;
+  old_slot->handover_state().forward = new_slot;
   RemoveSlot(old_slot);
   old_slot->session.reset();
   adopt(std::move(snap), clean_start ? nullptr : old_slot);
@@ -189,7 +189,7 @@ void Shard::Detach(const std::shared_ptr<SessionSlot>& old_slot,
 
 void Shard::Adopt(const std::shared_ptr<SessionSlot>& slot, std::optional<SessionSnapshot> snap,
                   const std::shared_ptr<SessionSlot>& previous) {
-  auto owned = std::make_unique<Session>(broker_, *this, slot);
+  auto owned = std::make_unique<Session>(*this, slot);
   Session* s = owned.get();
   bool present = snap.has_value();
   if (snap) s->Restore(std::move(*snap));
@@ -203,8 +203,13 @@ void Shard::Adopt(const std::shared_ptr<SessionSlot>& slot, std::optional<Sessio
         },
         nullptr);
   }
-  auto conn = slot->connecting.lock();
-  slot->connecting.reset();
+  std::shared_ptr<Connection> conn;
+  std::optional<SessionSlot::PendingDetach> detach;
+  if (slot->handover) {  // adopted: only a forward (never set on a new slot) could remain
+    conn = slot->handover->connecting.lock();
+    detach = std::move(slot->handover->pending_detach);
+    slot->handover.reset();
+  }
   if (conn && !conn->closed()) {
     conn->OnSessionReady(s, present);
   } else {
@@ -219,10 +224,7 @@ void Shard::Adopt(const std::shared_ptr<SessionSlot>& slot, std::optional<Sessio
       if (slot->session) slot->session->Deliver(d);
     }
   }
-  if (slot->pending_detach && slot->session) {
-    auto pd = *std::exchange(slot->pending_detach, nullptr);
-    Detach(slot, pd.to, pd.clean_start);
-  }
+  if (detach && slot->session) Detach(slot, detach->to, detach->clean_start);
 }
 
 }  // namespace verbund::mqtt

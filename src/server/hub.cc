@@ -28,9 +28,10 @@ namespace verbund::server {
 
 struct Hub::Impl {
   Config config;
+  // Before the pool: connections still queued in its contexts hold leases on it.
+  std::unique_ptr<net::ConnectionLimit> limit;
   std::unique_ptr<net::IoPool> pool;
   std::shared_ptr<boost::asio::ssl::context> tls;
-  std::unique_ptr<net::ConnectionLimit> limit;
   metrics::Histogram wal_fsync_seconds = metrics::Histogram::LatencySeconds();
   std::unique_ptr<keys::FileKeyProvider> keys;
   std::unique_ptr<storage::Engine> engine;
