@@ -1,10 +1,11 @@
 // Chunk encoding: a sorted run of one series' samples <-> a compact byte string (plaintext;
 // the chunk store seals it with AES-256-GCM). Byte layout in doc/format/chunk.md.
 //
-//   timestamps: delta-of-delta, zigzag, variable-width bit-packing
+//   timestamps: delta-of-delta, zigzag, variable-width bit-packing or (format 2) static rANS
 //   floats:     decimal-to-integer (ALP/VictoriaMetrics style) when every value has few
 //               decimals, Gorilla XOR otherwise; the cheaper of the two is chosen per chunk
-//   integers:   delta + zigzag + bit-packing
+//   integers:   raw / delta / delta-of-delta, zigzag, bit-packing or (format 2) static rANS;
+//               the smallest is chosen per stream (decimal floats' integers included)
 //   booleans:   run-length
 //   strings:    dictionary + zstd
 //
