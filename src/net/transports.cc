@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <utility>
 
 #include <openssl/x509v3.h>
 
@@ -49,8 +50,8 @@ std::optional<std::string> IdentityOf(SSL* ssl) {
 }
 
 // Plain TCP on the I/O thread's FdReactor instead of an asio socket (see fd_reactor.h for why):
-// between packets a connection holds its descriptor, its peer address and two empty handler
-// slots. Operations complete like asio's: never inside the call that starts them.
+// between packets a connection holds its descriptor and two empty handler slots. Operations
+// complete like asio's: never inside the call that starts them.
 class TcpTransport final : public Transport, private FdWatcher {
  public:
   explicit TcpTransport(tcp::socket s)
@@ -194,19 +195,25 @@ class TcpTransport final : public Transport, private FdWatcher {
     return true;
   }
 
+  // Completes what became possible. Handlers run here, from the reactor, like asio's own
+  // completions (no extra queueing), after the state is settled: one may close or even destroy
+  // this transport, so nothing touches a member after them.
   void OnEvents(uint32_t events) override {
     if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) readable_ = true;
     if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) writable_ = true;
-    if (writable_ && write_handler_) {
-      boost::system::error_code ec;
-      if (Send(ec)) Complete(std::move(write_handler_), ec, wdone_);
+    IoHandler write_done, read_done;
+    boost::system::error_code wec, rec;
+    size_t wn = 0, rn = 0;
+    if (writable_ && write_handler_ && Send(wec)) {
+      write_done = std::exchange(write_handler_, nullptr);
+      wn = wdone_;
     }
     if (readable_ && read_handler_) {
-      if (rsize_ == 0) return Complete(std::move(read_handler_), {}, 0);
-      boost::system::error_code ec;
-      size_t n = Recv(rdata_, rsize_, ec);
-      if (ec != asio::error::would_block) Complete(std::move(read_handler_), ec, n);
+      if (rsize_ > 0) rn = Recv(rdata_, rsize_, rec);
+      if (rec != asio::error::would_block) read_done = std::exchange(read_handler_, nullptr);
     }
+    if (write_done) write_done(wec, wn);
+    if (read_done) read_done(rec, rn);
   }
 
   // Ordered to pack: an idle connection holds this.
