@@ -103,6 +103,9 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 
   ~Session() {
     if (chunks_) chunks_->Close();
+    // Give the connection slot back now: once `live` drops below, Stop() may return and the
+    // server (and its ConnectionLimit) may be gone before the members are destroyed.
+    lease_ = net::ConnectionLease();
     server_->api->metrics().connections_active.Add(-1);
     std::lock_guard lock(server_->mu);
     server_->closers.erase(id_);
