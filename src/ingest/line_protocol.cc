@@ -103,6 +103,8 @@ class LineParser {
   std::string_view Unescape(std::string_view raw, EscapeSet set);
   std::string_view UnescapeStringValue(std::string_view raw);
 
+  // The line being parsed has no backslash (nothing to unescape) and no quote.
+  bool line_plain_ = false;
   ParsedBatch* batch_;
   const ParseOptions& options_;
   int64_t mult_;
@@ -111,7 +113,7 @@ class LineParser {
 };
 
 std::string_view LineParser::Unescape(std::string_view raw, EscapeSet set) {
-  if (raw.find('\\') == std::string_view::npos) return raw;
+  if (line_plain_ || raw.find('\\') == std::string_view::npos) return raw;
   std::string& out = batch_->unescaped_.emplace_back();
   out.reserve(raw.size());
   for (size_t i = 0; i < raw.size(); ++i) {
@@ -152,7 +154,8 @@ void LineParser::ParseBody(std::string_view body) {
     const void* nl = std::memchr(base + start, '\n', n - start);
     size_t seg_end = nl ? static_cast<const char*>(nl) - base : n;
     std::string_view seg(base + start, seg_end - start);
-    if (seg.find('"') == std::string_view::npos && seg.find('\\') == std::string_view::npos) {
+    line_plain_ = seg.find('"') == std::string_view::npos && seg.find('\\') == std::string_view::npos;
+    if (line_plain_) {
       end = seg_end;
     } else {
       // InfluxDB's scanLine: escapes skip a byte; quotes in the field section hide newlines.

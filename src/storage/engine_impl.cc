@@ -41,11 +41,11 @@
 namespace verbund::storage {
 
 void WriteBatch::Add(SeriesKey key, TimestampNs ts, Value value) {
-  entries_.push_back(Entry{std::move(key), ts, std::move(value), 0});
+  entries_.emplace_back(std::move(key), ts, std::move(value), 0);
 }
 
 void WriteBatch::Add(SeriesId id, TimestampNs ts, Value value) {
-  entries_.push_back(Entry{SeriesKey{}, ts, std::move(value), id});
+  entries_.emplace_back(SeriesKey{}, ts, std::move(value), id);
 }
 
 namespace {

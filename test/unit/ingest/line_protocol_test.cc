@@ -55,6 +55,17 @@ TEST(LineProtocolTest, SeriesTextIsMeasurementAndTagsAsWritten) {
   EXPECT_EQ(b.points()[1].series, "mem");
 }
 
+TEST(LineProtocolTest, PlainAndEscapedLinesAlternate) {
+  ParsedBatch b = Parse("a,t=x v=1 1\nb\\ c,t=y\\ z v=2 2\nd,t=w s=\"q\" 3\ne,t=u v=4 4\n");
+  ASSERT_EQ(b.points().size(), 4u);
+  EXPECT_EQ(b.points()[0].measurement, "a");
+  EXPECT_EQ(b.points()[1].measurement, "b c");
+  EXPECT_EQ(b.points()[1].tags[0].value, "y z");
+  EXPECT_EQ(b.points()[2].fields[0].s, "q");
+  EXPECT_EQ(b.points()[3].measurement, "e");
+  EXPECT_EQ(b.points()[3].tags[0].value, "u");
+}
+
 TEST(LineProtocolTest, TagsAreSorted) {
   ParsedBatch b = Parse("m,z=1,b=2,a=3 f=1");
   ASSERT_EQ(b.points().size(), 1u);
