@@ -94,6 +94,7 @@ Status ReadMqtt(const toml::table& t, MqttConfig* c) {
   RETURN_IF_ERROR(r.Bool("allow_anonymous", &c->allow_anonymous));
   RETURN_IF_ERROR(r.String("password_file", &c->password_file));
   RETURN_IF_ERROR(r.Int("max_properties", &c->max_properties, 0, 65535));
+  RETURN_IF_ERROR(r.Int("sys_interval_s", &c->sys_interval_s, 0, 86400));
   return r.RejectUnknown();
 }
 

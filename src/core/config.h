@@ -30,6 +30,7 @@ struct MqttConfig {
   bool allow_anonymous = true;
   std::string password_file;               // "user:$scrypt$..." lines; "" disables
   uint32_t max_properties = 64;            // user properties per packet
+  uint32_t sys_interval_s = 10;            // $SYS/broker/... statistics period; 0 disables
 };
 
 struct TlsConfig {

@@ -68,7 +68,8 @@ void Broker::Accept(std::unique_ptr<net::Transport> transport, net::ConnectionLe
 
 bool Broker::ApplyRetained(const MessagePtr& msg) {
   if (!retained_.Apply(msg)) return false;
-  if (options_.store != nullptr) {
+  // $SYS topics describe the running process: not persisted.
+  if (options_.store != nullptr && !msg->topic.starts_with("$SYS/")) {
     Status st = msg->payload.empty() ? options_.store->DeleteRetained(msg->topic)
                                      : options_.store->PutRetained(*msg, clock_->MonotonicNs());
     if (!st.ok()) Logger("mqtt")->error("retained message not persisted: {}", st.ToString());

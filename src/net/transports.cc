@@ -95,8 +95,12 @@ class TcpTransport final : public Transport, private FdWatcher {
     ::shutdown(fd_, SHUT_RDWR);
     ::close(fd_);
     fd_ = -1;
-    if (read_handler_) Complete(std::move(read_handler_), asio::error::operation_aborted, 0);
-    if (write_handler_) Complete(std::move(write_handler_), asio::error::operation_aborted, wdone_);
+    if (read_handler_) {
+      Complete(std::exchange(read_handler_, nullptr), asio::error::operation_aborted, 0);
+    }
+    if (write_handler_) {
+      Complete(std::exchange(write_handler_, nullptr), asio::error::operation_aborted, wdone_);
+    }
   }
   asio::io_context& context() override { return ctx_; }
   // Asked of the kernel: it is needed for logs and authentication, not worth 28 bytes per

@@ -17,6 +17,7 @@
 #include "mqtt/auth.h"
 #include "mqtt/broker.h"
 #include "mqtt/broker_store.h"
+#include "mqtt/sys_topics.h"
 #include "net/io_pool.h"
 #include "net/listener.h"
 #include "net/tls.h"
@@ -46,6 +47,7 @@ struct Hub::Impl {
   std::unique_ptr<query::Executor> executor;
   std::unique_ptr<http::Server> http;
   std::unique_ptr<DemoSource> demo;
+  std::unique_ptr<mqtt::SysPublisher> sys;
   std::vector<std::unique_ptr<net::Listener>> listeners;
   Ports ports;
   bool stopped = false;
@@ -178,6 +180,11 @@ Status Hub::Start() {
     l->Start();
     log->info("{} listening on port {}", l->name(), l->port());
   }
+  if (c.mqtt.sys_interval_s > 0) {
+    h.sys = std::make_unique<mqtt::SysPublisher>(*h.broker, h.pool->context(0), VERBUND_VERSION,
+                                                 std::chrono::seconds(c.mqtt.sys_interval_s));
+    boost::asio::post(h.pool->context(0), [s = h.sys.get()] { s->Start(); });
+  }
   if (c.demo.enabled) {
     h.demo = std::make_unique<DemoSource>(c.demo, h.pool->context(0), h.broker.get());
     boost::asio::post(h.pool->context(0), [d = h.demo.get()] { d->Start(); });
@@ -200,10 +207,11 @@ void Hub::Stop() {
   if (h.stopped || !h.pool) return;
   h.stopped = true;
   for (auto& l : h.listeners) l->Stop();
-  if (h.demo) {
+  if (h.demo || h.sys) {
     std::promise<void> done;
     boost::asio::post(h.pool->context(0), [&] {
-      h.demo->Stop();
+      if (h.demo) h.demo->Stop();
+      if (h.sys) h.sys->Stop();
       done.set_value();
     });
     done.get_future().wait();

@@ -4,15 +4,19 @@
 #include <sys/socket.h>
 
 #include <chrono>
+#include <future>
+#include <map>
 #include <thread>
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <gtest/gtest.h>
 
 #include "core/clock.h"
 #include "mqtt/broker.h"
 #include "mqtt/codec/codec.h"
+#include "mqtt/sys_topics.h"
 #include "net/transports.h"
 
 namespace verbund::mqtt {
@@ -303,6 +307,46 @@ TEST_F(BrokerTest, TakeoverClosesTheOldConnection) {
   second.Send(PingreqPacket{});
   auto p = second.Receive();
   EXPECT_TRUE(p && std::holds_alternative<PingrespPacket>(*p));
+}
+
+// $SYS statistics are retained (a new subscriber gets them at once), reach an explicit $SYS
+// filter but not a leading wildcard, and follow the broker's counters.
+TEST_F(BrokerTest, SysTopicsPublishStatistics) {
+  SysPublisher sys(*broker_, pool_->context(0), "1.2.3", std::chrono::seconds(1));
+  asio::post(pool_->context(0), [&] { sys.Start(); });
+  Client wild = NewClient();
+  wild.Connect("wild");
+  wild.Subscribe("#", 0);
+  std::this_thread::sleep_for(200ms);
+  Client sys_sub = NewClient();
+  sys_sub.Connect("sys");
+  sys_sub.Subscribe("$SYS/#", 0);
+  std::map<std::string, std::string> seen;
+  for (int i = 0; i < 50 && seen.size() < 10; ++i) {
+    PublishPacket p = sys_sub.ReceivePublish();
+    if (p.topic.empty()) break;
+    EXPECT_TRUE(p.retain) << p.topic;
+    seen[p.topic] = p.payload;
+  }
+  EXPECT_EQ(seen["$SYS/broker/version"], "verbund 1.2.3");
+  EXPECT_EQ(seen.count("$SYS/broker/uptime"), 1u);
+  EXPECT_EQ(seen.count("$SYS/broker/bytes/received"), 1u);
+  EXPECT_EQ(seen.count("$SYS/broker/messages/dropped"), 1u);
+  // The next round (1 s later) counts both clients.
+  bool counted = false;
+  for (int i = 0; i < 40 && !counted; ++i) {
+    PublishPacket p = sys_sub.ReceivePublish();
+    if (p.topic.empty()) break;
+    counted = p.topic == "$SYS/broker/clients/connected" && p.payload == "2";
+  }
+  EXPECT_TRUE(counted);
+  EXPECT_FALSE(wild.Receive(200ms));  // '#' never matches $SYS
+  std::promise<void> stopped;
+  asio::post(pool_->context(0), [&] {
+    sys.Stop();
+    stopped.set_value();
+  });
+  stopped.get_future().wait();
 }
 
 }  // namespace
