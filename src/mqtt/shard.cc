@@ -28,7 +28,12 @@ void ApplySubscriptions(TopicTree& tree, const std::shared_ptr<SessionSlot>& slo
 Shard::Shard(Broker& broker, size_t index, boost::asio::io_context& ctx)
     : broker_(broker), index_(index), ctx_(ctx), sweep_timer_(ctx) {}
 
-Shard::~Shard() = default;
+// Runs after the I/O threads have stopped. A session waiting offline is owned by its slot and
+// its expiry timer's pending handler owns the slot: ending the sessions here cancels the timers,
+// so the io_context can free the handlers and with them the slots.
+Shard::~Shard() {
+  for (const auto& slot : slots_) slot->session.reset();
+}
 
 void Shard::AddConnection(std::shared_ptr<Connection> c) {
   connections_.insert(std::move(c));
