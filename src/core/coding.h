@@ -50,6 +50,16 @@ inline void PutVarint64(std::string* dst, uint64_t v) {
 }
 
 // Reads a varint from the front of *in and advances it. Returns false on truncation or overflow.
+// Bytes PutVarint64 writes for v (1..10).
+inline size_t VarintLength(uint64_t v) {
+  size_t n = 1;
+  while (v >= 0x80) {
+    v >>= 7;
+    ++n;
+  }
+  return n;
+}
+
 inline bool GetVarint64(std::string_view* in, uint64_t* v) {
   uint64_t result = 0;
   for (int shift = 0, i = 0; shift <= 63 && i < static_cast<int>(in->size()); shift += 7, ++i) {

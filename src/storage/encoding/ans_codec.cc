@@ -25,15 +25,6 @@ constexpr std::array<TokenInfo, kAnsTokens> MakeTokenInfo() {
 }
 constexpr auto kTokenInfo = MakeTokenInfo();
 
-size_t VarintLength(uint64_t v) {
-  size_t n = 1;
-  while (v >= 0x80) {
-    v >>= 7;
-    ++n;
-  }
-  return n;
-}
-
 using Counts = AnsCounts;
 using Freqs = std::array<uint16_t, kAnsTokens>;
 

@@ -8,15 +8,6 @@
 namespace verbund::storage::encoding {
 namespace {
 
-size_t VarintLength(uint64_t v) {
-  size_t n = 1;
-  while (v >= 0x80) {
-    v >>= 7;
-    ++n;
-  }
-  return n;
-}
-
 enum class BlockKind { kZigZag, kFor, kSparse };
 
 struct BlockPlan {

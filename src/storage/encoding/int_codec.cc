@@ -41,15 +41,6 @@ class StreamGen {
   size_t start_;
 };
 
-size_t VarintLength(uint64_t v) {
-  size_t n = 1;
-  while (v >= 0x80) {
-    v >>= 7;
-    ++n;
-  }
-  return n;
-}
-
 size_t HeadSize(std::span<const int64_t> v, int64_t base, size_t start);
 
 size_t ModeSize(std::span<const int64_t> v, int64_t base, IntMode mode) {
