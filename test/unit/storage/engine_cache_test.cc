@@ -19,10 +19,10 @@ namespace {
 
 using testing::FreshDir;
 using testing::Key;
+using testing::kAll0;
+using testing::kAll1;
+using testing::ReadFloats;
 using testing::TestEngine;
-
-constexpr TimestampNs kAll0 = std::numeric_limits<TimestampNs>::min();
-constexpr TimestampNs kAll1 = std::numeric_limits<TimestampNs>::max();
 
 std::shared_ptr<const CachedChunk> Chunk(size_t points) {
   auto c = std::make_shared<CachedChunk>();
@@ -115,16 +115,6 @@ TEST(MergeRunsTest, MatchesBruteForceOnOverlappingRuns) {
   }
 }
 
-std::vector<std::pair<TimestampNs, double>> All(Engine* e, SeriesId id) {
-  auto r = e->Read(id, kAll0, kAll1, ScanOrder::kAscending, 0);
-  EXPECT_TRUE(r.ok()) << r.status().ToString();
-  std::vector<std::pair<TimestampNs, double>> out;
-  if (!r.ok()) return out;
-  const auto& v = std::get<std::vector<double>>(r->values);
-  for (size_t i = 0; i < r->ts.size(); ++i) out.emplace_back(r->ts[i], v[i]);
-  return out;
-}
-
 SeriesId Write(Engine* e, const SeriesKey& key, TimestampNs from, TimestampNs to,
                TimestampNs step, double base = 0) {
   WriteBatch b;
@@ -138,11 +128,11 @@ TEST(EngineCacheTest, CachedChunksAreNotServedAfterDeleteRewritesThem) {
   ASSERT_TRUE(t.Open().ok());
   SeriesId id = Write(t.engine.get(), Key("m", "f"), 0, 1000, 1);
   ASSERT_TRUE(t->Flush().ok());
-  ASSERT_EQ(All(t.engine.get(), id).size(), 1000u);  // fills the cache
+  ASSERT_EQ(ReadFloats(t.engine.get(), id).size(), 1000u);  // fills the cache
   ASSERT_GT(t->Stats().chunk_cache_bytes, 0u);
   // Cuts every chunk in two: the kept pieces reuse start and sequence number.
   ASSERT_TRUE(t->DeleteRange("t1", std::vector<SeriesId>{id}, 10, 990).ok());
-  auto got = All(t.engine.get(), id);
+  auto got = ReadFloats(t.engine.get(), id);
   ASSERT_EQ(got.size(), 20u);
   EXPECT_EQ(got[9].first, 9);
   EXPECT_EQ(got[10].first, 990);
@@ -162,11 +152,11 @@ TEST(EngineCacheTest, CompactionOfOverlappingChunksKeepsAnswers) {
   ASSERT_TRUE(t->Flush().ok());
   Write(t.engine.get(), k, 100, 110, 1, 7);  // overwrites a few of both
   ASSERT_TRUE(t->Flush().ok());
-  auto before = All(t.engine.get(), id);
+  auto before = ReadFloats(t.engine.get(), id);
   auto agg_before = t->Aggregate(id, 0, 500, 50, 0);
   ASSERT_TRUE(agg_before.ok());
   ASSERT_TRUE(t->Compact().ok());
-  EXPECT_EQ(All(t.engine.get(), id), before);
+  EXPECT_EQ(ReadFloats(t.engine.get(), id), before);
   auto agg_after = t->Aggregate(id, 0, 500, 50, 0);
   ASSERT_TRUE(agg_after.ok());
   ASSERT_EQ(agg_after->size(), agg_before->size());
@@ -179,7 +169,7 @@ TEST(EngineCacheTest, CompactionOfOverlappingChunksKeepsAnswers) {
   // The same after reopening, when overlaps are found while loading chunk summaries.
   t.Close();
   ASSERT_TRUE(t.Open().ok());
-  EXPECT_EQ(All(t.engine.get(), id), before);
+  EXPECT_EQ(ReadFloats(t.engine.get(), id), before);
 }
 
 TEST(EngineCacheTest, LatestFollowsWritesDeletesAndReopen) {
@@ -224,7 +214,7 @@ TEST(EngineCacheTest, RetentionDropsTheRememberedLatest) {
   ASSERT_TRUE(t->SetRetention("t1", "cpu", 500'000).ok());  // keeps ts >= 500'000: nothing
   ASSERT_TRUE(t->Compact().ok());
   EXPECT_FALSE(t->Latest(id).value().has_value());
-  EXPECT_TRUE(All(t.engine.get(), id).empty());
+  EXPECT_TRUE(ReadFloats(t.engine.get(), id).empty());
 }
 
 TEST(EngineCacheTest, MeasurementIndexAndCatalogVersion) {

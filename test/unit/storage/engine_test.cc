@@ -16,24 +16,10 @@ namespace {
 
 using testing::FreshDir;
 using testing::Key;
+using testing::kAll0;
+using testing::kAll1;
+using testing::ReadFloats;
 using testing::TestEngine;
-
-constexpr TimestampNs kAll0 = std::numeric_limits<TimestampNs>::min();
-constexpr TimestampNs kAll1 = std::numeric_limits<TimestampNs>::max();
-
-std::vector<std::pair<TimestampNs, double>> ReadFloats(Engine* e, SeriesId id,
-                                                       TimestampNs from = kAll0,
-                                                       TimestampNs to = kAll1,
-                                                       ScanOrder order = ScanOrder::kAscending,
-                                                       size_t limit = 0) {
-  auto r = e->Read(id, from, to, order, limit);
-  EXPECT_TRUE(r.ok()) << r.status().ToString();
-  std::vector<std::pair<TimestampNs, double>> out;
-  if (!r.ok()) return out;
-  const auto& v = std::get<std::vector<double>>(r->values);
-  for (size_t i = 0; i < r->ts.size(); ++i) out.emplace_back(r->ts[i], v[i]);
-  return out;
-}
 
 SeriesId WriteFloats(Engine* e, const SeriesKey& key,
                      const std::vector<std::pair<TimestampNs, double>>& pts) {

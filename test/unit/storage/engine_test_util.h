@@ -5,8 +5,11 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <limits>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -14,6 +17,22 @@
 #include "storage/engine.h"
 
 namespace verbund::storage::testing {
+
+constexpr TimestampNs kAll0 = std::numeric_limits<TimestampNs>::min();
+constexpr TimestampNs kAll1 = std::numeric_limits<TimestampNs>::max();
+
+// Reads a float series (all of it by default) as (time, value) pairs.
+inline std::vector<std::pair<TimestampNs, double>> ReadFloats(
+    Engine* e, SeriesId id, TimestampNs from = kAll0, TimestampNs to = kAll1,
+    ScanOrder order = ScanOrder::kAscending, size_t limit = 0) {
+  auto r = e->Read(id, from, to, order, limit);
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  std::vector<std::pair<TimestampNs, double>> out;
+  if (!r.ok()) return out;
+  const auto& v = std::get<std::vector<double>>(r->values);
+  for (size_t i = 0; i < r->ts.size(); ++i) out.emplace_back(r->ts[i], v[i]);
+  return out;
+}
 
 inline std::string FreshDir(const std::string& name) {
   auto dir = std::filesystem::temp_directory_path() /
