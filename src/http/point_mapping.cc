@@ -133,7 +133,8 @@ MappedWrite MapPoints(const ingest::ParsedBatch& parsed, std::string_view db,
   std::string name;
   TagSetMemo memo;
   for (const ingest::Point& p : parsed.points()) {
-    if (cache != nullptr && engine != nullptr && MapCached(p, db, engine, cache, &memo, &name, &out)) {
+    if (cache != nullptr && engine != nullptr &&
+        MapCached(p, db, engine, cache, &memo, &name, &out)) {
       continue;
     }
     fields.clear();

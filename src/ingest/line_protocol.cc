@@ -154,7 +154,8 @@ void LineParser::ParseBody(std::string_view body) {
     const void* nl = std::memchr(base + start, '\n', n - start);
     size_t seg_end = nl ? static_cast<const char*>(nl) - base : n;
     std::string_view seg(base + start, seg_end - start);
-    line_plain_ = seg.find('"') == std::string_view::npos && seg.find('\\') == std::string_view::npos;
+    line_plain_ =
+        seg.find('"') == std::string_view::npos && seg.find('\\') == std::string_view::npos;
     if (line_plain_) {
       end = seg_end;
     } else {

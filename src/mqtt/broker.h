@@ -111,7 +111,9 @@ class Broker final : public Router {
   // Keyed by a view of the slot's own client id (one copy of the id per client). A hasher of
   // our own (noexcept) so the table does not store each key's hash beside it.
   struct ClientIdHash {
-    size_t operator()(std::string_view id) const noexcept { return std::hash<std::string_view>{}(id); }
+    size_t operator()(std::string_view id) const noexcept {
+      return std::hash<std::string_view>{}(id);
+    }
   };
   std::unordered_map<std::string_view, std::shared_ptr<SessionSlot>, ClientIdHash>
       registry_;  // GUARDED_BY(registry_mu_)

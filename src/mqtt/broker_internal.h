@@ -72,9 +72,9 @@ struct SessionSlot {
   // Connect and takeover state: made while a connection waits for adoption or the session
   // moves, so a settled slot does not carry it.
   struct Handover {
-    std::weak_ptr<Connection> connecting;          // the connection waiting for adoption
+    std::weak_ptr<Connection> connecting;         // the connection waiting for adoption
     std::optional<PendingDetach> pending_detach;  // a takeover that arrived before adoption
-    std::shared_ptr<SessionSlot> forward;          // set once the session moved to a newer slot
+    std::shared_ptr<SessionSlot> forward;         // set once the session moved to a newer slot
   };
   std::unique_ptr<Handover> handover;
   Handover& handover_state() {

@@ -36,9 +36,7 @@ std::string RandomClientId() {
 
 Connection::Connection(Shard& shard, std::unique_ptr<net::Transport> transport,
                        net::ConnectionLease lease)
-    : shard_(shard),
-      transport_(std::move(transport)),
-      lease_(std::move(lease)) {
+    : shard_(shard), transport_(std::move(transport)), lease_(std::move(lease)) {
   broker().metrics().connections_total.fetch_add(1, std::memory_order_relaxed);
   broker().metrics().connections_active.fetch_add(1, std::memory_order_relaxed);
 }
@@ -81,10 +79,12 @@ bool Connection::TimedOut(int64_t now_ns) const {
 void Connection::CheckTimeouts(int64_t now_ns) {
   if (!TimedOut(now_ns)) return;
   if (state_ == State::kHandshake || state_ == State::kAwaitConnect) {
-    Log()->info("{} closed: no CONNECT within {} ms", LogId(), broker().config().connect_timeout_ms);
+    Log()->info("{} closed: no CONNECT within {} ms", LogId(),
+                broker().config().connect_timeout_ms);
     return Close("connect timeout");
   }
-  Log()->info("{} keep-alive expired ({} ms idle)", LogId(), (now_ns - last_packet_ns_) / 1'000'000);
+  Log()->info("{} keep-alive expired ({} ms idle)", LogId(),
+              (now_ns - last_packet_ns_) / 1'000'000);
   Disconnect(ReasonCode::kKeepAliveTimeout, "keep alive timeout");
 }
 
@@ -96,25 +96,26 @@ void Connection::Read() {
     // into its thread's scratch buffer and keeps only an incomplete packet's bytes.
     in_.reset();
     waiting_readable_ = true;
-    transport_->AsyncWaitReadable([self = shared_from_this()](const boost::system::error_code& ec,
-                                                              size_t) {
-      self->reading_ = false;
-      self->waiting_readable_ = false;
-      if (self->state_ == State::kClosed) return;
-      if (ec) return self->Close(ec.message());
-      self->ReadReady();
-    });
+    transport_->AsyncWaitReadable(
+        [self = shared_from_this()](const boost::system::error_code& ec, size_t) {
+          self->reading_ = false;
+          self->waiting_readable_ = false;
+          if (self->state_ == State::kClosed) return;
+          if (ec) return self->Close(ec.message());
+          self->ReadReady();
+        });
     return;
   }
   Input& in = input();
   if (in.buf.size() - in.len < kReadChunk) in.buf.resize(in.len + kReadChunk);
-  transport_->AsyncReadSome(in.buf.data() + in.len, in.buf.size() - in.len,
-                            [self = shared_from_this()](const boost::system::error_code& ec, size_t n) {
-                              self->reading_ = false;
-                              if (!self->Received(ec, n)) return;
-                              self->in_->len += n;
-                              self->ProcessBuffered();
-                            });
+  transport_->AsyncReadSome(
+      in.buf.data() + in.len, in.buf.size() - in.len,
+      [self = shared_from_this()](const boost::system::error_code& ec, size_t n) {
+        self->reading_ = false;
+        if (!self->Received(ec, n)) return;
+        self->in_->len += n;
+        self->ProcessBuffered();
+      });
 }
 
 std::vector<char>& Connection::Scratch() {
@@ -395,7 +396,8 @@ void Connection::HandleConnect(ConnectPacket&& c) {
       return SendConnackAndFail(ReasonCode::kClientIdentifierNotValid);
     }
     c.client_id = RandomClientId();
-    if (version_ == ProtocolVersion::kV5) connect_->connack.assigned_client_identifier = c.client_id;
+    if (version_ == ProtocolVersion::kV5)
+      connect_->connack.assigned_client_identifier = c.client_id;
   }
   if (c.client_id.size() > 256) return SendConnackAndFail(ReasonCode::kClientIdentifierNotValid);
 
@@ -756,8 +758,8 @@ void Connection::HandleDisconnect(const DisconnectPacket& d) {
       if (session_->expiry() == 0 && *d.properties.session_expiry_interval != 0) {
         return Protocol(ReasonCode::kProtocolError, "session expiry set after connecting with 0");
       }
-      session_->set_expiry(std::min(*d.properties.session_expiry_interval,
-                                    broker().config().max_session_expiry_s));
+      session_->set_expiry(
+          std::min(*d.properties.session_expiry_interval, broker().config().max_session_expiry_s));
     }
   }
   // Normal DISCONNECT discards the will; reason 0x04 asks for it to be published (3.14.2.1).

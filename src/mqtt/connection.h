@@ -59,7 +59,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void OnSessionReady(Session* session, bool session_present);
 
  private:
-  enum class State : uint8_t { kHandshake, kAwaitConnect, kAwaitSession, kConnected, kClosing, kClosed };
+  enum class State : uint8_t {
+    kHandshake,
+    kAwaitConnect,
+    kAwaitSession,
+    kConnected,
+    kClosing,
+    kClosed
+  };
 
   // Received bytes not yet handled: an incomplete packet, and for transports without readiness
   // reads the read buffer. Null between packets on plain TCP.

@@ -156,8 +156,7 @@ void Shard::Detach(const std::shared_ptr<SessionSlot>& old_slot,
   };
   if (s == nullptr) {
     if (!old_slot->forward() && slots_.contains(old_slot)) {
-      old_slot->handover_state().pending_detach =
-          SessionSlot::PendingDetach{new_slot, clean_start};
+      old_slot->handover_state().pending_detach = SessionSlot::PendingDetach{new_slot, clean_start};
       return;
     }
     return adopt(std::nullopt, nullptr);  // the old session ended meanwhile

@@ -31,7 +31,7 @@ void SysPublisher::Tick() {
   if (stopped_) return;
   const BrokerMetrics& mt = broker_.metrics();
   auto load = [](const auto& a) { return std::to_string(a.load(std::memory_order_relaxed)); };
-  auto sum = [](const std::atomic<uint64_t> (&a)[3]) {
+  auto sum = [](const std::atomic<uint64_t>(&a)[3]) {
     uint64_t s = 0;
     for (const auto& x : a) s += x.load(std::memory_order_relaxed);
     return std::to_string(s);

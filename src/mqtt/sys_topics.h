@@ -4,11 +4,10 @@
 // not match them (MQTT 4.7.2).
 #pragma once
 
-#include <chrono>
-#include <string>
-
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <string>
 
 #include "mqtt/broker.h"
 

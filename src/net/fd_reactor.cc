@@ -2,9 +2,8 @@
 
 #include <unistd.h>
 
-#include <cerrno>
-
 #include <boost/asio/post.hpp>
+#include <cerrno>
 
 namespace verbund::net {
 

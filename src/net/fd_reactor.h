@@ -13,10 +13,9 @@
 
 #include <sys/epoll.h>
 
-#include <cstdint>
-
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
+#include <cstdint>
 
 namespace verbund::net {
 

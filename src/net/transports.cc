@@ -1,13 +1,9 @@
 #include "net/transports.h"
 
 #include <fcntl.h>
+#include <openssl/x509v3.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <cstring>
-#include <utility>
-
-#include <openssl/x509v3.h>
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/stream.hpp>
@@ -17,6 +13,8 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
+#include <cstring>
+#include <utility>
 
 #include "net/fd_reactor.h"
 

@@ -3,11 +3,11 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
-#include <optional>
 #include <limits>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -154,7 +154,8 @@ class MeasurementCache {
         if (it != all_.end()) return it->second;
       }
       for (auto& [name, series] : SeriesByMeasurement(engine, db, sources)) {
-        out.emplace(name, std::make_shared<const Measurement>(BuildMeasurement(name, std::move(series))));
+        out.emplace(name,
+                    std::make_shared<const Measurement>(BuildMeasurement(name, std::move(series))));
       }
       if (version) {
         std::lock_guard lock(mu_);
@@ -194,8 +195,8 @@ class MeasurementCache {
     all_.clear();
   }
 
-  MeasurementPtr Get(storage::Engine* engine, std::optional<uint64_t> version,
-                     std::string_view db, const std::string& name) {
+  MeasurementPtr Get(storage::Engine* engine, std::optional<uint64_t> version, std::string_view db,
+                     const std::string& name) {
     const std::string key = Key(db, name);
     if (version) {
       std::lock_guard lock(mu_);
@@ -220,8 +221,8 @@ class MeasurementCache {
   }
 
   std::mutex mu_;
-  uint64_t version_ = 0;                                         // guarded by mu_
-  std::unordered_map<std::string, MeasurementPtr> one_;          // db\0name; guarded by mu_
+  uint64_t version_ = 0;                                 // guarded by mu_
+  std::unordered_map<std::string, MeasurementPtr> one_;  // db\0name; guarded by mu_
   std::map<std::string, std::map<std::string, MeasurementPtr>, std::less<>> all_;  // guarded by mu_
 };
 
@@ -661,13 +662,20 @@ struct FieldFilter {
   template <typename T>
   static bool Cmp(BinaryOp op, T a, T b) {
     switch (op) {
-      case BinaryOp::kEq: return a == b;
-      case BinaryOp::kNeq: return a != b;
-      case BinaryOp::kLt: return a < b;
-      case BinaryOp::kLte: return a <= b;
-      case BinaryOp::kGt: return a > b;
-      case BinaryOp::kGte: return a >= b;
-      default: return false;
+      case BinaryOp::kEq:
+        return a == b;
+      case BinaryOp::kNeq:
+        return a != b;
+      case BinaryOp::kLt:
+        return a < b;
+      case BinaryOp::kLte:
+        return a <= b;
+      case BinaryOp::kGt:
+        return a > b;
+      case BinaryOp::kGte:
+        return a >= b;
+      default:
+        return false;
     }
   }
   // The same results as Evaluator's comparison of a number with this literal.
@@ -693,9 +701,15 @@ void CollectFieldFilters(const Expr* e, const Evaluator& ev, std::vector<FieldFi
     return;
   }
   switch (e->op) {
-    case BinaryOp::kEq: case BinaryOp::kNeq: case BinaryOp::kLt: case BinaryOp::kLte:
-    case BinaryOp::kGt: case BinaryOp::kGte: break;
-    default: return;
+    case BinaryOp::kEq:
+    case BinaryOp::kNeq:
+    case BinaryOp::kLt:
+    case BinaryOp::kLte:
+    case BinaryOp::kGt:
+    case BinaryOp::kGte:
+      break;
+    default:
+      return;
   }
   const Expr* l = e->lhs.get();
   const Expr* r = e->rhs.get();
@@ -758,8 +772,8 @@ Result<JoinedRows> ReadJoined(storage::Engine* engine, const TagSet& ts,
   std::vector<size_t> pos(fields.size(), 0);
   std::optional<std::vector<int64_t>> candidates;
   for (const FieldFilter& flt : filters) {
-    const size_t f = static_cast<size_t>(std::find(fields.begin(), fields.end(), flt.field) -
-                                         fields.begin());
+    const size_t f =
+        static_cast<size_t>(std::find(fields.begin(), fields.end(), flt.field) - fields.begin());
     if (f == fields.size()) continue;
     if (!present[f]) return out;  // no value of the field: no row can pass
     std::optional<std::vector<int64_t>> pass = PassingTimes(runs[f], flt);

@@ -3,9 +3,10 @@
 // Empty results are {"statement_id":N}; statement failures {"statement_id":N,"error":"..."};
 // a query that does not parse is {"error":"error parsing query: ..."} (HTTP 400).
 //
-// Engine use: FindSeries for the catalog (views cached while CatalogVersion() is unchanged), Aggregate for count/sum/mean/min/max/first/last/spread/
-// stddev over numeric fields when the WHERE clause needs no per-point evaluation, Read for
-// everything else (raw selects, median, percentile, field conditions, strings and booleans).
+// Engine use: FindSeries for the catalog (views cached while CatalogVersion() is unchanged),
+// Aggregate for count/sum/mean/min/max/first/last/spread/ stddev over numeric fields when the WHERE
+// clause needs no per-point evaluation, Read for everything else (raw selects, median, percentile,
+// field conditions, strings and booleans).
 //
 // Thread-safety: an Executor holds no per-query state (only a cache of catalog views, internally
 // locked); Run/RunChunked may be called from any thread concurrently as long as the Engine allows

@@ -1,12 +1,11 @@
 #include "server/hub.h"
 
-#include <csignal>
-#include <filesystem>
-#include <future>
-
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/ssl/context.hpp>
+#include <csignal>
+#include <filesystem>
+#include <future>
 
 #include "core/logging.h"
 #include "http/databases.h"

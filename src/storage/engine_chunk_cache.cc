@@ -4,8 +4,7 @@
 
 namespace verbund::storage {
 
-std::optional<ChunkCacheKey> MakeChunkCacheKey(const ChunkKeyParts& parts,
-                                               std::string_view value) {
+std::optional<ChunkCacheKey> MakeChunkCacheKey(const ChunkKeyParts& parts, std::string_view value) {
   constexpr size_t kHeader = kChunkValueHeaderBytes;
   constexpr size_t kNonce = keys::kNonceBytes;
   constexpr size_t kTag = keys::kTagBytes;
@@ -24,7 +23,8 @@ size_t ChunkCache::KeyHash::operator()(const ChunkCacheKey& k) const {
   // practice) apart.
   uint64_t t;
   std::memcpy(&t, k.seal.data() + k.seal.size() - 8, 8);
-  uint64_t h = t ^ (k.id * 0x9e3779b97f4a7c15ull) ^ (static_cast<uint64_t>(k.start) * 0xbf58476d1ce4e5b9ull) ^ k.seq;
+  uint64_t h = t ^ (k.id * 0x9e3779b97f4a7c15ull) ^
+               (static_cast<uint64_t>(k.start) * 0xbf58476d1ce4e5b9ull) ^ k.seq;
   return static_cast<size_t>(h ^ (h >> 29));
 }
 

@@ -2,10 +2,11 @@
 // skip AES-GCM and the codecs. Used only by the engine.
 //
 // Entries are keyed by the chunk's store key (series id, start, seq) plus the clear header
-// (version, key id, max ts), nonce and GCM tag of its sealed value. Every seal draws a fresh nonce, so a chunk rewritten in place (a delete
-// that keeps the sequence number, a compaction that reuses the newest one) gets a new key:
-// nothing ever needs invalidating; entries of chunks that are gone simply age out (LRU, bounded
-// by bytes). A hit returns contents that were authenticated when they were inserted.
+// (version, key id, max ts), nonce and GCM tag of its sealed value. Every seal draws a fresh nonce,
+// so a chunk rewritten in place (a delete that keeps the sequence number, a compaction that reuses
+// the newest one) gets a new key: nothing ever needs invalidating; entries of chunks that are gone
+// simply age out (LRU, bounded by bytes). A hit returns contents that were authenticated when they
+// were inserted.
 //
 // Thread-safety: every method may be called from any thread concurrently.
 #pragma once
@@ -79,9 +80,9 @@ class ChunkCache {
   mutable std::mutex mu_;
   std::list<Entry> lru_;  // front = most recently used; guarded by mu_
   std::unordered_map<ChunkCacheKey, std::list<Entry>::iterator, KeyHash> map_;  // guarded by mu_
-  size_t bytes_ = 0;     // guarded by mu_
-  uint64_t hits_ = 0;    // guarded by mu_
-  uint64_t misses_ = 0;  // guarded by mu_
+  size_t bytes_ = 0;                                                            // guarded by mu_
+  uint64_t hits_ = 0;                                                           // guarded by mu_
+  uint64_t misses_ = 0;                                                         // guarded by mu_
 };
 
 }  // namespace verbund::storage

@@ -16,8 +16,8 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cstring>
 #include <condition_variable>
+#include <cstring>
 #include <deque>
 #include <filesystem>
 #include <map>
@@ -494,11 +494,10 @@ Series* EngineImpl::InsertSeriesLocked(SeriesInfo info) {
   Series* p = s.get();
   by_key_[p->info.key] = p;
   auto& list = by_measurement_[p->info.key.tenant][p->info.key.measurement];
-  list.insert(std::upper_bound(list.begin(), list.end(), p,
-                               [](const Series* a, const Series* b) {
-                                 return a->info.id < b->info.id;
-                               }),
-              p);
+  list.insert(
+      std::upper_bound(list.begin(), list.end(), p,
+                       [](const Series* a, const Series* b) { return a->info.id < b->info.id; }),
+      p);
   series_[p->info.id] = std::move(s);
   catalog_version_.fetch_add(1, std::memory_order_acq_rel);
   return p;
@@ -735,9 +734,10 @@ void EngineImpl::UpdateDirLocked(Series* s, const std::vector<ChunkKeyParts>& re
   }
   for (ChunkMeta& m : added) {
     // A rewritten piece may take the slot (start, seq) of a removed chunk: replace it.
-    auto at = std::lower_bound(s->dir.begin(), s->dir.end(), m, [](const ChunkMeta& a, const ChunkMeta& b) {
-      return a.start != b.start ? a.start < b.start : a.seq < b.seq;
-    });
+    auto at = std::lower_bound(s->dir.begin(), s->dir.end(), m,
+                               [](const ChunkMeta& a, const ChunkMeta& b) {
+                                 return a.start != b.start ? a.start < b.start : a.seq < b.seq;
+                               });
     if (at != s->dir.end() && at->start == m.start && at->seq == m.seq) {
       *at = std::move(m);
     } else {

@@ -291,8 +291,8 @@ void PrintBreakdown() {
                  "\nbytes/value by section, chunks of %zu points (entropy = order-0 of per-series "
                  "deltas / deltas of deltas, B/value)\n",
                  chunk_points);
-    std::fprintf(stderr, "%-30s %8s %8s %8s %8s %8s %10s %10s %10s\n", "field", "chunks",
-                 "header", "ts", "values", "total", "H(delta)", "H(dod)", "zstd(delta)");
+    std::fprintf(stderr, "%-30s %8s %8s %8s %8s %8s %10s %10s %10s\n", "field", "chunks", "header",
+                 "ts", "values", "total", "H(delta)", "H(dod)", "zstd(delta)");
     Breakdown all;
     double h_all = 0;
     for (const Field& f : Fields()) {

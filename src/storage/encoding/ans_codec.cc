@@ -95,9 +95,7 @@ size_t AnsEstimateSize(const AnsCounts& counts, size_t n) {
   return ModelBytes(freq) + VarintLength(coded) + coded + (extra + 7) / 8;
 }
 
-bool AnsEncode(std::span<const int64_t> s, std::string* dst) {
-  return AnsEncode(s, Count(s), dst);
-}
+bool AnsEncode(std::span<const int64_t> s, std::string* dst) { return AnsEncode(s, Count(s), dst); }
 
 bool AnsEncode(std::span<const int64_t> s, const AnsCounts& counts, std::string* dst) {
   const size_t n = s.size();
@@ -107,7 +105,8 @@ bool AnsEncode(std::span<const int64_t> s, const AnsCounts& counts, std::string*
   std::array<double, kAnsTokens> inv{};
   for (uint32_t t = 0; t < kAnsTokens; ++t) inv[t] = freq[t] ? 1.0 / freq[t] : 0;
   Freqs start{};
-  for (uint32_t t = 1; t < kAnsTokens; ++t) start[t] = static_cast<uint16_t>(start[t - 1] + freq[t - 1]);
+  for (uint32_t t = 1; t < kAnsTokens; ++t)
+    start[t] = static_cast<uint16_t>(start[t - 1] + freq[t - 1]);
 
   std::string body;
   const uint32_t max_token = MaxToken(freq);
@@ -239,7 +238,7 @@ void AnsReader::NextImpl(size_t k, int64_t* out) {
   uint64_t pos = extra_pos_;
   bool overflowed = false;
   // Inlined by force: as a call, the captured state would round-trip through memory per value.
-  auto step = [&](uint32_t& xs) __attribute__((always_inline)) -> int64_t {
+  auto step = [&](uint32_t & xs) __attribute__((always_inline))->int64_t {
     const uint32_t slot = xs & (kAnsProbScale - 1);
     const uint32_t t = token_of_slot_[slot];
     xs = freq_[t] * (xs >> kAnsProbBits) + slot - start_[t];

@@ -32,8 +32,9 @@ namespace verbund::storage::encoding {
 // Model precision: frequencies add up to 2^kAnsProbBits.
 inline constexpr int kAnsProbBits = 12;
 inline constexpr uint32_t kAnsProbScale = 1u << kAnsProbBits;
-// Two interleaved rANS states (value i uses state i % 2), each in [kAnsStateLow, 2^32), renormalised
-// by one 16-bit word at a time; so decoding needs no loop and no unpredictable branch per value.
+// Two interleaved rANS states (value i uses state i % 2), each in [kAnsStateLow, 2^32),
+// renormalised by one 16-bit word at a time; so decoding needs no loop and no unpredictable branch
+// per value.
 inline constexpr int kAnsStates = 2;
 inline constexpr uint32_t kAnsStateLow = 1u << 16;
 // Values u below this are their own token; above, two tokens per bit width 6..64.
@@ -67,7 +68,6 @@ bool AnsEncode(std::span<const int64_t> s, std::string* dst);
 // As above, with the token counts of s already known.
 bool AnsEncode(std::span<const int64_t> s, const AnsCounts& counts, std::string* dst);
 
-
 // Estimated bytes of AnsEncode's output (exact table and extra bits; the rANS part from the
 // order-0 entropy of the tokens, within a few bytes), from the values or their token counts.
 size_t AnsEstimateSize(std::span<const int64_t> s);
@@ -100,8 +100,8 @@ class AnsReader {
   uint32_t x_[kAnsStates] = {};
   size_t next_state_ = 0;  // state of the next value
   bool overflowed_ = false;
-  bool single_ = false;      // one token has all the probability: no rANS bytes, no state
-  bool has_extra_ = false;   // some token carries extra bits
+  bool single_ = false;     // one token has all the probability: no rANS bytes, no state
+  bool has_extra_ = false;  // some token carries extra bits
   uint8_t single_token_ = 0;
   size_t header_bytes_ = 0;  // model + length + rANS bytes
   // Extra bits: LSB-first bit stream over [extra_data_, extra_data_ + extra_size_).
@@ -117,7 +117,8 @@ class AnsReader {
     uint64_t w;
     if (byte + 16 <= extra_size_) [[likely]] {
       w = LoadLE64(extra_data_ + byte) >> shift;
-      if (shift + n > 64) [[unlikely]] w |= uint64_t{extra_data_[byte + 8]} << (64 - shift);
+      if (shift + n > 64) [[unlikely]]
+        w |= uint64_t{extra_data_[byte + 8]} << (64 - shift);
     } else {
       uint8_t tmp[16] = {};
       if (byte < extra_size_) {

@@ -213,9 +213,8 @@ std::string EncodeChunk(std::span<const TimestampNs> ts, const ValueColumn& valu
       min_reader = std::max(min_reader, EncodeFloats(std::get<std::vector<double>>(values), &out));
       break;
     case ValueType::kInt:
-      min_reader = std::max(
-          min_reader,
-          IntModeVersion(EncodeIntStream(std::get<std::vector<int64_t>>(values), 0, &out)));
+      min_reader = std::max(min_reader, IntModeVersion(EncodeIntStream(
+                                            std::get<std::vector<int64_t>>(values), 0, &out)));
       break;
     case ValueType::kBool:
       EncodeBools(std::get<std::vector<uint8_t>>(values), &out);

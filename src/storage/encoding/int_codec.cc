@@ -97,8 +97,8 @@ Plan BestPlan(std::span<const int64_t> v, int64_t base, uint8_t max_version) {
   for (IntMode m : {IntMode::kRaw, IntMode::kDelta, IntMode::kDeltaOfDelta}) {
     const size_t start = StreamGen(v, m).start();
     if (start >= v.size()) continue;
-    size_t e = HeadSize(v, base, start) +
-               AnsEstimateSize(counts[static_cast<int>(m)], v.size() - start);
+    size_t e =
+        HeadSize(v, base, start) + AnsEstimateSize(counts[static_cast<int>(m)], v.size() - start);
     if (e < ans_estimate) {
       ans_estimate = e;
       ans_transform = m;

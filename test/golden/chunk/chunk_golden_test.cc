@@ -174,8 +174,8 @@ TEST(ChunkGoldenTest, CurrentVersionDecodesAndReencodesToIdenticalBytes) {
 }
 
 TEST(ChunkGoldenTest, EntropyCodedGoldensNeedVersionTwoReaders) {
-  for (const char* file : {"v2_float_ans_delta.chunk", "v2_int_ans_raw.chunk",
-                           "v2_int_ans_wide.chunk"}) {
+  for (const char* file :
+       {"v2_float_ans_delta.chunk", "v2_int_ans_raw.chunk", "v2_int_ans_wide.chunk"}) {
     std::string bytes = ReadFile(Path(file));
     ASSERT_GE(bytes.size(), 2u) << file;
     EXPECT_EQ(bytes[0], 2) << file;

@@ -239,10 +239,10 @@ TEST(PointMappingTest, MemoisedIdsMatchTheEnginesSeries) {
   ingest::ParseOptions o;
   ingest::ParsedBatch b = ingest::ParseLineProtocol(
       "m,a=1,b=2 f=1,g=2i 1\n"
-      "m,b=2,a=1 f=3 2\n"        // same tag set, other order
-      "m,a=1,b=3 f=4 3\n"        // other tag set
+      "m,b=2,a=1 f=3 2\n"  // same tag set, other order
+      "m,a=1,b=3 f=4 3\n"  // other tag set
       "m,a=1,b=2 f=5,g=6i 4\n"
-      "m\\ x,a=1,b=2 f=7 5\n"   // other measurement (unescapes to "m x")
+      "m\\ x,a=1,b=2 f=7 5\n"  // other measurement (unescapes to "m x")
       "n,a=1,b=2 f=8 6\n",
       o);
   ASSERT_TRUE(b.errors().empty());

@@ -1,20 +1,20 @@
 // The broker in-process: a real Broker on a two-thread IoPool behind a TCP listener, driven by
 // blocking clients that speak through the codec. Covers the session state machine and the QoS
 // flows; the integration tests (test/integration) drive the hub binary with real clients.
+#include "mqtt/broker.h"
+
+#include <gtest/gtest.h>
 #include <sys/socket.h>
 
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
 #include <chrono>
 #include <future>
 #include <map>
 #include <thread>
 
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/write.hpp>
-#include <gtest/gtest.h>
-
 #include "core/clock.h"
-#include "mqtt/broker.h"
 #include "mqtt/codec/codec.h"
 #include "mqtt/sys_topics.h"
 #include "net/transports.h"
@@ -62,7 +62,7 @@ class Client {
     auto p = Receive();
     EXPECT_TRUE(p && std::holds_alternative<ConnackPacket>(*p));
     return p && std::holds_alternative<ConnackPacket>(*p) ? std::get<ConnackPacket>(*p)
-                                                           : ConnackPacket{};
+                                                          : ConnackPacket{};
   }
 
   void Subscribe(const std::string& filter, uint8_t qos) {
@@ -77,8 +77,8 @@ class Client {
     ASSERT_TRUE(p && std::holds_alternative<SubackPacket>(*p));
   }
 
-  void Publish(const std::string& topic, const std::string& payload, uint8_t qos,
-               uint16_t id = 0, bool dup = false) {
+  void Publish(const std::string& topic, const std::string& payload, uint8_t qos, uint16_t id = 0,
+               bool dup = false) {
     PublishPacket p;
     p.topic = topic;
     p.payload = payload;
@@ -125,7 +125,7 @@ class Client {
     auto p = Receive();
     EXPECT_TRUE(p && std::holds_alternative<PublishPacket>(*p));
     return p && std::holds_alternative<PublishPacket>(*p) ? std::get<PublishPacket>(*p)
-                                                           : PublishPacket{};
+                                                          : PublishPacket{};
   }
 
   AckPacket ReceiveAck(PacketType type) {
@@ -187,7 +187,9 @@ class BrokerTest : public ::testing::Test {
     pool_->Stop();
   }
 
-  Client NewClient(ProtocolVersion v = ProtocolVersion::kV5) { return Client(listener_->port(), v); }
+  Client NewClient(ProtocolVersion v = ProtocolVersion::kV5) {
+    return Client(listener_->port(), v);
+  }
 
   MqttConfig config_;
   FakeClock clock_;
@@ -302,8 +304,7 @@ TEST_F(BrokerTest, TakeoverClosesTheOldConnection) {
   second.Connect("twin");
   ASSERT_TRUE(first.ClosedWithin(3s));
   ASSERT_FALSE(first.seen().empty());
-  EXPECT_EQ(std::get<DisconnectPacket>(first.seen().back()).reason,
-            ReasonCode::kSessionTakenOver);
+  EXPECT_EQ(std::get<DisconnectPacket>(first.seen().back()).reason, ReasonCode::kSessionTakenOver);
   second.Send(PingreqPacket{});
   auto p = second.Receive();
   EXPECT_TRUE(p && std::holds_alternative<PingrespPacket>(*p));

@@ -1,9 +1,8 @@
 #include "net/fd_reactor.h"
 
+#include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 namespace verbund::net {
 namespace {

@@ -1,8 +1,9 @@
 // The plain TCP transport (FdReactor based) against a real loopback socket.
+#include <gtest/gtest.h>
+
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
-#include <gtest/gtest.h>
 
 #include "net/fd_reactor.h"
 #include "net/transports.h"

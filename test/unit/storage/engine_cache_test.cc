@@ -18,9 +18,9 @@ namespace verbund::storage {
 namespace {
 
 using testing::FreshDir;
-using testing::Key;
 using testing::kAll0;
 using testing::kAll1;
+using testing::Key;
 using testing::ReadFloats;
 using testing::TestEngine;
 
@@ -115,8 +115,8 @@ TEST(MergeRunsTest, MatchesBruteForceOnOverlappingRuns) {
   }
 }
 
-SeriesId Write(Engine* e, const SeriesKey& key, TimestampNs from, TimestampNs to,
-               TimestampNs step, double base = 0) {
+SeriesId Write(Engine* e, const SeriesKey& key, TimestampNs from, TimestampNs to, TimestampNs step,
+               double base = 0) {
   WriteBatch b;
   for (TimestampNs t = from; t < to; t += step) b.Add(key, t, Value(base + static_cast<double>(t)));
   EXPECT_TRUE(e->Write(b).ok());

@@ -15,9 +15,9 @@ namespace verbund::storage {
 namespace {
 
 using testing::FreshDir;
-using testing::Key;
 using testing::kAll0;
 using testing::kAll1;
+using testing::Key;
 using testing::ReadFloats;
 using testing::TestEngine;
 

@@ -2,6 +2,7 @@
 // with a local key file.
 #pragma once
 
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -10,8 +11,6 @@
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "keys/file_key_provider.h"
 #include "storage/engine.h"
