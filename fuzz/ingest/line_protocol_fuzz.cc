@@ -1,9 +1,12 @@
 // Fuzzes the line protocol parser: any body must parse without crashing, every point must carry
 // at least one field and a non-empty measurement, and every string_view must stay readable.
+// The body is also parsed with series reuse off: the fast path for repeated series texts must
+// give exactly what the general path gives (points, values bit for bit, errors).
 #include <cstdint>
 #include <cstdlib>
 #include <string_view>
 
+#include "../../test/unit/ingest/parsed_batch_text.h"
 #include "ingest/line_protocol.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -17,6 +20,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   size_t touched = 0;
   for (const auto& p : batch.points()) {
     if (p.measurement.empty() || p.fields.empty()) std::abort();
+    if (p.series_index >= batch.series_count()) std::abort();
     touched += p.measurement.size();
     for (const auto& t : p.tags) touched += t.key.size() + t.value.size();
     for (const auto& f : p.fields) {
@@ -25,5 +29,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
   }
   (void)batch.ErrorText();
+  options.reuse_series = false;
+  if (verbund::ingest::ParsedBatchText(batch) !=
+      verbund::ingest::ParsedBatchText(verbund::ingest::ParseLineProtocol(body, options))) {
+    std::abort();
+  }
   return touched == SIZE_MAX ? 1 : 0;
 }

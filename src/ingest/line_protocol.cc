@@ -94,9 +94,25 @@ class LineParser {
   struct PointOffsets {
     size_t tag_begin, tag_count, field_begin, field_count;
   };
+  // What the first good line with a series text parsed to, for the lines repeating that text.
+  struct SeriesMemo {
+    std::string_view measurement;
+    size_t tag_begin, tag_count;
+    // Field keys of the latest good line without quotes or backslashes that the general path
+    // parsed with this series text (count 0 until there is one): such keys contain no ' ', ','
+    // or '=', so matching them byte for byte reads a line exactly as ParsePoint would.
+    size_t field_begin = 0, field_count = 0;
+  };
 
   // Returns false with *reason set when the line is invalid.
   bool ParsePoint(std::string_view b, uint32_t line, std::string* reason);
+  // The fast path for a line without quotes or backslashes whose series text is memoised and
+  // whose fields repeat the memo's keys in order with plain values (see FastValue). Returns
+  // false, having added nothing, for any other line: ParsePoint then parses it (and words its
+  // errors), so both paths accept the same lines with the same results.
+  bool ParseKnownSeries(std::string_view b, uint32_t line);
+  // Records a good point: its series index (a new memo for a new series text), its spans.
+  void AddPoint(Point pt, size_t tag_begin, size_t tag_count, size_t field_begin);
   bool ScanNumber(std::string_view b, size_t* pos, std::string* reason);
   bool ScanBoolean(std::string_view b, size_t* pos, std::string* reason);
   bool ConvertField(std::string_view key, std::string_view value, std::string* reason);
@@ -110,6 +126,8 @@ class LineParser {
   int64_t mult_;
   TimestampNs default_ts_;
   std::vector<PointOffsets> offsets_;
+  std::unordered_map<std::string_view, uint32_t> series_index_;  // series text -> memos_ index
+  std::vector<SeriesMemo> memos_;
 };
 
 std::string_view LineParser::Unescape(std::string_view raw, EscapeSet set) {
@@ -215,6 +233,7 @@ void LineParser::ParseBody(std::string_view body) {
       batch_->errors_.push_back({this_line, std::move(msg)});
       continue;
     }
+    if (line_plain_ && options_.reuse_series && ParseKnownSeries(block, this_line)) continue;
     const size_t tag_mark = batch_->tags_.size();
     const size_t field_mark = batch_->fields_.size();
     reason.clear();
@@ -645,14 +664,154 @@ bool LineParser::ParsePoint(std::string_view b, uint32_t line, std::string* reas
     }
     batch_->fields_.resize(field_begin + out);
   }
+  AddPoint(pt, tag_begin, batch_->tags_.size() - tag_begin, field_begin);
+  return true;
+}
+
+void LineParser::AddPoint(Point pt, size_t tag_begin, size_t tag_count, size_t field_begin) {
+  const size_t field_count = batch_->fields_.size() - field_begin;
+  auto [it, inserted] =
+      series_index_.try_emplace(pt.series, static_cast<uint32_t>(memos_.size()));
+  if (inserted) memos_.push_back({pt.measurement, tag_begin, tag_count});
+  if (line_plain_) {
+    memos_[it->second].field_begin = field_begin;
+    memos_[it->second].field_count = field_count;
+  }
+  pt.series_index = it->second;
   // Spans are fixed up in Finish() once the vectors stop growing; keep offsets until then.
   batch_->points_.push_back(pt);
-  offsets_.push_back({tag_begin, batch_->tags_.size() - tag_begin, field_begin,
-                      batch_->fields_.size() - field_begin});
+  offsets_.push_back({tag_begin, tag_count, field_begin, field_count});
+}
+
+namespace {
+
+constexpr double kExactPow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                  1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                  1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+// Digits [p, end) as an unsigned number; false unless 1..max_digits digits and nothing else.
+bool ParseDigits(const char* p, const char* end, size_t max_digits, uint64_t* out) {
+  const size_t n = static_cast<size_t>(end - p);
+  if (n == 0 || n > max_digits) return false;
+  uint64_t v = 0;
+  for (; p < end; ++p) {
+    const unsigned d = static_cast<unsigned char>(*p) - '0';
+    if (d > 9) return false;
+    v = v * 10 + d;
+  }
+  *out = v;
+  return true;
+}
+
+// A field value in the forms ParsePoint accepts and converts the same way: booleans, integers
+// (`i`, up to 18 digits) and unsigned (`u`, up to 19 digits) that cannot overflow, and decimal
+// floats without exponent. False for anything else (strings, exponents, long numbers, errors).
+bool FastValue(std::string_view v, Field* f) {
+  if (v.empty()) return false;
+  const char* p = v.data();
+  const char* end = p + v.size();
+  const char c0 = v[0];
+  if (c0 == 't' || c0 == 'T' || c0 == 'f' || c0 == 'F') {
+    if (!(v.size() == 1 || v == "true" || v == "True" || v == "TRUE" || v == "false" ||
+          v == "False" || v == "FALSE")) {
+      return false;
+    }
+    f->type = FieldType::kBoolean;
+    f->b = c0 == 't' || c0 == 'T';
+    return true;
+  }
+  const bool negative = c0 == '-';
+  if (negative) ++p;
+  uint64_t u = 0;
+  if (v.back() == 'i') {
+    if (!ParseDigits(p, end - 1, 18, &u)) return false;
+    f->type = FieldType::kInteger;
+    f->i = negative ? -static_cast<int64_t>(u) : static_cast<int64_t>(u);
+    return true;
+  }
+  if (v.back() == 'u') {
+    if (negative || !ParseDigits(p, end - 1, 19, &u)) return false;
+    f->type = FieldType::kUnsigned;
+    f->u = u;
+    return true;
+  }
+  // [-] digits [. digits], at least one digit: exact when the digits fit 2^53 and the scale is
+  // an exact power of ten (one correctly rounded division, as std::from_chars would give).
+  const char* dot = static_cast<const char*>(std::memchr(p, '.', static_cast<size_t>(end - p)));
+  uint64_t whole = 0, frac = 0;
+  const size_t whole_digits = static_cast<size_t>((dot ? dot : end) - p);
+  const size_t frac_digits = dot ? static_cast<size_t>(end - dot - 1) : 0;
+  if (whole_digits + frac_digits == 0 || whole_digits + frac_digits > 15) return false;
+  if (whole_digits > 0 && !ParseDigits(p, p + whole_digits, 15, &whole)) return false;
+  if (frac_digits > 0 && !ParseDigits(dot + 1, end, 15, &frac)) return false;
+  const uint64_t mantissa = whole * static_cast<uint64_t>(kExactPow10[frac_digits]) + frac;
+  double d = static_cast<double>(mantissa);  // < 10^15 < 2^53: exact
+  if (frac_digits > 0) d /= kExactPow10[frac_digits];
+  f->type = FieldType::kFloat;
+  f->f = negative ? -d : d;
+  return true;
+}
+
+}  // namespace
+
+bool LineParser::ParseKnownSeries(std::string_view b, uint32_t line) {
+  const size_t n = b.size();
+  const char* sp = static_cast<const char*>(std::memchr(b.data(), ' ', n));
+  if (sp == nullptr) return false;
+  const size_t key_len = static_cast<size_t>(sp - b.data());
+  auto it = series_index_.find(b.substr(0, key_len));
+  if (it == series_index_.end()) return false;
+  const SeriesMemo& memo = memos_[it->second];
+  const size_t field_begin = batch_->fields_.size();
+  auto fail = [&] {
+    batch_->fields_.resize(field_begin);
+    return false;
+  };
+  size_t i = key_len + 1;
+  size_t k = 0;
+  for (;;) {
+    if (k == memo.field_count) return fail();
+    const std::string_view key = batch_->fields_[memo.field_begin + k].key;
+    if (n - i <= key.size() || std::memcmp(b.data() + i, key.data(), key.size()) != 0 ||
+        b[i + key.size()] != '=') {
+      return fail();
+    }
+    i += key.size() + 1;
+    const size_t vs = i;
+    while (i < n && b[i] != ',' && b[i] != ' ') ++i;
+    Field f;
+    f.key = key;
+    if (!FastValue(b.substr(vs, i - vs), &f)) return fail();
+    batch_->fields_.push_back(f);
+    ++k;
+    if (i == n || b[i] == ' ') break;
+    ++i;  // ','
+  }
+  if (k != memo.field_count) return fail();
+  Point pt;
+  pt.line = line;
+  pt.measurement = memo.measurement;
+  pt.series = b.substr(0, key_len);
+  if (i == n) {
+    pt.ts = default_ts_;
+  } else {
+    // One space, then a timestamp of up to 19 digits (no sign) ending the line.
+    uint64_t ts = 0;
+    int64_t scaled;
+    if (!ParseDigits(b.data() + i + 1, b.data() + n, 19, &ts) ||
+        ts > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) ||
+        __builtin_mul_overflow(static_cast<int64_t>(ts), mult_, &scaled) ||
+        scaled > kMaxNanoTime) {
+      return fail();
+    }
+    pt.ts = scaled;
+  }
+  AddPoint(pt, memo.tag_begin, memo.tag_count, field_begin);
   return true;
 }
 
 void LineParser::Finish() {
+  batch_->series_count_ = memos_.size();
   for (size_t p = 0; p < offsets_.size(); ++p) {
     const PointOffsets& o = offsets_[p];
     batch_->points_[p].tags = std::span<const Tag>(batch_->tags_.data() + o.tag_begin, o.tag_count);

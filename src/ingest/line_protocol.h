@@ -61,6 +61,9 @@ struct Point {
   // Measurement and tags exactly as written (escaped, tags in line order): equal texts name the
   // same series (the converse need not hold). Points into the body.
   std::string_view series;
+  // Equal `series` texts in one batch share this index (0 .. ParsedBatch::series_count() - 1),
+  // so consumers can memoise per series without hashing the text again.
+  uint32_t series_index = 0;
   TimestampNs ts = 0;
   uint32_t line = 0;             // 1-based line number in the body
 };
@@ -74,6 +77,10 @@ struct ParseOptions {
   TimestampNs now = 0;                 // timestamp of lines without one (truncated to precision)
   Precision precision = Precision::kNanosecond;
   size_t max_line_bytes = 1 << 20;     // longer lines are rejected ("line too long"); 0 = no limit
+  // A line whose series text was seen before in the body, without quotes or backslashes, is
+  // parsed in one pass that reuses the earlier line's tags (ParseLineProtocol's fast path).
+  // Off only in tests that check the fast path against the general one.
+  bool reuse_series = true;
 };
 
 // Result of parsing one request body: good points plus one error per bad line.
@@ -88,6 +95,8 @@ class ParsedBatch {
   const std::vector<Point>& points() const { return points_; }
   const std::vector<LineError>& errors() const { return errors_; }
   size_t field_count() const { return fields_.size(); }
+  // Number of distinct Point::series texts (Point::series_index is below it).
+  size_t series_count() const { return series_count_; }
 
   // The errors joined by "\n", as InfluxDB reports them ("" when there are none).
   std::string ErrorText() const;
@@ -99,6 +108,7 @@ class ParsedBatch {
   std::vector<Field> fields_;
   std::deque<std::string> unescaped_;  // stable storage for values that contained escapes
   std::vector<LineError> errors_;
+  size_t series_count_ = 0;
 };
 
 // Parses a whole body. Never fails as a whole: bad lines land in errors(), good ones in points().

@@ -4,6 +4,8 @@
 
 #include <string>
 
+#include "parsed_batch_text.h"
+
 namespace verbund::ingest {
 namespace {
 
@@ -316,6 +318,83 @@ TEST(LineProtocolTest, EscapedNewlineDoesNotEndLine) {
   ASSERT_EQ(b.points().size(), 2u) << b.ErrorText();
   EXPECT_EQ(b.points()[0].tags[0].value, "a\\\nb");
   EXPECT_EQ(b.points()[1].line, 3u);
+}
+
+// A line whose series text was seen before takes the fast path when it is plain; every line here
+// follows a good line with the same series text, so the fast path is tried on each, and its
+// result (or its refusal, leaving the line to the general path) must equal the general path's.
+TEST(LineProtocolTest, ReusedSeriesParsesLikeTheGeneralPath) {
+  const char* lines[] = {
+      "cpu,host=a v=1.5,w=2i,x=3u,y=t,z=\"s\" 1000",
+      "cpu,host=a v=1.5,w=2i,x=3u,y=t 1000",
+      "cpu,host=a v=-0.0,w=-9223372036854775807i,x=18446744073709551615u,y=FALSE 1",
+      "cpu,host=a v=-.5,w=0i,x=0u,y=F",
+      "cpu,host=a v=5.,w=-0i,x=00u,y=false  2",
+      "cpu,host=a v=1e3,w=1i,x=1u,y=T 3",
+      "cpu,host=a v=123456789012345,w=1i,x=1u,y=True 4",
+      "cpu,host=a v=1234567890123456,w=1i,x=1u,y=True 4",
+      "cpu,host=a v=0.30000000000000004,w=1i,x=1u,y=True 4",
+      "cpu,host=a v=1.2.3,w=1i,x=1u,y=t 5",
+      "cpu,host=a v=,w=1i,x=1u,y=t 5",
+      "cpu,host=a v=1,v=2,w=1i,x=1u,y=t 5",
+      "cpu,host=a w=1i,v=1,x=1u,y=t 5",
+      "cpu,host=a v=1,w=1i,x=1u 5",
+      "cpu,host=a v=1,w=1i,x=1u,y=t,z=1 5",
+      "cpu,host=a v=1,w=1.5i,x=-1u,y=tru 5",
+      "cpu,host=a v=1,w=1i,x=1u,y=t -5",
+      "cpu,host=a v=1,w=1i,x=1u,y=t 5 ",
+      "cpu,host=a v=1,w=1i,x=1u,y=t\t5",
+      "cpu,host=a  v=1,w=1i,x=1u,y=t 5",
+      "cpu,host=a v=1,w=1i,x=1u,y=t 99999999999999999999",
+      "cpu,host=a v=1,w=1i,x=1u,y=t 9223372036854775807",
+      "cpu,host=a v=1,w=1i,x=1u,y=t 922337203685477580",
+      "cpu,host=a v=1,w=1i,x=1u,y=t 9223372036854775806",
+      "cpu,host=a v=1,w=1i,x=1u,y=t 1451606400000000000",
+      "cpu,host=a v=1,w=1i,x=1u,y=t 12a",
+      "cpu,host=a v=NaN,w=1i,x=1u,y=t 5",
+      "cpu,host=a v=+1,w=1i,x=1u,y=t 5",
+      "cpu,host=a v=1,w=99999999999999999999i,x=1u,y=t 5",
+      "cpu,host=a v=1,w=1i,x=99999999999999999999u,y=t 5",
+      "cpu,host=a v=1 w=1i",
+      "cpu,host=a v=1,w=1i,x=1u,y=t",
+  };
+  for (Precision precision : {Precision::kNanosecond, Precision::kHour}) {
+    for (const char* line : lines) {
+      // The primer makes the series known with keys v, w, x, y (it is plain: no quote).
+      std::string body = "cpu,host=a v=0,w=0i,x=0u,y=f 7\n" + std::string(line) + "\n" + line;
+      ParseOptions fast, general;
+      fast.now = general.now = kNow;
+      fast.precision = general.precision = precision;
+      general.reuse_series = false;
+      EXPECT_EQ(ParsedBatchText(ParseLineProtocol(body, fast)),
+                ParsedBatchText(ParseLineProtocol(body, general)))
+          << line;
+    }
+  }
+}
+
+TEST(LineProtocolTest, RepeatedSeriesShareIndexAndTags) {
+  ParsedBatch b = Parse(
+      "m,b=2,a=1 x=1,y=2 10\n"
+      "n x=1 11\n"
+      "m,b=2,a=1 x=3,y=4 12\n"
+      "m,a=1,b=2 x=5,y=6 13\n");
+  ASSERT_TRUE(b.errors().empty()) << b.ErrorText();
+  ASSERT_EQ(b.points().size(), 4u);
+  EXPECT_EQ(b.series_count(), 3u);  // the same tags written in another order are another text
+  const auto& p = b.points();
+  EXPECT_EQ(p[0].series_index, 0u);
+  EXPECT_EQ(p[1].series_index, 1u);
+  EXPECT_EQ(p[2].series_index, 0u);
+  EXPECT_EQ(p[3].series_index, 2u);
+  EXPECT_EQ(p[2].tags.data(), p[0].tags.data());  // reused, not parsed again
+  ASSERT_EQ(p[2].tags.size(), 2u);
+  EXPECT_EQ(p[2].tags[0].key, "a");
+  ASSERT_EQ(p[2].fields.size(), 2u);
+  EXPECT_EQ(p[2].fields[1].key, "y");
+  EXPECT_EQ(p[2].fields[1].f, 4.0);
+  EXPECT_EQ(p[2].ts, 12);
+  EXPECT_EQ(p[2].line, 3u);
 }
 
 }  // namespace
