@@ -2,8 +2,7 @@
 
 #include <cstdint>
 #include <limits>
-#include <map>
-#include <unordered_map>
+#include <vector>
 
 namespace verbund::http {
 
@@ -46,18 +45,18 @@ std::string ExistingTypeName(storage::Engine* engine, const storage::SeriesKey& 
   return "another type";
 }
 
-// Series ids resolved earlier in the same request, by the point's measurement and tags as written
-// (Point::series, a view into the body) and then by field and type. A batch repeats each tag set
-// many times (TSBS: 25 times per 5000 lines), so most points cost one hash of that text instead
-// of building the series name and a shared-cache lookup (two hashes of the whole name and a lock)
-// per field. Lives for one MapPoints call only, so it can never outlive the body it points into
-// or the engine whose ids it holds.
+// Series ids resolved earlier in the same request, by the point's series text (through
+// Point::series_index) and then by field and type. A batch repeats each tag set many times (TSBS:
+// 25 times per 5000 lines), so most points cost one vector index instead of building the series
+// name and a shared-cache lookup (two hashes of the whole name and a lock) per field. Lives for
+// one MapPoints call only, so it can never outlive the body it points into or the engine whose ids
+// it holds.
 struct FieldId {
   std::string key;
   storage::ValueType type;
   storage::SeriesId id;
 };
-using TagSetMemo = std::unordered_map<std::string_view, std::vector<FieldId>>;
+using TagSetMemo = std::vector<std::vector<FieldId>>;  // by Point::series_index
 
 // The fast path: every field of `p` resolved through the memo and the cache. Returns false
 // (nothing added) when a field needs the general path (a conversion error or a type conflict, for
@@ -65,10 +64,8 @@ using TagSetMemo = std::unordered_map<std::string_view, std::vector<FieldId>>;
 bool MapCached(const ingest::Point& p, std::string_view db, storage::Engine* engine,
                ingest::SeriesIdCache* cache, TagSetMemo* memo, std::string* name,
                MappedWrite* out) {
-  // A point not made by the parser may lack its series text: no memo for it.
-  thread_local std::vector<FieldId> unmemoised;
-  unmemoised.clear();
-  std::vector<FieldId>& known = p.series.empty() ? unmemoised : (*memo)[p.series];
+  if (p.series_index >= memo->size()) memo->resize(p.series_index + 1);
+  std::vector<FieldId>& known = (*memo)[p.series_index];
   // name = db \0 measurement \0 (key \0 value \0)* \1 field: unambiguous, as none of the
   // parts may contain \0 or \1 after parsing... and if one did, it would only cost a miss.
   // Built only for fields the memo does not know.
@@ -89,16 +86,16 @@ bool MapCached(const ingest::Point& p, std::string_view db, storage::Engine* eng
   };
   thread_local std::vector<std::pair<storage::SeriesId, storage::Value>> resolved;
   resolved.clear();
-  for (const ingest::Field& f : p.fields) {
+  for (size_t j = 0; j < p.fields.size(); ++j) {
+    const ingest::Field& f = p.fields[j];
     FieldValue v = Convert(f);
     if (!v.ok) return false;
     storage::ValueType type = storage::TypeOf(v.value);
-    const FieldId* hit = nullptr;
-    for (const FieldId& k : known) {
-      if (k.type == type && k.key == f.key) {
-        hit = &k;
-        break;
-      }
+    // Lines of one series usually list the same fields in the same order: try slot j first.
+    auto same = [&](const FieldId& k) { return k.type == type && k.key == f.key; };
+    const FieldId* hit = j < known.size() && same(known[j]) ? &known[j] : nullptr;
+    for (size_t k = 0; hit == nullptr && k < known.size(); ++k) {
+      if (same(known[k])) hit = &known[k];
     }
     if (hit != nullptr) {
       resolved.emplace_back(hit->id, std::move(v.value));
@@ -131,7 +128,7 @@ MappedWrite MapPoints(const ingest::ParsedBatch& parsed, std::string_view db,
   std::vector<std::pair<storage::SeriesKey, storage::Value>> fields;
   std::vector<storage::SeriesId> ids;
   std::string name;
-  TagSetMemo memo;
+  TagSetMemo memo(parsed.series_count());
   for (const ingest::Point& p : parsed.points()) {
     if (cache != nullptr && engine != nullptr &&
         MapCached(p, db, engine, cache, &memo, &name, &out)) {

@@ -54,18 +54,24 @@ class WriteBatch {
   void Reserve(size_t n) { entries_.reserve(n); }
   size_t size() const { return entries_.size(); }
   bool empty() const { return entries_.empty(); }
-  void Clear() { entries_.clear(); }
+  void Clear() {
+    entries_.clear();
+    keys_.clear();
+  }
 
+  // Samples added by key keep the key aside (most batches have none), so an entry stays small.
   struct Entry {
-    SeriesKey key;
     TimestampNs ts;
     Value value;
-    SeriesId id = 0;  // 0: resolve `key` through the catalog; else `key` is unused
+    SeriesId id = 0;   // 0: resolve KeyOf(entry) through the catalog
+    uint32_t key = 0;  // index of the key when id == 0
   };
   const std::vector<Entry>& entries() const { return entries_; }
+  const SeriesKey& KeyOf(const Entry& e) const { return keys_[e.key]; }
 
  private:
   std::vector<Entry> entries_;
+  std::vector<SeriesKey> keys_;
 };
 
 struct SeriesInfo {

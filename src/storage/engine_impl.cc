@@ -41,11 +41,12 @@
 namespace verbund::storage {
 
 void WriteBatch::Add(SeriesKey key, TimestampNs ts, Value value) {
-  entries_.emplace_back(std::move(key), ts, std::move(value), 0);
+  entries_.push_back({ts, std::move(value), 0, static_cast<uint32_t>(keys_.size())});
+  keys_.push_back(std::move(key));
 }
 
 void WriteBatch::Add(SeriesId id, TimestampNs ts, Value value) {
-  entries_.emplace_back(SeriesKey{}, ts, std::move(value), id);
+  entries_.push_back({ts, std::move(value), id, 0});
 }
 
 namespace {
@@ -636,19 +637,20 @@ Status EngineImpl::Write(const WriteBatch& batch) {
         continue;
       }
       // Runs of samples of one series: compare field first (it is what usually differs).
-      if (last != nullptr && last_key->field == e.key.field && *last_key == e.key) {
+      const SeriesKey& key = batch.KeyOf(e);
+      if (last != nullptr && last_key->field == key.field && *last_key == key) {
         ser[i] = last;
         continue;
       }
-      auto it = IsNormalized(e.key) ? by_key_.find(e.key) : by_key_.end();
+      auto it = IsNormalized(key) ? by_key_.find(key) : by_key_.end();
       if (it == by_key_.end()) {
-        missing_keys.push_back(&e.key);
+        missing_keys.push_back(&key);
         missing_types.push_back(TypeOf(e.value));
         missing_at.push_back(i);
         continue;
       }
       ser[i] = last = it->second;
-      last_key = &e.key;
+      last_key = &key;
     }
   }
   if (!missing_keys.empty()) {

@@ -218,11 +218,13 @@ TEST(PointMappingTest, EveryTypeOneSeriesPerField) {
   EXPECT_EQ(w.points, 1u);
   ASSERT_EQ(w.batch.size(), 5u);
   const auto& e = w.batch.entries();
-  EXPECT_EQ(e[0].key.tenant, "db1");
-  EXPECT_EQ(e[0].key.measurement, "m");
-  ASSERT_EQ(e[0].key.tags.size(), 2u);
-  EXPECT_EQ(e[0].key.tags[0].first, "a");
-  EXPECT_EQ(e[0].key.field, "f");
+  const storage::SeriesKey& key = w.batch.KeyOf(e[0]);
+  EXPECT_EQ(key.tenant, "db1");
+  EXPECT_EQ(key.measurement, "m");
+  ASSERT_EQ(key.tags.size(), 2u);
+  EXPECT_EQ(key.tags[0].first, "a");
+  EXPECT_EQ(key.field, "f");
+  EXPECT_EQ(w.batch.KeyOf(e[4]).field, "s");
   EXPECT_EQ(std::get<double>(e[0].value), 1.5);
   EXPECT_EQ(std::get<int64_t>(e[1].value), -3);
   EXPECT_EQ(std::get<int64_t>(e[2].value), 7);

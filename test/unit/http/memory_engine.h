@@ -19,15 +19,15 @@ class MemoryEngine final : public storage::Engine {
     std::lock_guard lock(mu_);
     // All or nothing: check types first.
     for (const auto& e : batch.entries()) {
-      Series* s = e.id ? FindLocked(e.id) : FindKeyLocked(e.key);
+      Series* s = e.id ? FindLocked(e.id) : FindKeyLocked(batch.KeyOf(e));
       if (e.id && !s) return NotFound("series id");
       if (s && s->info.type != storage::TypeOf(e.value)) {
         return InvalidArgument("series exists with another value type");
       }
     }
     for (const auto& e : batch.entries()) {
-      Series* s = e.id ? FindLocked(e.id) : FindKeyLocked(e.key);
-      if (!s) s = CreateLocked(e.key, storage::TypeOf(e.value));
+      Series* s = e.id ? FindLocked(e.id) : FindKeyLocked(batch.KeyOf(e));
+      if (!s) s = CreateLocked(batch.KeyOf(e), storage::TypeOf(e.value));
       s->samples[e.ts] = e.value;
       ++points_;
     }

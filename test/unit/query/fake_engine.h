@@ -65,7 +65,8 @@ class FakeEngine final : public storage::Engine {
 
   Status Write(const storage::WriteBatch& batch) override {
     for (const auto& e : batch.entries()) {
-      Add(e.key.tenant, e.key.measurement, e.key.tags, e.key.field, e.ts, e.value);
+      const storage::SeriesKey& key = batch.KeyOf(e);
+      Add(key.tenant, key.measurement, key.tags, key.field, e.ts, e.value);
     }
     return Status::OK();
   }
