@@ -31,6 +31,11 @@ using tcp = asio::ip::tcp;
 namespace {
 
 constexpr size_t kHeaderLimit = 64 * 1024;
+// Beast reads at most the read buffer's free capacity per receive (and never more than 64 KiB),
+// so a buffer left at the few hundred bytes a header needed would take a body in ~500-byte
+// receives (a syscall, an epoll wait and a timer re-arm each). A request announcing a larger
+// body gets this much room for the time it is read.
+constexpr size_t kBodyReadBytes = 64 * 1024;
 
 std::string NewRequestId() {
   thread_local std::mt19937_64 rng(std::random_device{}());
@@ -163,6 +168,9 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     auto& req = parser_->get();
     auto cl = parser_->content_length();
     if (cl && *cl > server_->config.max_body_bytes) return SendTooLarge();
+    if (!cl || *cl > buffer_.capacity() - buffer_.size()) {
+      buffer_.reserve(buffer_.size() + std::min<uint64_t>(cl.value_or(kBodyReadBytes), kBodyReadBytes));
+    }
     auto expect = req[bhttp::field::expect];
     if (beast::iequals(expect, "100-continue")) {
       continue_ = std::make_unique<bhttp::response<bhttp::empty_body>>(bhttp::status::continue_, 11);
@@ -224,6 +232,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     if (ec) return OnReadError(ec);
     Lowest().expires_never();
     auto msg = parser_->release();
+    if (buffer_.size() == 0 && buffer_.capacity() > kBodyReadBytes / 4) buffer_.shrink_to_fit();
     keep_alive_ = msg.keep_alive();
     version_ = msg.version() == 10 ? 10 : 11;
     head_ = msg.method() == bhttp::verb::head;

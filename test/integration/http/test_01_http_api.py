@@ -164,6 +164,34 @@ def test_created_databases_survive_restart(server):
     assert st == 204, body
 
 
+def test_large_bodies_on_one_keep_alive_connection(server):
+    # Bodies far larger than the read buffer, with a length and chunked, then a small one, all on
+    # one connection: every line lands, and the connection stays usable.
+    import http.client
+    st, doc = query(server.base, "CREATE DATABASE bulk", method="POST")
+    assert st == 200 and doc["results"][0].get("error") is None
+    conn = http.client.HTTPConnection(HOST, server.port, timeout=TIMEOUT)
+    lines = 0
+    for i, chunked in enumerate([False, True, False]):
+        n = 20000 if i < 2 else 3
+        body = "".join("m,host=h%d v=%d.5,i=%di %d\n" % (j % 50, j, j, 1700000000000000000 + i * n + j)
+                       for j in range(n)).encode()
+        if chunked:
+            conn.request("POST", "/write?db=bulk", body=iter([body[k:k + 70000] for k in range(0, len(body), 70000)]),
+                         encode_chunked=True)
+        else:
+            conn.request("POST", "/write?db=bulk", body=body)
+        r = conn.getresponse()
+        assert r.status == 204, r.read()
+        r.read()
+        lines += n
+    conn.close()
+    st, doc = query(server.base, "SELECT count(v), sum(i) FROM m", db="bulk")
+    assert st == 200, doc
+    row = doc["results"][0]["series"][0]["values"][0]
+    assert row[1] == lines and row[2] == 2 * sum(range(20000)) + sum(range(3))
+
+
 def test_slow_client_does_not_block_others(server):
     # A client that sends half a request header and then nothing holds only its own connection.
     slow = [socket.create_connection((HOST, server.port)) for _ in range(8)]
