@@ -2,7 +2,6 @@
 
 #include <charconv>
 #include <cmath>
-#include <cstdio>
 
 namespace verbund::query {
 
@@ -47,10 +46,27 @@ size_t Utf8Len(std::string_view s, size_t i) {
 
 }  // namespace
 
+namespace {
+
+// Printable ASCII that JSON (as Go writes it) passes through unchanged.
+inline bool PlainJsonByte(unsigned char c) {
+  return c >= 0x20 && c < 0x80 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&';
+}
+
+}  // namespace
+
 void AppendJsonString(std::string* out, std::string_view s) {
   out->push_back('"');
   size_t i = 0;
   while (i < s.size()) {
+    // Runs of bytes that need no escaping are copied at once.
+    size_t run = i;
+    while (run < s.size() && PlainJsonByte(static_cast<unsigned char>(s[run]))) ++run;
+    if (run > i) {
+      out->append(s.data() + i, run - i);
+      i = run;
+      if (i == s.size()) break;
+    }
     const auto c = static_cast<unsigned char>(s[i]);
     if (c < 0x80) {
       switch (c) {
@@ -177,17 +193,32 @@ std::string FormatRfc3339Nano(int64_t ns) {
   int64_t y;
   unsigned m, d;
   CivilFromDays(days, &y, &m, &d);
-  char buf[64];
-  int n = std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lld",
-                        static_cast<long long>(y), m, d, static_cast<long long>(rem / 3600),
-                        static_cast<long long>(rem / 60 % 60), static_cast<long long>(rem % 60));
-  std::string out(buf, static_cast<size_t>(n));
+  // Digits by hand (this runs once per row of a time column); int64 nanoseconds span the years
+  // 1677..2262, always four digits.
+  std::string out(19, '\0');
+  auto put = [&out](size_t at, uint64_t v, size_t width) {
+    for (size_t k = width; k-- > 0; v /= 10) out[at + k] = static_cast<char>('0' + v % 10);
+  };
+  put(0, static_cast<uint64_t>(y), 4);
+  out[4] = '-';
+  put(5, m, 2);
+  out[7] = '-';
+  put(8, d, 2);
+  out[10] = 'T';
+  put(11, static_cast<uint64_t>(rem / 3600), 2);
+  out[13] = ':';
+  put(14, static_cast<uint64_t>(rem / 60 % 60), 2);
+  out[16] = ':';
+  put(17, static_cast<uint64_t>(rem % 60), 2);
   if (frac != 0) {
-    char f[16];
-    std::snprintf(f, sizeof f, ".%09lld", static_cast<long long>(frac));
-    std::string fs(f);
-    while (fs.back() == '0') fs.pop_back();
-    out += fs;
+    // Nine digits, trailing zeros dropped.
+    char f[10];
+    f[0] = '.';
+    auto v = static_cast<uint64_t>(frac);
+    for (size_t k = 9; k > 0; --k, v /= 10) f[k] = static_cast<char>('0' + v % 10);
+    size_t len = 10;
+    while (f[len - 1] == '0') --len;
+    out.append(f, len);
   }
   out += 'Z';
   return out;
