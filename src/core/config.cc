@@ -129,6 +129,9 @@ Status ReadStorage(const toml::table& t, StorageConfig* c) {
   RETURN_IF_ERROR(r.Int("head_memory_mb", &head_mb, 1, 1 << 20));
   c->head_memory_bytes = head_mb << 20;
   RETURN_IF_ERROR(r.Int("chunk_max_points", &c->chunk_max_points, 16, 65536));
+  uint64_t cache_mb = c->chunk_cache_bytes >> 20;
+  RETURN_IF_ERROR(r.Int("chunk_cache_mb", &cache_mb, 0, 1 << 20));
+  c->chunk_cache_bytes = cache_mb << 20;
   RETURN_IF_ERROR(r.String("key_file", &c->key_file));
   RETURN_IF_ERROR(r.Int("default_retention_s", &c->default_retention_s, 0, 1LL << 40));
   return r.RejectUnknown();

@@ -53,6 +53,7 @@ struct StorageConfig {
   uint32_t fsync_interval_ms = 100;
   uint64_t head_memory_bytes = 256ull << 20;
   uint32_t chunk_max_points = 1024;
+  uint64_t chunk_cache_bytes = 128ull << 20;  // decoded chunks kept for reads; 0 = none
   std::string key_file;             // "" = <data_dir>/keys/local.key (created on first start)
   uint64_t default_retention_s = 0; // 0 = keep forever
 };

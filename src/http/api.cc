@@ -848,6 +848,14 @@ std::string Api::RenderMetrics() {
     p.Sample("verbund_storage_wal_fsyncs_total", static_cast<double>(st.wal_fsyncs));
     p.Family("verbund_storage_sealed_chunks", "gauge", "Sealed chunks in the chunk store.");
     p.Sample("verbund_storage_sealed_chunks", static_cast<double>(st.sealed_chunks));
+    p.Family("verbund_storage_chunk_cache_bytes", "gauge", "Decoded chunks held for reads.");
+    p.Sample("verbund_storage_chunk_cache_bytes", static_cast<double>(st.chunk_cache_bytes));
+    p.Family("verbund_storage_chunk_cache_hits_total", "counter",
+             "Chunk reads answered from the decoded-chunk cache.");
+    p.Sample("verbund_storage_chunk_cache_hits_total", static_cast<double>(st.chunk_cache_hits));
+    p.Family("verbund_storage_chunk_cache_misses_total", "counter",
+             "Chunk reads that decrypted and decoded the chunk.");
+    p.Sample("verbund_storage_chunk_cache_misses_total", static_cast<double>(st.chunk_cache_misses));
   }
   if (deps_.wal_fsync_seconds) {
     p.Family("verbund_wal_fsync_duration_seconds", "histogram", "WAL fsync latency.");

@@ -88,6 +88,7 @@ Status Hub::Start() {
   eo.fsync_interval_ms = c.storage.fsync_interval_ms;
   eo.head_memory_bytes = c.storage.head_memory_bytes;
   eo.chunk_max_points = c.storage.chunk_max_points;
+  eo.chunk_cache_bytes = c.storage.chunk_cache_bytes;
   eo.keys = h.keys.get();
   eo.wal_fsync_seconds = &h.wal_fsync_seconds;
   ASSIGN_OR_RETURN(h.engine, storage::Engine::Open(eo));

@@ -26,7 +26,8 @@ def test_metrics_text(server):
     for family in ["verbund_http_requests_total", "verbund_http_query_duration_seconds",
                    "verbund_http_write_duration_seconds", "verbund_http_connections_active",
                    "verbund_ingest_points_written_total", "verbund_ingest_pending_points",
-                   "verbund_storage_disk_bytes"]:
+                   "verbund_storage_disk_bytes", "verbund_storage_chunk_cache_hits_total",
+                   "verbund_storage_chunk_cache_misses_total"]:
         assert "# TYPE %s " % family in text, family
     assert 'verbund_http_requests_total{route="write",code="204"} 1' in text
     assert 'verbund_http_query_duration_seconds_bucket{le="+Inf"}' in text

@@ -28,6 +28,7 @@ key = "b.pem"
 require_client_cert = true
 [storage]
 fsync = "interval"
+chunk_cache_mb = 0
 [[ingest.rule]]
 filter = "factory/#"
 template = "factory/{site}/{line}/{machine}"
@@ -39,6 +40,7 @@ time_unit = "ms"
   EXPECT_EQ(c->mqtt.max_packet_size, 4096u);
   EXPECT_TRUE(c->tls.require_client_cert);
   EXPECT_EQ(c->storage.fsync, FsyncPolicy::kInterval);
+  EXPECT_EQ(c->storage.chunk_cache_bytes, 0u);
   ASSERT_EQ(c->ingest.rules.size(), 1u);
   EXPECT_EQ(c->ingest.rules[0].time_unit, "ms");
 }
