@@ -54,6 +54,18 @@ constexpr char kMetaNextSeq[] = "next_seq";
 constexpr char kRetentionPrefix = 'R';
 constexpr uint64_t kCheckpointWalBytes = 256ull << 20;
 constexpr uint32_t kCompactAfterSmallChunks = 4;
+// Compaction merges neighbouring chunks only when they start in the same UTC day, into pieces of
+// at most kCompactedChunkFactor x chunk_max_points (a day of 10 s data, 8640 points, is one
+// chunk at the default 1024): one chunk per series-day keeps the per-chunk fixed cost (key, seal,
+// header) low, keeps chunks small enough that a short read decodes little, and lets retention
+// drop whole days without rewriting chunks.
+constexpr int64_t kCompactionWindowNs = 86'400'000'000'000;
+constexpr size_t kCompactedChunkFactor = 16;
+
+// Floor division: the window (UTC day) a timestamp falls in, also for times before 1970.
+int64_t CompactionWindow(TimestampNs ts) {
+  return ts / kCompactionWindowNs - ((ts % kCompactionWindowNs) < 0 ? 1 : 0);
+}
 constexpr auto kCompactionPeriod = std::chrono::seconds(2);
 constexpr auto kRetentionPeriod = std::chrono::seconds(10);
 
@@ -1403,7 +1415,7 @@ Status EngineImpl::CompactSeriesLocked(Series* s) {
   std::vector<ChunkRef> refs;
   RETURN_IF_ERROR(LoadChunkRefs(s->info.id, kMinTs, kMaxTs, kMaxTs, nullptr, false, &refs));
   if (refs.size() < 2) return Status::OK();
-  const size_t target = static_cast<size_t>(options_.chunk_max_points) * 8;
+  const size_t target = static_cast<size_t>(options_.chunk_max_points) * kCompactedChunkFactor;
   std::vector<ChunkPtr> opened;
   opened.reserve(refs.size());
   for (const auto& r : refs) {
@@ -1419,10 +1431,14 @@ Status EngineImpl::CompactSeriesLocked(Series* s) {
     size_t j = i + 1;
     TimestampNs end = refs[i].max_ts;
     size_t points = opened[i]->run.ts.size();
+    const int64_t window = CompactionWindow(refs[i].key.start);
     while (j < refs.size()) {
       const size_t n = opened[j]->run.ts.size();
       const bool overlap = refs[j].key.start <= end;
-      if (!overlap && points + n > target) break;
+      // Overlapping chunks are always merged; neighbours only within one window and size cap.
+      if (!overlap && (points + n > target || CompactionWindow(refs[j].key.start) != window)) {
+        break;
+      }
       end = std::max(end, refs[j].max_ts);
       points += n;
       ++j;
