@@ -59,6 +59,8 @@ constexpr uint32_t kCompactAfterSmallChunks = 4;
 // chunk at the default 1024): one chunk per series-day keeps the per-chunk fixed cost (key, seal,
 // header) low, keeps chunks small enough that a short read decodes little, and lets retention
 // drop whole days without rewriting chunks.
+// The background loop compacts the catalog once this many groups were added since the last time.
+constexpr uint64_t kCatalogCompactAfterRecords = 64;
 constexpr int64_t kCompactionWindowNs = 86'400'000'000'000;
 constexpr size_t kCompactedChunkFactor = 16;
 
@@ -1471,6 +1473,7 @@ Status EngineImpl::CompactSeriesLocked(Series* s) {
 
 Status EngineImpl::Compact() {
   RETURN_IF_ERROR(ApplyRetention());
+  RETURN_IF_ERROR(catalog_->Compact());
   std::vector<Series*> all;
   {
     std::lock_guard lock(mu_);
@@ -1486,6 +1489,7 @@ Status EngineImpl::Compact() {
   rocksdb::CompactRangeOptions cro;
   cro.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
   RETURN_IF_ERROR(Rocks(db_->CompactRange(cro, chunks_cf_, nullptr, nullptr)));
+  RETURN_IF_ERROR(Rocks(db_->CompactRange(cro, catalog_cf_, nullptr, nullptr)));
   return Status::OK();
 }
 
@@ -1509,6 +1513,7 @@ void EngineImpl::BackgroundLoop() {
     }
     if (now - last_compaction >= kCompactionPeriod) {
       last_compaction = now;
+      if (catalog_->uncompacted() >= kCatalogCompactAfterRecords) (void)catalog_->Compact();
       // Compact series that collected small (out-of-order, flushed) or overlapping chunks, one
       // at a time.
       std::vector<Series*> todo;

@@ -432,6 +432,12 @@ TEST(EngineTest, PlaintextScanFindsNoNamesOrValues) {
   scan("closed");
   ASSERT_TRUE(t.Open().ok());
   EXPECT_EQ(t->FindSeries(secrets[0], secrets[1]).size(), 2u);
+  // Compaction rewrites chunks and merges catalog groups (zstd before sealing).
+  ASSERT_TRUE(t->Compact().ok());
+  t.Close();
+  scan("compacted");
+  ASSERT_TRUE(t.Open().ok());
+  EXPECT_EQ(t->FindSeries(secrets[0], secrets[1]).size(), 2u);
 }
 
 TEST(EngineTest, GetOrCreateSeriesIsStableAndTyped) {
