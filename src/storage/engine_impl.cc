@@ -54,25 +54,24 @@ constexpr char kMetaNextSeq[] = "next_seq";
 constexpr char kRetentionPrefix = 'R';
 constexpr uint64_t kCheckpointWalBytes = 256ull << 20;
 constexpr uint32_t kCompactAfterSmallChunks = 4;
+// The background loop compacts the catalog once this many groups were added since the last time.
+constexpr uint64_t kCatalogCompactAfterRecords = 64;
 // Compaction merges neighbouring chunks only when they start in the same UTC day, into pieces of
 // at most kCompactedChunkFactor x chunk_max_points (a day of 10 s data, 8640 points, is one
 // chunk at the default 1024): one chunk per series-day keeps the per-chunk fixed cost (key, seal,
-// header) low, keeps chunks small enough that a short read decodes little, and lets retention
-// drop whole days without rewriting chunks.
-// The background loop compacts the catalog once this many groups were added since the last time.
-constexpr uint64_t kCatalogCompactAfterRecords = 64;
+// header) low and chunks small enough that a short read decodes little.
 constexpr int64_t kCompactionWindowNs = 86'400'000'000'000;
 constexpr size_t kCompactedChunkFactor = 16;
-
-// Floor division: the window (UTC day) a timestamp falls in, also for times before 1970.
-int64_t CompactionWindow(TimestampNs ts) {
-  return ts / kCompactionWindowNs - ((ts % kCompactionWindowNs) < 0 ? 1 : 0);
-}
 constexpr auto kCompactionPeriod = std::chrono::seconds(2);
 constexpr auto kRetentionPeriod = std::chrono::seconds(10);
 
 Status Rocks(const rocksdb::Status& s) {
   return FromRocks(static_cast<int>(s.code()), s.ToString());
+}
+
+// Floor division: the window (UTC day) a timestamp falls in, also for times before 1970.
+int64_t CompactionWindow(TimestampNs ts) {
+  return ts / kCompactionWindowNs - ((ts % kCompactionWindowNs) < 0 ? 1 : 0);
 }
 
 // Hash of a series key in one pass, 8 bytes at a time (std::hash per string costs several
