@@ -73,19 +73,19 @@ std::array<uint8_t, 32> Catalog::IndexHash(std::string_view data) const {
 }
 
 Status Catalog::OpenRecord(std::string_view rocks_key, std::string_view value,
-                          std::vector<SeriesInfo>* out) {
+                           std::vector<SeriesInfo>* out) {
   if (value.size() < 4) return Corruption("catalog record too short");
   const keys::KeyId key_id = DecodeFixed32(value.data());
   ASSIGN_OR_RETURN(keys::DataKey key, keys_->GetKey(key_id));
   SeriesId first = 0;
   if (ParseCatalogGroupKey(rocks_key, &first)) {
-    ASSIGN_OR_RETURN(std::string plain, keys::Aead::Open(key, CatalogGroupAad(rocks_key, key_id),
-                                                         value.substr(4)));
+    ASSIGN_OR_RETURN(std::string plain,
+                     keys::Aead::Open(key, CatalogGroupAad(rocks_key, key_id), value.substr(4)));
     return DecodeCatalogGroup(plain, first, out);
   }
   if (rocks_key.size() != kCatalogEntryKeyBytes) return Corruption("bad catalog record key");
-  ASSIGN_OR_RETURN(std::string plain, keys::Aead::Open(key, CatalogEntryAad(rocks_key, key_id),
-                                                       value.substr(4)));
+  ASSIGN_OR_RETURN(std::string plain,
+                   keys::Aead::Open(key, CatalogEntryAad(rocks_key, key_id), value.substr(4)));
   SeriesInfo info;
   RETURN_IF_ERROR(DecodeCatalogEntry(plain, &info));
   out->assign(1, std::move(info));
@@ -219,8 +219,8 @@ Status Catalog::Compact() {
   rocksdb::WriteBatch wb;
   bool changed = false;
   for (auto& [tenant, records] : by_tenant) {
-    const bool any_format1 = std::any_of(records.begin(), records.end(),
-                                         [](const Record& r) { return r.format1; });
+    const bool any_format1 =
+        std::any_of(records.begin(), records.end(), [](const Record& r) { return r.format1; });
     if (records.size() < 2 && !any_format1) continue;
     Result<keys::KeyId> key_id = keys_->ActiveKeyId(tenant);
     if (!key_id.ok()) continue;  // locked since: try again later
@@ -239,8 +239,8 @@ Status Catalog::Compact() {
       const std::string k = CatalogGroupKey(group.front().id);
       std::string value;
       PutFixed32(&value, *key_id);
-      RETURN_IF_ERROR(keys::Aead::SealTo(key, CatalogGroupAad(k, *key_id),
-                                         EncodeCatalogGroup(group), &value));
+      RETURN_IF_ERROR(
+          keys::Aead::SealTo(key, CatalogGroupAad(k, *key_id), EncodeCatalogGroup(group), &value));
       RETURN_IF_ERROR(Rocks(wb.Put(cf_, k, value)));
     }
     changed = true;

@@ -78,8 +78,8 @@ class Catalog {
   keys::KeyId system_key_id_ = 0;
   keys::DataKey index_key_;
   mutable std::mutex mu_;
-  SeriesId next_id_ = 1;          // guarded by mu_
-  uint64_t uncompacted_ = 0;      // guarded by mu_
+  SeriesId next_id_ = 1;      // guarded by mu_
+  uint64_t uncompacted_ = 0;  // guarded by mu_
   // RocksDB keys of records LoadAll could not open (locked tenants), and the entries of such
   // records opened since, by canonical key, until Find hands them out. Guarded by mu_.
   std::set<std::string> locked_;

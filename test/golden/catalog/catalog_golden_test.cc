@@ -133,9 +133,9 @@ TEST(CatalogGoldenTest, SealedGroupRecordOpens) {
   ASSERT_TRUE(DecodeCatalogGroup(*plain, first, &got).ok());
   ExpectSame(got, TruckEntries());
   // Bound to its key and key id.
-  EXPECT_FALSE(keys::Aead::Open(FixedKey(), CatalogGroupAad(CatalogGroupKey(12), kKeyId),
-                                value.substr(4))
-                   .ok());
+  EXPECT_FALSE(
+      keys::Aead::Open(FixedKey(), CatalogGroupAad(CatalogGroupKey(12), kKeyId), value.substr(4))
+          .ok());
   EXPECT_FALSE(keys::Aead::Open(FixedKey(), CatalogGroupAad(k, kKeyId + 1), value.substr(4)).ok());
 }
 

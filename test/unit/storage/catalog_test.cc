@@ -1,18 +1,17 @@
 // Catalog records: the version-2 group codec (round trips, edge values, every kind of damage),
 // version-1 data directories that must keep opening, compaction of small groups, and series of
 // a tenant locked at open that are found again after unlock.
-#include "storage/catalog_format.h"
-
-#include <rocksdb/db.h>
+#include "storage/catalog.h"
 
 #include <gtest/gtest.h>
+#include <rocksdb/db.h>
 
 #include <limits>
 #include <random>
 
 #include "core/coding.h"
 #include "keys/key_provider.h"
-#include "storage/catalog.h"
+#include "storage/catalog_format.h"
 #include "unit/storage/engine_test_util.h"
 
 namespace verbund::storage {
@@ -116,11 +115,18 @@ TEST(CatalogGroupTest, MalformedGroupsAreCorruption) {
   };
   std::string key;
   PutLengthPrefixed(&key, EncodeSeriesKey(Key("m", "f")));
-  bad(std::string("\x02") + "\x01" "\x01" + key, "unknown codec");
+  bad(std::string("\x02") +
+          "\x01"
+          "\x01" +
+          key,
+      "unknown codec");
   bad(std::string("\x00\x00", 2), "count 0");
   bad(std::string("\x00\x01\x05", 3) + key, "type 5");
   bad(std::string("\x00\x01\x00", 3) + key, "type 0");
-  bad(std::string("\x00\x01\x01", 3) + "\x03" "abc", "key not canonical");
+  bad(std::string("\x00\x01\x01", 3) +
+          "\x03"
+          "abc",
+      "key not canonical");
   std::string loose_key;
   PutLengthPrefixed(&loose_key, EncodeSeriesKey(Key("m", "f")) + "x");
   bad(std::string("\x00\x01\x01", 3) + loose_key, "bytes left inside a key");
@@ -229,7 +235,8 @@ TEST(CatalogTest, VersionOneEntriesStillOpenAndCompactIntoOneGroup) {
   TestEngine t(FreshDir("catalog_v1"));
   ASSERT_TRUE(t.Open().ok());  // creates the directory, key file and index key id
   t.Close();
-  const std::vector<SeriesInfo> old = {Info(1, Key("m", "f")), Info(2, Key("m", "g"), ValueType::kInt),
+  const std::vector<SeriesInfo> old = {Info(1, Key("m", "f")),
+                                       Info(2, Key("m", "g"), ValueType::kInt),
                                        Info(3, Key("m", "f", "acme"))};
   {
     RawDb raw(t.options.dir + "/db");
@@ -265,7 +272,8 @@ TEST(CatalogTest, VersionOneEntriesStillOpenAndCompactIntoOneGroup) {
   EXPECT_EQ(t->FindSeries("t1", "m").size(), 3u);
   check("compacted");
   EXPECT_EQ(t->GetOrCreateSeries(Key("m", "new"), ValueType::kFloat).value(), 4u);
-  EXPECT_EQ(ReadFloats(t.engine.get(), 1), (std::vector<std::pair<TimestampNs, double>>{{10, 1.5}}));
+  EXPECT_EQ(ReadFloats(t.engine.get(), 1),
+            (std::vector<std::pair<TimestampNs, double>>{{10, 1.5}}));
   EXPECT_EQ(t->GetOrCreateSeries(Key("m", "newer"), ValueType::kFloat).value(), 5u);
 }
 

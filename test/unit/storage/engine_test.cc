@@ -147,7 +147,7 @@ TEST(EngineTest, CompactionMakesOneChunkPerUtcDay) {
   TestEngine t(FreshDir("compact_days"), 64);
   ASSERT_TRUE(t.Open().ok());
   constexpr int64_t kDay = 86'400'000'000'000;
-  constexpr int64_t kStep = 150'000'000'000;  // 576 points a day: 9 sealed chunks of 64
+  constexpr int64_t kStep = 150'000'000'000;         // 576 points a day: 9 sealed chunks of 64
   const TimestampNs t0 = 1'451'606'400'000'000'000;  // 2016-01-01T00:00Z
   std::vector<std::pair<TimestampNs, double>> pts;
   for (int64_t ts = t0; ts < t0 + 2 * kDay; ts += kStep) pts.emplace_back(ts, pts.size() * 0.5);
