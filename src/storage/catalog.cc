@@ -107,6 +107,8 @@ Status Catalog::LoadAll(const std::function<void(SeriesInfo)>& fn) {
     if (!st.ok()) return st.Annotate("catalog");
     if (k.size() == kCatalogEntryKeyBytes) {
       ++uncompacted_;  // format 1: compaction moves it into a group
+    } else if (entries.size() >= kCatalogGroupMaxEntries) {
+      full_.emplace(k);
     } else if (entries.size() < kCatalogGroupMaxEntries &&
                !tenants_with_small_group.insert(entries[0].key.tenant).second) {
       ++uncompacted_;  // a second small group of the tenant
@@ -164,6 +166,7 @@ Status Catalog::Add(std::vector<SeriesInfo>* infos) {
     by_tenant[(*infos)[i].key.tenant].push_back(i);
   }
   uint64_t groups = 0;
+  std::vector<std::string> full;
   for (const auto& [tenant, idx] : by_tenant) {
     ASSIGN_OR_RETURN(keys::KeyId key_id, keys_->ActiveKeyId(tenant));
     ASSIGN_OR_RETURN(keys::DataKey key, keys_->GetKey(key_id));
@@ -178,6 +181,7 @@ Status Catalog::Add(std::vector<SeriesInfo>* infos) {
       RETURN_IF_ERROR(
           keys::Aead::SealTo(key, CatalogGroupAad(k, key_id), EncodeCatalogGroup(group), &value));
       RETURN_IF_ERROR(Rocks(wb.Put(cf_, k, value)));
+      if (group.size() >= kCatalogGroupMaxEntries) full.push_back(k);
       ++groups;
     }
   }
@@ -189,6 +193,7 @@ Status Catalog::Add(std::vector<SeriesInfo>* infos) {
   RETURN_IF_ERROR(Rocks(db_->Write(wo, &wb)));
   next_id_ = next;
   uncompacted_ += groups;
+  full_.insert(full.begin(), full.end());
   return Status::OK();
 }
 
@@ -206,7 +211,7 @@ Status Catalog::Compact() {
       Record r;
       r.key = it->key().ToString();
       // Records locked at open hold entries the engine does not know yet: leave them to Find.
-      if (locked_.contains(r.key)) continue;
+      if (locked_.contains(r.key) || full_.contains(r.key)) continue;
       Status st = OpenRecord(r.key, it->value().ToStringView(), &r.entries);
       if (st.code() == StatusCode::kFailedPrecondition) continue;  // locked since
       if (!st.ok()) return st.Annotate("catalog");
@@ -218,6 +223,7 @@ Status Catalog::Compact() {
   }
   rocksdb::WriteBatch wb;
   bool changed = false;
+  std::vector<std::string> full;
   for (auto& [tenant, records] : by_tenant) {
     const bool any_format1 =
         std::any_of(records.begin(), records.end(), [](const Record& r) { return r.format1; });
@@ -242,6 +248,7 @@ Status Catalog::Compact() {
       RETURN_IF_ERROR(
           keys::Aead::SealTo(key, CatalogGroupAad(k, *key_id), EncodeCatalogGroup(group), &value));
       RETURN_IF_ERROR(Rocks(wb.Put(cf_, k, value)));
+      if (group.size() >= kCatalogGroupMaxEntries) full.push_back(k);
     }
     changed = true;
   }
@@ -249,6 +256,7 @@ Status Catalog::Compact() {
     rocksdb::WriteOptions wo;
     wo.sync = true;
     RETURN_IF_ERROR(Rocks(db_->Write(wo, &wb)));
+    full_.insert(full.begin(), full.end());
   }
   uncompacted_ = 0;
   return Status::OK();

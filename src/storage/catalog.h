@@ -84,6 +84,9 @@ class Catalog {
   // records opened since, by canonical key, until Find hands them out. Guarded by mu_.
   std::set<std::string> locked_;
   std::map<std::string, SeriesInfo> recovered_;
+  // Keys of full groups (kCatalogGroupMaxEntries entries): Compact skips them without opening
+  // them. Guarded by mu_.
+  std::set<std::string> full_;
 };
 
 }  // namespace verbund::storage

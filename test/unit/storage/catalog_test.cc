@@ -292,15 +292,27 @@ TEST(CatalogTest, SmallGroupsCompactIntoFullGroupsAndFullOnesStay) {
   ASSERT_TRUE(t->Write(b).ok());
   t.Close();
   EXPECT_EQ(RawDb(t.options.dir + "/db").CatalogKeys().size(), 42u);
-  ASSERT_TRUE(t.Open().ok());
-  ASSERT_TRUE(t->Compact().ok());
-  t.Close();
-  {
-    // The full group (ids 41..4136) stays; the 40 + 1 small ones become one.
+  const SeriesId extra = static_cast<SeriesId>(41 + many);
+  for (bool reopen : {true, false}) {
+    // Full groups are known as such both from the open and from the write that made them.
+    ASSERT_TRUE(t.Open().ok());
+    if (!reopen) {
+      WriteBatch full;
+      for (size_t i = 0; i < kCatalogGroupMaxEntries; ++i) {
+        full.Add(Key("o", "f" + std::to_string(i)), 1, Value(1.0));
+      }
+      ASSERT_TRUE(t->Write(full).ok());
+    }
+    ASSERT_TRUE(t->Compact().ok());
+    t.Close();
+    // The full groups (ids 41..4136, then extra..) stay; the small ones become one.
     const auto keys = RawDb(t.options.dir + "/db").CatalogKeys();
-    ASSERT_EQ(keys.size(), 2u);
+    ASSERT_EQ(keys.size(), reopen ? 2u : 3u);
     EXPECT_EQ(keys[0], CatalogGroupKey(1));
     EXPECT_EQ(keys[1], CatalogGroupKey(41));
+    if (!reopen) {
+      EXPECT_EQ(keys[2], CatalogGroupKey(extra));
+    }
   }
   ASSERT_TRUE(t.Open().ok());
   for (int i = 0; i < 40; ++i) {
@@ -312,7 +324,10 @@ TEST(CatalogTest, SmallGroupsCompactIntoFullGroupsAndFullOnesStay) {
               static_cast<SeriesId>(41 + i));
   }
   EXPECT_EQ(t->FindSeries("t1", "n").size(), many);
-  EXPECT_EQ(t->GetOrCreateSeries(Key("m", "last"), ValueType::kFloat).value(), 41 + many);
+  EXPECT_EQ(t->FindSeries("t1", "o").size(), kCatalogGroupMaxEntries);
+  EXPECT_EQ(t->GetOrCreateSeries(Key("o", "f7"), ValueType::kFloat).value(), extra + 7);
+  EXPECT_EQ(t->GetOrCreateSeries(Key("m", "last"), ValueType::kFloat).value(),
+            extra + kCatalogGroupMaxEntries);
 }
 
 TEST(CatalogTest, LockedTenantSeriesAreFoundAfterUnlockAndSurviveCompaction) {
