@@ -55,11 +55,24 @@ constexpr char kMetaNextSeq[] = "next_seq";
 constexpr char kRetentionPrefix = 'R';
 constexpr uint64_t kCheckpointWalBytes = 256ull << 20;
 constexpr uint32_t kCompactAfterSmallChunks = 4;
+// The background loop compacts the catalog once this many groups were added since the last time.
+constexpr uint64_t kCatalogCompactAfterRecords = 64;
+// Compaction merges neighbouring chunks only when they start in the same UTC day, into pieces of
+// at most kCompactedChunkFactor x chunk_max_points (a day of 10 s data, 8640 points, is one
+// chunk at the default 1024): one chunk per series-day keeps the per-chunk fixed cost (key, seal,
+// header) low and chunks small enough that a short read decodes little.
+constexpr int64_t kCompactionWindowNs = 86'400'000'000'000;
+constexpr size_t kCompactedChunkFactor = 16;
 constexpr auto kCompactionPeriod = std::chrono::seconds(2);
 constexpr auto kRetentionPeriod = std::chrono::seconds(10);
 
 Status Rocks(const rocksdb::Status& s) {
   return FromRocks(static_cast<int>(s.code()), s.ToString());
+}
+
+// Floor division: the window (UTC day) a timestamp falls in, also for times before 1970.
+int64_t CompactionWindow(TimestampNs ts) {
+  return ts / kCompactionWindowNs - ((ts % kCompactionWindowNs) < 0 ? 1 : 0);
 }
 
 // Hash of a series key in one pass, 8 bytes at a time (std::hash per string costs several
@@ -1405,7 +1418,7 @@ Status EngineImpl::CompactSeriesLocked(Series* s) {
   std::vector<ChunkRef> refs;
   RETURN_IF_ERROR(LoadChunkRefs(s->info.id, kMinTs, kMaxTs, kMaxTs, nullptr, false, &refs));
   if (refs.size() < 2) return Status::OK();
-  const size_t target = static_cast<size_t>(options_.chunk_max_points) * 8;
+  const size_t target = static_cast<size_t>(options_.chunk_max_points) * kCompactedChunkFactor;
   std::vector<ChunkPtr> opened;
   opened.reserve(refs.size());
   for (const auto& r : refs) {
@@ -1421,10 +1434,14 @@ Status EngineImpl::CompactSeriesLocked(Series* s) {
     size_t j = i + 1;
     TimestampNs end = refs[i].max_ts;
     size_t points = opened[i]->run.ts.size();
+    const int64_t window = CompactionWindow(refs[i].key.start);
     while (j < refs.size()) {
       const size_t n = opened[j]->run.ts.size();
       const bool overlap = refs[j].key.start <= end;
-      if (!overlap && points + n > target) break;
+      // Overlapping chunks are always merged; neighbours only within one window and size cap.
+      if (!overlap && (points + n > target || CompactionWindow(refs[j].key.start) != window)) {
+        break;
+      }
       end = std::max(end, refs[j].max_ts);
       points += n;
       ++j;
@@ -1457,6 +1474,7 @@ Status EngineImpl::CompactSeriesLocked(Series* s) {
 
 Status EngineImpl::Compact() {
   RETURN_IF_ERROR(ApplyRetention());
+  RETURN_IF_ERROR(catalog_->Compact());
   std::vector<Series*> all;
   {
     std::lock_guard lock(mu_);
@@ -1472,6 +1490,7 @@ Status EngineImpl::Compact() {
   rocksdb::CompactRangeOptions cro;
   cro.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
   RETURN_IF_ERROR(Rocks(db_->CompactRange(cro, chunks_cf_, nullptr, nullptr)));
+  RETURN_IF_ERROR(Rocks(db_->CompactRange(cro, catalog_cf_, nullptr, nullptr)));
   return Status::OK();
 }
 
@@ -1495,6 +1514,7 @@ void EngineImpl::BackgroundLoop() {
     }
     if (now - last_compaction >= kCompactionPeriod) {
       last_compaction = now;
+      if (catalog_->uncompacted() >= kCatalogCompactAfterRecords) (void)catalog_->Compact();
       // Compact series that collected small (out-of-order, flushed) or overlapping chunks, one
       // at a time.
       std::vector<Series*> todo;

@@ -11,3 +11,7 @@ target_compile_definitions(storage_crash_test PRIVATE
 add_dependencies(storage_crash_test storage_crash_writer)
 
 verbund_unit_test(storage_engine_cache_test SOURCES engine_cache_test.cc DEPS verbund_storage)
+verbund_unit_test(storage_catalog_test SOURCES catalog_test.cc DEPS verbund_storage)
+# Golden catalog records (test/golden/catalog).
+verbund_unit_test(storage_catalog_golden_test
+  SOURCES ${PROJECT_SOURCE_DIR}/test/golden/catalog/catalog_golden_test.cc DEPS verbund_storage)

@@ -141,6 +141,40 @@ TEST(EngineTest, DuplicateTimestampsLaterWriteWins) {
   check("reopened");
 }
 
+// Compaction merges a day's full chunks into one chunk per UTC day (within the size cap of
+// 16 x chunk_max_points), never across midnight, and a second compaction changes nothing.
+TEST(EngineTest, CompactionMakesOneChunkPerUtcDay) {
+  TestEngine t(FreshDir("compact_days"), 64);
+  ASSERT_TRUE(t.Open().ok());
+  constexpr int64_t kDay = 86'400'000'000'000;
+  constexpr int64_t kStep = 150'000'000'000;         // 576 points a day: 9 sealed chunks of 64
+  const TimestampNs t0 = 1'451'606'400'000'000'000;  // 2016-01-01T00:00Z
+  std::vector<std::pair<TimestampNs, double>> pts;
+  for (int64_t ts = t0; ts < t0 + 2 * kDay; ts += kStep) pts.emplace_back(ts, pts.size() * 0.5);
+  // 1969-12-31 and 1970-01-01: pins floor division for times before the epoch.
+  std::vector<std::pair<TimestampNs, double>> old;
+  for (int64_t ts = -128 * kStep; ts < 128 * kStep; ts += kStep) old.emplace_back(ts, 1.0);
+  SeriesId id = WriteFloats(t.engine.get(), Key("m", "f"), pts);
+  SeriesId id_old = WriteFloats(t.engine.get(), Key("m", "g"), old);
+  ASSERT_TRUE(t->Flush().ok());
+  const uint64_t sealed = t->Stats().sealed_chunks;
+  ASSERT_TRUE(t->Compact().ok());
+  // Series f: 18 chunks over two days -> 2 chunks; series g: 4 chunks, two starting on each
+  // side of the epoch -> 2 chunks.
+  EXPECT_EQ(t->Stats().sealed_chunks - sealed, 4u);
+  ASSERT_TRUE(t->Compact().ok());
+  EXPECT_EQ(t->Stats().sealed_chunks - sealed, 4u);
+  EXPECT_EQ(ReadFloats(t.engine.get(), id), pts);
+  EXPECT_EQ(ReadFloats(t.engine.get(), id_old), old);
+  auto agg = t->Aggregate(id, t0, t0 + 2 * kDay, kDay, 0).value();
+  ASSERT_EQ(agg.size(), 2u);
+  EXPECT_EQ(agg[0].count, 576u);
+  EXPECT_EQ(agg[1].count, 576u);
+  t.Close();
+  ASSERT_TRUE(t.Open().ok());
+  EXPECT_EQ(ReadFloats(t.engine.get(), id), pts);
+}
+
 TEST(EngineTest, ReadOrderAndLimit) {
   TestEngine t(FreshDir("order"), 16);
   ASSERT_TRUE(t.Open().ok());
@@ -396,6 +430,12 @@ TEST(EngineTest, PlaintextScanFindsNoNamesOrValues) {
   scan("open, WAL holding data");
   t.Close();
   scan("closed");
+  ASSERT_TRUE(t.Open().ok());
+  EXPECT_EQ(t->FindSeries(secrets[0], secrets[1]).size(), 2u);
+  // Compaction rewrites chunks and merges catalog groups (zstd before sealing).
+  ASSERT_TRUE(t->Compact().ok());
+  t.Close();
+  scan("compacted");
   ASSERT_TRUE(t.Open().ok());
   EXPECT_EQ(t->FindSeries(secrets[0], secrets[1]).size(), 2u);
 }
