@@ -52,7 +52,7 @@ std::string ExistingTypeName(storage::Engine* engine, const storage::SeriesKey& 
 // one MapPoints call only, so it can never outlive the body it points into or the engine whose ids
 // it holds.
 struct FieldId {
-  std::string key;
+  std::string_view key;  // into the body (or the batch's unescaped storage), like Field::key
   storage::ValueType type;
   storage::SeriesId id;
 };
@@ -92,7 +92,12 @@ bool MapCached(const ingest::Point& p, std::string_view db, storage::Engine* eng
     if (!v.ok) return false;
     storage::ValueType type = storage::TypeOf(v.value);
     // Lines of one series usually list the same fields in the same order: try slot j first.
-    auto same = [&](const FieldId& k) { return k.type == type && k.key == f.key; };
+    // The parser's fast path hands out the very key views of the line that started the memo,
+    // so equal pointers usually settle it without comparing bytes.
+    auto same = [&](const FieldId& k) {
+      return k.type == type && k.key.size() == f.key.size() &&
+             (k.key.data() == f.key.data() || k.key == f.key);
+    };
     const FieldId* hit = j < known.size() && same(known[j]) ? &known[j] : nullptr;
     for (size_t k = 0; hit == nullptr && k < known.size(); ++k) {
       if (same(known[k])) hit = &known[k];
@@ -110,7 +115,7 @@ bool MapCached(const ingest::Point& p, std::string_view db, storage::Engine* eng
       return key;
     });
     if (!id.ok()) return false;
-    known.push_back(FieldId{std::string(f.key), type, *id});
+    known.push_back(FieldId{f.key, type, *id});
     resolved.emplace_back(*id, std::move(v.value));
   }
   ++out->points;
