@@ -211,7 +211,7 @@ class EngineImpl final : public Engine {
   uint64_t MinLiveSegmentLocked(uint64_t current);  // requires mu_
 
   // --- sealing and the chunk store
-  bool SealOne();  // seals the oldest pending buffer; false if none
+  bool SealOne();  // seals the oldest pending buffers; false if none or one failed
   void DrainSealQueue();
   // Appends the sealed pieces to *wb and their directory entries to *added.
   Status WriteChunks(Series* s, const SampleRun& run, uint64_t seq, rocksdb::WriteBatch* wb,
@@ -797,56 +797,80 @@ Status EngineImpl::WriteChunks(Series* s, const SampleRun& run, uint64_t seq,
 
 bool EngineImpl::SealOne() {
   std::lock_guard store(store_mu_);
-  Series* s = nullptr;
-  std::shared_ptr<Buffer> buf;
+  // Up to kSealBatch pending buffers, written to the chunk store in one RocksDB write (a write per
+  // chunk cost more than encoding it in a steady ingest). Buffers are taken in queue order.
+  constexpr size_t kSealBatch = 64;
+  std::vector<std::pair<Series*, std::shared_ptr<Buffer>>> items;
   {
     std::lock_guard lock(mu_);
     if (seal_queue_.empty()) return false;
-    s = seal_queue_.front().first;
-    buf = seal_queue_.front().second;
-    seal_queue_.pop_front();
+    while (!seal_queue_.empty() && items.size() < kSealBatch) {
+      items.push_back(std::move(seal_queue_.front()));
+      seal_queue_.pop_front();
+    }
   }
-  Status st;
-  std::vector<ChunkMeta> added;
-  if (!buf->empty()) {
+  struct Sealed {
+    std::vector<ChunkMeta> added;
+    bool small = false, overlaps = false;
+    Status st;  // this item's own failure (its puts rolled back)
+  };
+  std::vector<Sealed> sealed(items.size());
+  rocksdb::WriteBatch wb;
+  bool any = false;
+  for (size_t i = 0; i < items.size(); ++i) {
+    auto& [s, buf] = items[i];
+    if (buf->empty()) continue;
     SampleRun run = SortedUnique(buf->ts, buf->values, kMinTs, kMaxTs);
-    bool overlaps;
     {
       std::lock_guard lock(mu_);
-      overlaps = s->chunks > 0 && run.ts.front() <= s->chunk_max_ts;
+      sealed[i].overlaps = s->chunks > 0 && run.ts.front() <= s->chunk_max_ts;
     }
-    rocksdb::WriteBatch wb;
-    const uint64_t seq = next_seq_++;
-    st = WriteChunks(s, run, seq, &wb, options_.chunk_max_points, &added);
-    if (st.ok()) {
-      std::string c;
-      PutFixed64(&c, next_seq_);
-      st = Rocks(wb.Put(meta_cf_, kMetaNextSeq, c));
-    }
-    if (st.ok()) st = Rocks(db_->Write(rocksdb::WriteOptions(), &wb));
-    if (st.ok()) {
-      std::lock_guard lock(mu_);
-      if (run.ts.size() < options_.chunk_max_points / 2) ++s->small_chunks;
-      if (overlaps) ++s->overlapping;
+    sealed[i].small = run.ts.size() < options_.chunk_max_points / 2;
+    wb.SetSavePoint();
+    sealed[i].st = WriteChunks(s, run, next_seq_++, &wb, options_.chunk_max_points,
+                               &sealed[i].added);
+    if (sealed[i].st.ok()) {
+      any = true;
+    } else {
+      sealed[i].added.clear();
+      (void)wb.RollbackToSavePoint();
     }
   }
+  Status write_st;
+  if (any) {
+    std::string c;
+    PutFixed64(&c, next_seq_);
+    write_st = Rocks(wb.Put(meta_cf_, kMetaNextSeq, c));
+    if (write_st.ok()) write_st = Rocks(db_->Write(rocksdb::WriteOptions(), &wb));
+  }
+  bool all_ok = true;
   {
     std::lock_guard lock(mu_);
-    if (st.ok()) {
-      // The chunk joins the directory as its samples leave the head: a view has one or the other.
-      UpdateDirLocked(s, {}, std::move(added));
-      auto it = std::find(s->pending.begin(), s->pending.end(), buf);
-      if (it != s->pending.end()) s->pending.erase(it);
-      pending_bytes_ -= buf->bytes;
-      head_bytes_ -= buf->bytes;
-    } else {
-      // Keep it readable in the head and retry later (e.g. a locked tenant).
-      seal_error_ = st;
-      seal_queue_.emplace_back(s, buf);
+    for (size_t i = 0; i < items.size(); ++i) {
+      auto& [s, buf] = items[i];
+      const Status st = sealed[i].st.ok() ? write_st : sealed[i].st;
+      if (st.ok()) {
+        if (!buf->empty()) {
+          if (sealed[i].small) ++s->small_chunks;
+          if (sealed[i].overlaps) ++s->overlapping;
+        }
+        // The chunk joins the directory as its samples leave the head: a view has one or the
+        // other.
+        UpdateDirLocked(s, {}, std::move(sealed[i].added));
+        auto it = std::find(s->pending.begin(), s->pending.end(), buf);
+        if (it != s->pending.end()) s->pending.erase(it);
+        pending_bytes_ -= buf->bytes;
+        head_bytes_ -= buf->bytes;
+      } else {
+        // Keep it readable in the head and retry later (e.g. a locked tenant).
+        all_ok = false;
+        seal_error_ = st;
+        seal_queue_.emplace_back(s, buf);
+      }
     }
   }
   space_cv_.notify_all();
-  return st.ok();
+  return all_ok;
 }
 
 void EngineImpl::DrainSealQueue() {

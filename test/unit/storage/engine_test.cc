@@ -374,6 +374,31 @@ TEST(EngineTest, LockedTenantWritesAreRefused) {
   EXPECT_TRUE(t->Write(b).ok());
 }
 
+// Buffers are sealed in batches: one whose tenant key is locked is rolled back out of the batch
+// and stays readable in the head until it can be sealed; the others in the batch are sealed.
+TEST(EngineTest, SealingBatchSkipsALockedTenantAndRetriesIt) {
+  TestEngine t(FreshDir("seal-locked"), 1024);
+  ASSERT_TRUE(t.Open().ok());
+  std::vector<std::pair<TimestampNs, double>> pts;
+  for (int i = 0; i < 10; ++i) pts.emplace_back(i, i * 0.5);
+  const SeriesId a = WriteFloats(t.engine.get(), Key("m", "f", "acme"), pts);
+  const SeriesId b = WriteFloats(t.engine.get(), Key("m", "f", "other"), pts);
+  const SeriesId c = WriteFloats(t.engine.get(), Key("m", "g", "other"), pts);
+  t.keys->Lock("acme");
+  EXPECT_EQ(t->Flush().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(t->Stats().sealed_chunks, 2u);  // other's two series
+  EXPECT_EQ(ReadFloats(t.engine.get(), b), pts);
+  t.keys->Unlock("acme");
+  EXPECT_EQ(ReadFloats(t.engine.get(), a), pts);  // still in the head
+  ASSERT_TRUE(t->Flush().ok());
+  EXPECT_EQ(t->Stats().sealed_chunks, 3u);
+  t.Close();
+  ASSERT_TRUE(t.Open().ok());
+  EXPECT_EQ(ReadFloats(t.engine.get(), a), pts);
+  EXPECT_EQ(ReadFloats(t.engine.get(), b), pts);
+  EXPECT_EQ(ReadFloats(t.engine.get(), c), pts);
+}
+
 TEST(EngineTest, FlushDropsWalSegmentsAndStatsCountDisk) {
   TestEngine t(FreshDir("flush"), 64);
   ASSERT_TRUE(t.Open().ok());
