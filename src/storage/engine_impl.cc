@@ -135,6 +135,12 @@ struct Series {
   // Chunks sealed (or found at open) overlapping an older chunk of the series since the last
   // compaction: aggregates over them merge points instead of using chunk statistics.
   uint32_t overlapping = 0;
+  // Compaction window (UTC day) of the newest chunk sealed in order, and how many chunks it has.
+  // When a chunk starts a later window, an earlier one holding several chunks is complete and
+  // [compact_from, compact_to) grows to cover it: the background loop compacts that range.
+  int64_t seal_window = std::numeric_limits<int64_t>::min();
+  uint32_t seal_window_chunks = 0;
+  TimestampNs compact_from = kMaxTs, compact_to = kMinTs;
   // Chunk directory: every sealed chunk by (start, seq). Updated after each chunk store write
   // commits. dir_ok false: a chunk could not be listed (damaged clear header); reads then always
   // go to the chunk store, which reports the damage.
@@ -145,6 +151,27 @@ struct Series {
   std::optional<Sample> latest;
   uint64_t mutations = 0;  // writes and deletes applied; Latest() stores only if unchanged
 };
+
+// Counts a chunk starting at `start` into the series' window tracking (see Series::seal_window);
+// chunks of an earlier window than the newest one (late data) are left to the small/overlap
+// triggers.
+void TrackChunkWindow(Series* s, TimestampNs start) {
+  const int64_t w = CompactionWindow(start);
+  if (w < s->seal_window) return;
+  if (w > s->seal_window) {
+    if (s->seal_window_chunks >= 2) {
+      // Saturating: the first and last windows of the int64 range are partial.
+      TimestampNs from, to;
+      if (__builtin_mul_overflow(s->seal_window, kCompactionWindowNs, &from)) from = kMinTs;
+      if (__builtin_add_overflow(from, kCompactionWindowNs, &to)) to = kMaxTs;
+      s->compact_from = std::min(s->compact_from, from);
+      s->compact_to = std::max(s->compact_to, to);
+    }
+    s->seal_window = w;
+    s->seal_window_chunks = 0;
+  }
+  ++s->seal_window_chunks;
+}
 
 struct RetentionRule {
   std::string tenant;
@@ -228,7 +255,10 @@ class EngineImpl final : public Engine {
   Status CommitChunkChange(Series* s, rocksdb::WriteBatch* wb,
                            const std::vector<ChunkKeyParts>& removed, std::vector<ChunkMeta> added);
   Status DeleteChunksLocked(Series* s, TimestampNs from, TimestampNs to);  // requires store_mu_
-  Status CompactSeriesLocked(Series* s);                                     // requires store_mu_
+  // Merges the series' overlapping chunks and neighbours within one window, among the chunks
+  // meeting [from, to).
+  Status CompactSeriesLocked(Series* s, TimestampNs from = kMinTs,
+                             TimestampNs to = kMaxTs);                        // requires store_mu_
   Status ApplyDelete(const std::vector<Series*>& series, TimestampNs from, TimestampNs to);
   Status ApplyRetention();
   Status Checkpoint();
@@ -404,8 +434,9 @@ Status EngineImpl::LoadChunkSummaries() {
     }
     ser.dir.push_back(ChunkMeta{k.start, k.seq, h.max_ts, h.key_id, *ck});
     // Keys come in (start, seq) order per series: a start at or before the newest end so far
-    // overlaps an earlier chunk.
+    // overlaps an earlier chunk; a window left with several chunks is due for compaction.
     if (ser.chunks > 0 && k.start <= ser.chunk_max_ts) ++ser.overlapping;
+    TrackChunkWindow(&ser, k.start);
     ser.max_span = std::max(ser.max_span, h.max_ts - k.start);
     ser.chunk_max_ts = std::max(ser.chunk_max_ts, h.max_ts);
     ++ser.chunks;
@@ -853,6 +884,7 @@ bool EngineImpl::SealOne() {
         if (!buf->empty()) {
           if (sealed[i].small) ++s->small_chunks;
           if (sealed[i].overlaps) ++s->overlapping;
+          for (const ChunkMeta& m : sealed[i].added) TrackChunkWindow(s, m.start);
         }
         // The chunk joins the directory as its samples leave the head: a view has one or the
         // other.
@@ -1438,9 +1470,14 @@ Status EngineImpl::ApplyRetention() {
   return Status::OK();
 }
 
-Status EngineImpl::CompactSeriesLocked(Series* s) {
+Status EngineImpl::CompactSeriesLocked(Series* s, TimestampNs from, TimestampNs to) {
+  TimestampNs max_span;
+  {
+    std::lock_guard lock(mu_);
+    max_span = s->max_span;
+  }
   std::vector<ChunkRef> refs;
-  RETURN_IF_ERROR(LoadChunkRefs(s->info.id, kMinTs, kMaxTs, kMaxTs, nullptr, false, &refs));
+  RETURN_IF_ERROR(LoadChunkRefs(s->info.id, from, to, max_span, nullptr, false, &refs));
   if (refs.size() < 2) return Status::OK();
   const size_t target = static_cast<size_t>(options_.chunk_max_points) * kCompactedChunkFactor;
   std::vector<ChunkPtr> opened;
@@ -1539,26 +1576,34 @@ void EngineImpl::BackgroundLoop() {
     if (now - last_compaction >= kCompactionPeriod) {
       last_compaction = now;
       if (catalog_->uncompacted() >= kCatalogCompactAfterRecords) (void)catalog_->Compact();
-      // Compact series that collected small (out-of-order, flushed) or overlapping chunks, one
-      // at a time.
+      // Compact series that collected small (out-of-order, flushed) or overlapping chunks (all
+      // of the series), or completed a window of several chunks (that window), one at a time.
       std::vector<Series*> todo;
       {
         std::lock_guard lock(mu_);
         for (auto& [id, s] : series_) {
-          if (s->small_chunks >= kCompactAfterSmallChunks || s->overlapping > 0) {
+          if (s->small_chunks >= kCompactAfterSmallChunks || s->overlapping > 0 ||
+              s->compact_from < s->compact_to) {
             todo.push_back(s.get());
           }
         }
       }
       for (Series* s : todo) {
+        TimestampNs from = kMinTs, to = kMaxTs;
         {
           std::lock_guard lock(mu_);
           if (stop_) return;
+          if (s->small_chunks < kCompactAfterSmallChunks && s->overlapping == 0) {
+            from = s->compact_from;
+            to = s->compact_to;
+          }
           s->small_chunks = 0;
           s->overlapping = 0;
+          s->compact_from = kMaxTs;
+          s->compact_to = kMinTs;
         }
         std::lock_guard store(store_mu_);
-        (void)CompactSeriesLocked(s);
+        (void)CompactSeriesLocked(s, from, to);
       }
     }
   }

@@ -1,10 +1,12 @@
 // Storage engine behaviour: recovery, out-of-order and duplicate samples, aggregates, retention,
 // deletes, and that nothing readable leaves the process unencrypted.
+#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <random>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -372,6 +374,46 @@ TEST(EngineTest, LockedTenantWritesAreRefused) {
   EXPECT_EQ(t->Write(b).code(), StatusCode::kFailedPrecondition);
   t.keys->Unlock("acme");
   EXPECT_TRUE(t->Write(b).ok());
+}
+
+// Waits (polling, generously) until the engine has written `n` chunks since it opened.
+bool WaitForChunkWrites(Engine* e, uint64_t n) {
+  for (int i = 0; i < 1200 && e->Stats().sealed_chunks < n; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  return e->Stats().sealed_chunks == n;
+}
+
+// A UTC day left with several chunks is compacted in the background into one chunk once a later
+// day starts, whether that is found at open or while sealing; reads are the same throughout.
+TEST(EngineTest, BackgroundCompactsCompletedDays) {
+  constexpr int64_t kDay = 86'400'000'000'000, kStep = 600'000'000'000;  // 144 points a day
+  TestEngine t(FreshDir("day-compaction"), 16);  // no background loop while writing days 0-2
+  ASSERT_TRUE(t.Open().ok());
+  std::vector<std::pair<TimestampNs, double>> pts;
+  for (int64_t ts = 0; ts < 2 * kDay + 20 * kStep; ts += kStep) {
+    pts.emplace_back(ts, static_cast<double>(ts / kStep % 7));
+  }
+  const SeriesId id = WriteFloats(t.engine.get(), Key("m", "f"), pts);
+  t.Close();  // flushes: days 0 and 1 hold 9 chunks each, day 2 two (16 + 4 points)
+  t.options.background_threads = true;
+  ASSERT_TRUE(t.Open().ok());
+  // Found at open: days 0 and 1 become one chunk each (the only chunks written since).
+  EXPECT_TRUE(WaitForChunkWrites(t.engine.get(), 2)) << t->Stats().sealed_chunks;
+  EXPECT_EQ(ReadFloats(t.engine.get(), id), pts);
+  // Found while sealing: 288 more points seal as 18 chunks; the first starting in day 3 closes
+  // day 2 (10 chunks), the one starting in day 4 closes day 3 (9): one chunk each.
+  std::vector<std::pair<TimestampNs, double>> more;
+  for (int64_t ts = 2 * kDay + 20 * kStep; ts < 4 * kDay + 20 * kStep; ts += kStep) {
+    more.emplace_back(ts, static_cast<double>(ts / kStep % 5));
+  }
+  WriteFloats(t.engine.get(), Key("m", "f"), more);
+  EXPECT_TRUE(WaitForChunkWrites(t.engine.get(), 2 + 18 + 2)) << t->Stats().sealed_chunks;
+  pts.insert(pts.end(), more.begin(), more.end());
+  EXPECT_EQ(ReadFloats(t.engine.get(), id), pts);
+  t.Close();
+  ASSERT_TRUE(t.Open().ok());
+  EXPECT_EQ(ReadFloats(t.engine.get(), id), pts);
 }
 
 // Buffers are sealed in batches: one whose tenant key is locked is rolled back out of the batch
