@@ -855,7 +855,8 @@ std::string Api::RenderMetrics() {
     p.Sample("verbund_storage_chunk_cache_hits_total", static_cast<double>(st.chunk_cache_hits));
     p.Family("verbund_storage_chunk_cache_misses_total", "counter",
              "Chunk reads that decrypted and decoded the chunk.");
-    p.Sample("verbund_storage_chunk_cache_misses_total", static_cast<double>(st.chunk_cache_misses));
+    p.Sample("verbund_storage_chunk_cache_misses_total",
+             static_cast<double>(st.chunk_cache_misses));
   }
   if (deps_.wal_fsync_seconds) {
     p.Family("verbund_wal_fsync_duration_seconds", "histogram", "WAL fsync latency.");

@@ -169,7 +169,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     auto cl = parser_->content_length();
     if (cl && *cl > server_->config.max_body_bytes) return SendTooLarge();
     if (!cl || *cl > buffer_.capacity() - buffer_.size()) {
-      buffer_.reserve(buffer_.size() + std::min<uint64_t>(cl.value_or(kBodyReadBytes), kBodyReadBytes));
+      buffer_.reserve(buffer_.size() +
+                      std::min<uint64_t>(cl.value_or(kBodyReadBytes), kBodyReadBytes));
     }
     auto expect = req[bhttp::field::expect];
     if (beast::iequals(expect, "100-continue")) {

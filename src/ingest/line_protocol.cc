@@ -675,8 +675,7 @@ bool LineParser::ParsePoint(std::string_view b, uint32_t line, std::string* reas
 
 void LineParser::AddPoint(Point pt, size_t tag_begin, size_t tag_count, size_t field_begin) {
   const size_t field_count = batch_->fields_.size() - field_begin;
-  auto [it, inserted] =
-      series_index_.try_emplace(pt.series, static_cast<uint32_t>(memos_.size()));
+  auto [it, inserted] = series_index_.try_emplace(pt.series, static_cast<uint32_t>(memos_.size()));
   if (inserted) memos_.push_back({pt.measurement, tag_begin, tag_count});
   if (line_plain_) {
     memos_[it->second].field_begin = field_begin;
@@ -805,8 +804,7 @@ bool LineParser::ParseKnownSeries(std::string_view b, uint32_t line) {
     int64_t scaled;
     if (!ParseDigits(b.data() + i + 1, b.data() + n, 19, &ts) ||
         ts > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) ||
-        __builtin_mul_overflow(static_cast<int64_t>(ts), mult_, &scaled) ||
-        scaled > kMaxNanoTime) {
+        __builtin_mul_overflow(static_cast<int64_t>(ts), mult_, &scaled) || scaled > kMaxNanoTime) {
       return fail();
     }
     pt.ts = scaled;

@@ -85,7 +85,8 @@ void Pipeline::Run() {
       for (Item& it : items) {
         for (auto& e : it.batch.entries()) {
           if (e.id != 0) merged.Add(e.id, e.ts, e.value);
-          else merged.Add(it.batch.KeyOf(e), e.ts, e.value);
+          else
+            merged.Add(it.batch.KeyOf(e), e.ts, e.value);
         }
       }
       merged_status = engine_->Write(merged);

@@ -258,7 +258,7 @@ class EngineImpl final : public Engine {
   // Merges the series' overlapping chunks and neighbours within one window, among the chunks
   // meeting [from, to).
   Status CompactSeriesLocked(Series* s, TimestampNs from = kMinTs,
-                             TimestampNs to = kMaxTs);                        // requires store_mu_
+                             TimestampNs to = kMaxTs);  // requires store_mu_
   Status ApplyDelete(const std::vector<Series*>& series, TimestampNs from, TimestampNs to);
   Status ApplyRetention();
   Status Checkpoint();
@@ -858,8 +858,8 @@ bool EngineImpl::SealOne() {
     }
     sealed[i].small = run.ts.size() < options_.chunk_max_points / 2;
     wb.SetSavePoint();
-    sealed[i].st = WriteChunks(s, run, next_seq_++, &wb, options_.chunk_max_points,
-                               &sealed[i].added);
+    sealed[i].st =
+        WriteChunks(s, run, next_seq_++, &wb, options_.chunk_max_points, &sealed[i].added);
     if (sealed[i].st.ok()) {
       any = true;
     } else {

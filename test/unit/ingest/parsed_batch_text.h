@@ -32,17 +32,28 @@ inline std::string ParsedBatchText(const ParsedBatch& b) {
       add(f.key);
       uint64_t bits = 0;
       switch (f.type) {
-        case FieldType::kFloat: std::memcpy(&bits, &f.f, sizeof bits); break;
-        case FieldType::kInteger: bits = static_cast<uint64_t>(f.i); break;
-        case FieldType::kUnsigned: bits = f.u; break;
-        case FieldType::kBoolean: bits = f.b ? 1 : 0; break;
-        case FieldType::kString: add(f.s); break;
+        case FieldType::kFloat:
+          std::memcpy(&bits, &f.f, sizeof bits);
+          break;
+        case FieldType::kInteger:
+          bits = static_cast<uint64_t>(f.i);
+          break;
+        case FieldType::kUnsigned:
+          bits = f.u;
+          break;
+        case FieldType::kBoolean:
+          bits = f.b ? 1 : 0;
+          break;
+        case FieldType::kString:
+          add(f.s);
+          break;
       }
       out += std::to_string(static_cast<int>(f.type)) + "=" + std::to_string(bits) + " ";
     }
     out += "\n";
   }
-  for (const LineError& e : b.errors()) out += "error " + std::to_string(e.line) + " " + e.message + "\n";
+  for (const LineError& e : b.errors())
+    out += "error " + std::to_string(e.line) + " " + e.message + "\n";
   out += "series " + std::to_string(b.series_count()) + "\n";
   return out;
 }

@@ -1,5 +1,9 @@
 // Storage engine behaviour: recovery, out-of-order and duplicate samples, aggregates, retention,
 // deletes, and that nothing readable leaves the process unencrypted.
+#include "storage/engine.h"
+
+#include <gtest/gtest.h>
+
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -8,9 +12,6 @@
 #include <random>
 #include <thread>
 
-#include <gtest/gtest.h>
-
-#include "storage/engine.h"
 #include "unit/storage/engine_test_util.h"
 
 namespace verbund::storage {
