@@ -1,8 +1,7 @@
 #include "storage/catalog_format.h"
 
-#include <zstd.h>
-
 #include "core/coding.h"
+#include "storage/encoding/zstd_frame.h"
 
 namespace verbund::storage {
 namespace {
@@ -10,8 +9,6 @@ namespace {
 // zstd level for groups: near the ratio of -19 on catalog data at a fraction of its time, so a
 // full group (4096 entries, ~600 KiB) compresses in milliseconds under the catalog lock.
 constexpr int kZstdLevel = 12;
-// zstd cannot expand more than ~32768:1; a larger claimed raw size is corrupt.
-constexpr uint64_t kMaxZstdRatio = 32768;
 
 std::string Aad(std::string_view label, std::string_view rocks_key, keys::KeyId key_id) {
   std::string aad(label);
@@ -133,12 +130,11 @@ bool ParseCatalogGroupKey(std::string_view key, SeriesId* first) {
 std::string EncodeCatalogGroup(const std::vector<SeriesInfo>& entries, bool compress) {
   const std::string raw = EncodeEntries(entries);
   if (compress) {
-    std::string z(ZSTD_compressBound(raw.size()), '\0');
-    const size_t n = ZSTD_compress(z.data(), z.size(), raw.data(), raw.size(), kZstdLevel);
-    if (!ZSTD_isError(n) && n + VarintLength(raw.size()) < raw.size()) {
+    std::optional<std::string> z = encoding::ZstdCompress(raw, kZstdLevel);
+    if (z && z->size() + VarintLength(raw.size()) < raw.size()) {
       std::string out(1, static_cast<char>(kCatalogGroupZstd));
       PutVarint64(&out, raw.size());
-      out.append(z.data(), n);
+      out.append(*z);
       return out;
     }
   }
@@ -155,15 +151,11 @@ Status DecodeCatalogGroup(std::string_view plain, SeriesId first, std::vector<Se
   if (codec != kCatalogGroupZstd) return Corruption("catalog group: unknown codec");
   uint64_t raw_size = 0;
   if (!GetVarint64(&plain, &raw_size) || raw_size == 0 || raw_size > kCatalogGroupMaxRawBytes ||
-      raw_size > plain.size() * kMaxZstdRatio) {
+      raw_size > plain.size() * encoding::kMaxZstdRatio) {
     return Corruption("catalog group: bad raw size");
   }
-  const unsigned long long frame = ZSTD_getFrameContentSize(plain.data(), plain.size());
-  if (frame != raw_size) return Corruption("catalog group: zstd frame size mismatch");
-  std::string raw(raw_size, '\0');
-  // ZSTD_decompress requires `plain` to be exactly whole frames: trailing bytes are an error.
-  const size_t got = ZSTD_decompress(raw.data(), raw.size(), plain.data(), plain.size());
-  if (ZSTD_isError(got) || got != raw_size) return Corruption("catalog group: zstd decompression");
+  std::string raw;
+  RETURN_IF_ERROR(encoding::ZstdDecompressExact(plain, raw_size, "catalog group", &raw));
   return DecodeEntries(raw, first, out);
 }
 

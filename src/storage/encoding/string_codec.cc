@@ -1,20 +1,18 @@
 #include "storage/encoding/string_codec.h"
 
-#include <zstd.h>
-
 #include <string_view>
 #include <unordered_map>
 
 #include "core/coding.h"
 #include "storage/encoding/chunk_format.h"
 #include "storage/encoding/int_codec.h"
+#include "storage/encoding/zstd_frame.h"
 
 namespace verbund::storage::encoding {
 namespace {
 
 enum class StringCompression : uint8_t { kNone = 0, kZstd = 1 };
 constexpr int kZstdLevel = 3;
-constexpr uint64_t kMaxZstdRatio = 32768;
 
 }  // namespace
 
@@ -33,14 +31,11 @@ void EncodeStrings(std::span<const std::string> v, std::string* dst) {
   // Ids keep the packed-block modes: zstd runs over them anyway.
   EncodeIntStream(id_of, 0, &raw, /*max_version=*/1);
 
-  std::string compressed(ZSTD_compressBound(raw.size()), '\0');
-  size_t csize =
-      ZSTD_compress(compressed.data(), compressed.size(), raw.data(), raw.size(), kZstdLevel);
-  if (!ZSTD_isError(csize) && csize < raw.size()) {
+  std::optional<std::string> compressed = ZstdCompress(raw, kZstdLevel);
+  if (compressed && compressed->size() < raw.size()) {
     dst->push_back(static_cast<char>(StringCompression::kZstd));
     PutVarint64(dst, raw.size());
-    PutVarint64(dst, csize);
-    dst->append(compressed.data(), csize);
+    PutLengthPrefixed(dst, *compressed);
     return;
   }
   dst->push_back(static_cast<char>(StringCompression::kNone));
@@ -60,16 +55,11 @@ Status DecodeStrings(std::string_view* in, size_t n, std::vector<std::string>* o
     if (!GetVarint64(in, &raw_size) || !GetVarint64(in, &csize) || csize > in->size()) {
       return Corruption("strings: truncated section");
     }
-    // zstd cannot expand more than ~32768:1 (an RLE block: 4 bytes per 128 KiB), so a larger
-    // claim is corrupt; this bounds the allocation by the input size.
+    // Bounds the allocation by the input size.
     if (raw_size > kMaxStringSectionBytes || raw_size > csize * kMaxZstdRatio) {
       return Corruption("strings: section too large");
     }
-    unsigned long long frame_size = ZSTD_getFrameContentSize(in->data(), csize);
-    if (frame_size != raw_size) return Corruption("strings: zstd frame size mismatch");
-    buffer.resize(raw_size);
-    size_t got = ZSTD_decompress(buffer.data(), buffer.size(), in->data(), csize);
-    if (ZSTD_isError(got) || got != raw_size) return Corruption("strings: zstd decompression");
+    RETURN_IF_ERROR(ZstdDecompressExact(in->substr(0, csize), raw_size, "strings", &buffer));
     in->remove_prefix(csize);
     raw = buffer;
   } else {
