@@ -18,9 +18,12 @@
 #include "keys/aead.h"
 #include "storage/catalog.h"
 #include "storage/catalog_format.h"
+#include "unit/storage/engine_test_util.h"
 
 namespace verbund::storage {
 namespace {
+
+using testing::ExpectSameSeries;
 
 constexpr keys::KeyId kKeyId = 3;
 
@@ -77,15 +80,6 @@ void WriteFile(const std::string& path, const std::string& bytes) {
 
 bool Update() { return std::getenv("VERBUND_UPDATE_GOLDEN") != nullptr; }
 
-void ExpectSame(const std::vector<SeriesInfo>& a, const std::vector<SeriesInfo>& b) {
-  ASSERT_EQ(a.size(), b.size());
-  for (size_t i = 0; i < a.size(); ++i) {
-    EXPECT_EQ(a[i].id, b[i].id) << i;
-    EXPECT_EQ(a[i].type, b[i].type) << i;
-    EXPECT_EQ(a[i].key, b[i].key) << i;
-  }
-}
-
 TEST(CatalogGoldenTest, RawGroupDecodesAndReencodesToIdenticalBytes) {
   const std::string encoded = EncodeCatalogGroup(ExampleEntries(), /*compress=*/false);
   if (Update()) WriteFile(Path("v2_group_raw.bin"), encoded);
@@ -94,7 +88,7 @@ TEST(CatalogGoldenTest, RawGroupDecodesAndReencodesToIdenticalBytes) {
   EXPECT_EQ(golden, encoded);
   std::vector<SeriesInfo> got;
   ASSERT_TRUE(DecodeCatalogGroup(golden, 5, &got).ok());
-  ExpectSame(got, ExampleEntries());
+  ExpectSameSeries(got, ExampleEntries());
 }
 
 TEST(CatalogGoldenTest, ZstdGroupDecodes) {
@@ -104,7 +98,7 @@ TEST(CatalogGoldenTest, ZstdGroupDecodes) {
   EXPECT_EQ(golden[0], kCatalogGroupZstd);
   std::vector<SeriesInfo> got;
   ASSERT_TRUE(DecodeCatalogGroup(golden, 11, &got).ok());
-  ExpectSame(got, TruckEntries());
+  ExpectSameSeries(got, TruckEntries());
   // The current writer still produces a zstd group no larger than this one plus a margin.
   EXPECT_LE(EncodeCatalogGroup(TruckEntries()).size(), golden.size() + golden.size() / 10);
 }
@@ -131,7 +125,7 @@ TEST(CatalogGoldenTest, SealedGroupRecordOpens) {
   ASSERT_TRUE(plain.ok()) << plain.status().ToString();
   std::vector<SeriesInfo> got;
   ASSERT_TRUE(DecodeCatalogGroup(*plain, first, &got).ok());
-  ExpectSame(got, TruckEntries());
+  ExpectSameSeries(got, TruckEntries());
   // Bound to its key and key id.
   EXPECT_FALSE(
       keys::Aead::Open(FixedKey(), CatalogGroupAad(CatalogGroupKey(12), kKeyId), value.substr(4))
@@ -164,7 +158,7 @@ TEST(CatalogGoldenTest, VersionOneEntryRecordStillOpens) {
   ASSERT_TRUE(plain.ok()) << plain.status().ToString();
   SeriesInfo got;
   ASSERT_TRUE(DecodeCatalogEntry(*plain, &got).ok());
-  ExpectSame({got}, {entry});
+  ExpectSameSeries({got}, {entry});
 }
 
 }  // namespace

@@ -13,12 +13,15 @@
 #include "keys/key_provider.h"
 #include "storage/catalog_format.h"
 #include "unit/storage/engine_test_util.h"
+#include "unit/storage/raw_db.h"
 
 namespace verbund::storage {
 namespace {
 
+using testing::ExpectSameSeries;
 using testing::FreshDir;
 using testing::Key;
+using testing::RawDb;
 using testing::ReadFloats;
 using testing::TestEngine;
 
@@ -38,15 +41,6 @@ std::vector<SeriesInfo> Trucks(int trucks, SeriesId first) {
     }
   }
   return out;
-}
-
-void ExpectSame(const std::vector<SeriesInfo>& a, const std::vector<SeriesInfo>& b) {
-  ASSERT_EQ(a.size(), b.size());
-  for (size_t i = 0; i < a.size(); ++i) {
-    EXPECT_EQ(a[i].id, b[i].id) << i;
-    EXPECT_EQ(a[i].type, b[i].type) << i;
-    EXPECT_EQ(a[i].key, b[i].key) << i;
-  }
 }
 
 TEST(CatalogGroupTest, RoundTripsRawAndCompressed) {
@@ -70,7 +64,7 @@ TEST(CatalogGroupTest, RoundTripsRawAndCompressed) {
       }
       std::vector<SeriesInfo> got;
       ASSERT_TRUE(DecodeCatalogGroup(plain, entries[0].id, &got).ok());
-      ExpectSame(got, entries);
+      ExpectSameSeries(got, entries);
     }
   }
   // Catalog data compresses well: 100 trucks' entries take a few bytes each.
@@ -184,30 +178,6 @@ TEST(CatalogGroupTest, BitFlipsDecodeOrFailButNeverCrash) {
     }
   }
 }
-
-// Opens the engine's RocksDB directly (the engine must be closed).
-struct RawDb {
-  std::unique_ptr<rocksdb::DB> db;
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  explicit RawDb(const std::string& path) {
-    std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
-        {rocksdb::kDefaultColumnFamilyName, {}}, {"catalog", {}}, {"chunks", {}}, {"meta", {}}};
-    rocksdb::DB* raw = nullptr;
-    EXPECT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), path, cfs, &handles, &raw).ok());
-    db.reset(raw);
-  }
-  ~RawDb() {
-    for (auto* h : handles) (void)db->DestroyColumnFamilyHandle(h);
-  }
-  rocksdb::ColumnFamilyHandle* catalog() { return handles[1]; }
-  rocksdb::ColumnFamilyHandle* meta() { return handles[3]; }
-  std::vector<std::string> CatalogKeys() {
-    std::vector<std::string> out;
-    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), catalog()));
-    for (it->SeekToFirst(); it->Valid(); it->Next()) out.push_back(it->key().ToString());
-    return out;
-  }
-};
 
 // Writes a version-1 entry exactly as doc/format/catalog.md describes it.
 void PutVersionOneEntry(RawDb* raw, keys::KeyProvider* kp, const SeriesInfo& info) {

@@ -6,39 +6,17 @@
 
 #include "storage/chunk_store_format.h"
 #include "unit/storage/engine_test_util.h"
+#include "unit/storage/raw_db.h"
 
 namespace verbund::storage {
 namespace {
 
 using testing::FreshDir;
+using testing::kAll0;
+using testing::kAll1;
 using testing::Key;
+using testing::RawDb;
 using testing::TestEngine;
-
-constexpr TimestampNs kLo = std::numeric_limits<TimestampNs>::min();
-constexpr TimestampNs kHi = std::numeric_limits<TimestampNs>::max();
-
-// Opens the engine's RocksDB directly (the engine must be closed).
-struct RawDb {
-  std::unique_ptr<rocksdb::DB> db;
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  explicit RawDb(const std::string& path) {
-    std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
-        {rocksdb::kDefaultColumnFamilyName, {}}, {"catalog", {}}, {"chunks", {}}, {"meta", {}}};
-    rocksdb::DB* raw = nullptr;
-    EXPECT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), path, cfs, &handles, &raw).ok());
-    db.reset(raw);
-  }
-  ~RawDb() {
-    for (auto* h : handles) (void)db->DestroyColumnFamilyHandle(h);
-  }
-  rocksdb::ColumnFamilyHandle* chunks() { return handles[2]; }
-  std::vector<std::pair<std::string, std::string>> Chunks() {
-    std::vector<std::pair<std::string, std::string>> out;
-    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), chunks()));
-    for (it->SeekToFirst(); it->Valid(); it->Next()) out.emplace_back(it->key().ToString(), it->value().ToString());
-    return out;
-  }
-};
 
 // Writes `n` series of 64 samples each (one sealed chunk per series), closes the engine.
 std::vector<SeriesId> MakeChunks(TestEngine* t, int n) {
@@ -56,11 +34,11 @@ std::vector<SeriesId> MakeChunks(TestEngine* t, int n) {
 }
 
 void ExpectCorrupt(Engine* e, SeriesId id, const std::string& what) {
-  auto r = e->Read(id, kLo, kHi, ScanOrder::kAscending, 0);
+  auto r = e->Read(id, kAll0, kAll1, ScanOrder::kAscending, 0);
   EXPECT_EQ(r.status().code(), StatusCode::kCorruption) << what << ": " << r.status().ToString();
-  auto a = e->Aggregate(id, kLo, kHi, 0, 0);
+  auto a = e->Aggregate(id, kAll0, kAll1, 0, 0);
   EXPECT_EQ(a.status().code(), StatusCode::kCorruption) << what << ": " << a.status().ToString();
-  auto a2 = e->Aggregate(id, kLo, kHi, 10, 0);
+  auto a2 = e->Aggregate(id, kAll0, kAll1, 10, 0);
   EXPECT_EQ(a2.status().code(), StatusCode::kCorruption) << what;
 }
 
@@ -109,7 +87,7 @@ TEST(ChunkIntegrityTest, SwappedChunksAreDetectedByAad) {
   ASSERT_TRUE(t.Open().ok());
   ExpectCorrupt(t.engine.get(), ids[0], "swapped across series");
   ExpectCorrupt(t.engine.get(), ids[2], "moved to another seq");
-  auto ok = t->Read(ids[1], kLo, kHi, ScanOrder::kAscending, 0);
+  auto ok = t->Read(ids[1], kAll0, kAll1, ScanOrder::kAscending, 0);
   ASSERT_TRUE(ok.ok());
   EXPECT_EQ(ok->ts.size(), 64u);
 }

@@ -78,4 +78,14 @@ struct TestEngine {
   Engine* operator->() { return engine.get(); }
 };
 
+// Equal lists of series (id, type and key), naming the first index that differs.
+inline void ExpectSameSeries(const std::vector<SeriesInfo>& a, const std::vector<SeriesInfo>& b) {
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a[i].id, b[i].id) << i;
+    EXPECT_EQ(a[i].type, b[i].type) << i;
+    EXPECT_EQ(a[i].key, b[i].key) << i;
+  }
+}
+
 }  // namespace verbund::storage::testing
