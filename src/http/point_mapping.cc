@@ -61,11 +61,9 @@ using TagSetMemo = std::vector<std::vector<FieldId>>;  // by Point::series_index
 // The fast path: every field of `p` resolved through the memo and the cache. Returns false
 // (nothing added) when a field needs the general path (a conversion error or a type conflict, for
 // its message).
-bool MapCached(const ingest::Point& p, std::string_view db, storage::Engine* engine,
-               ingest::SeriesIdCache* cache, TagSetMemo* memo, std::string* name,
-               MappedWrite* out) {
-  if (p.series_index >= memo->size()) memo->resize(p.series_index + 1);
-  std::vector<FieldId>& known = (*memo)[p.series_index];
+bool MapCached(const ingest::Point& p, std::string_view db, ingest::SeriesIdCache* cache,
+               TagSetMemo* memo, std::string* name, MappedWrite* out) {
+  std::vector<FieldId>& known = (*memo)[p.series_index];  // sized by ParsedBatch::series_count
   // name = db \0 measurement \0 (key \0 value \0)* \1 field: unambiguous, as none of the
   // parts may contain \0 or \1 after parsing... and if one did, it would only cost a miss.
   // Built only for fields the memo does not know.
@@ -136,7 +134,7 @@ MappedWrite MapPoints(const ingest::ParsedBatch& parsed, std::string_view db,
   TagSetMemo memo(parsed.series_count());
   for (const ingest::Point& p : parsed.points()) {
     if (cache != nullptr && engine != nullptr &&
-        MapCached(p, db, engine, cache, &memo, &name, &out)) {
+        MapCached(p, db, cache, &memo, &name, &out)) {
       continue;
     }
     fields.clear();
