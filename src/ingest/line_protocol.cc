@@ -18,6 +18,12 @@ constexpr const char* kTimeOutOfRange =
 inline bool IsNumeric(char c) { return (c >= '0' && c <= '9') || c == '.'; }
 inline bool IsSkippableSpace(char c) { return c == ' ' || c == '\t' || c == '\0'; }
 
+// A boolean value whose first byte is already known to be t, T, f or F.
+inline bool IsBooleanWord(std::string_view v) {
+  return v.size() == 1 || v == "true" || v == "True" || v == "TRUE" || v == "false" ||
+         v == "False" || v == "FALSE";
+}
+
 size_t SkipWhitespace(std::string_view b, size_t i) {
   while (i < b.size() && IsSkippableSpace(b[i])) ++i;
   return i;
@@ -347,13 +353,7 @@ bool LineParser::ScanBoolean(std::string_view b, size_t* pos, std::string* reaso
   ++i;
   while (i < n && b[i] != ',' && b[i] != ' ') ++i;
   *pos = i;
-  std::string_view v = b.substr(start, i - start);
-  if (v.size() == 1) return true;
-  if (v == "true" || v == "True" || v == "TRUE" || v == "false" || v == "False" ||
-      v == "FALSE") {
-    return true;
-  }
-  return false;
+  return IsBooleanWord(b.substr(start, i - start));
 }
 
 bool LineParser::ConvertField(std::string_view key, std::string_view value,
@@ -716,10 +716,7 @@ bool FastValue(std::string_view v, Field* f) {
   const char* end = p + v.size();
   const char c0 = v[0];
   if (c0 == 't' || c0 == 'T' || c0 == 'f' || c0 == 'F') {
-    if (!(v.size() == 1 || v == "true" || v == "True" || v == "TRUE" || v == "false" ||
-          v == "False" || v == "FALSE")) {
-      return false;
-    }
+    if (!IsBooleanWord(v)) return false;
     f->type = FieldType::kBoolean;
     f->b = c0 == 't' || c0 == 'T';
     return true;
