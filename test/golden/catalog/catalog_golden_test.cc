@@ -10,11 +10,8 @@
 //   VERBUND_UPDATE_GOLDEN=1 storage_catalog_golden_test
 #include <gtest/gtest.h>
 
-#include <cstdlib>
-#include <fstream>
-#include <iterator>
-
 #include "core/coding.h"
+#include "golden/golden_file.h"
 #include "keys/aead.h"
 #include "storage/catalog.h"
 #include "storage/catalog_format.h"
@@ -65,25 +62,12 @@ std::vector<SeriesInfo> TruckEntries() {
   return out;
 }
 
-std::string Path(const char* file) {
-  return std::string(VERBUND_SOURCE_DIR) + "/test/golden/catalog/" + file;
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-void WriteFile(const std::string& path, const std::string& bytes) {
-  std::ofstream(path, std::ios::binary) << bytes;
-}
-
-bool Update() { return std::getenv("VERBUND_UPDATE_GOLDEN") != nullptr; }
+std::string Path(const char* file) { return golden::Path("catalog", file); }
 
 TEST(CatalogGoldenTest, RawGroupDecodesAndReencodesToIdenticalBytes) {
   const std::string encoded = EncodeCatalogGroup(ExampleEntries(), /*compress=*/false);
-  if (Update()) WriteFile(Path("v2_group_raw.bin"), encoded);
-  const std::string golden = ReadFile(Path("v2_group_raw.bin"));
+  if (golden::Updating()) golden::Write(Path("v2_group_raw.bin"), encoded);
+  const std::string golden = golden::Read(Path("v2_group_raw.bin"));
   ASSERT_FALSE(golden.empty());
   EXPECT_EQ(golden, encoded);
   std::vector<SeriesInfo> got;
@@ -92,8 +76,8 @@ TEST(CatalogGoldenTest, RawGroupDecodesAndReencodesToIdenticalBytes) {
 }
 
 TEST(CatalogGoldenTest, ZstdGroupDecodes) {
-  if (Update()) WriteFile(Path("v2_group_zstd.bin"), EncodeCatalogGroup(TruckEntries()));
-  const std::string golden = ReadFile(Path("v2_group_zstd.bin"));
+  if (golden::Updating()) golden::Write(Path("v2_group_zstd.bin"), EncodeCatalogGroup(TruckEntries()));
+  const std::string golden = golden::Read(Path("v2_group_zstd.bin"));
   ASSERT_FALSE(golden.empty());
   EXPECT_EQ(golden[0], kCatalogGroupZstd);
   std::vector<SeriesInfo> got;
@@ -104,16 +88,16 @@ TEST(CatalogGoldenTest, ZstdGroupDecodes) {
 }
 
 TEST(CatalogGoldenTest, SealedGroupRecordOpens) {
-  if (Update()) {
+  if (golden::Updating()) {
     const std::string k = CatalogGroupKey(11);
     std::string value;
     PutFixed32(&value, kKeyId);
     ASSERT_TRUE(keys::Aead::SealTo(FixedKey(), CatalogGroupAad(k, kKeyId),
                                    EncodeCatalogGroup(TruckEntries()), &value)
                     .ok());
-    WriteFile(Path("v2_group_record.bin"), k + value);
+    golden::Write(Path("v2_group_record.bin"), k + value);
   }
-  const std::string golden = ReadFile(Path("v2_group_record.bin"));
+  const std::string golden = golden::Read(Path("v2_group_record.bin"));
   ASSERT_GT(golden.size(), kCatalogGroupKeyBytes + 4);
   const std::string_view k = std::string_view(golden).substr(0, kCatalogGroupKeyBytes);
   const std::string_view value = std::string_view(golden).substr(kCatalogGroupKeyBytes);
@@ -136,7 +120,7 @@ TEST(CatalogGoldenTest, SealedGroupRecordOpens) {
 TEST(CatalogGoldenTest, VersionOneEntryRecordStillOpens) {
   const SeriesInfo entry = ExampleEntries()[0];
   const keys::DataKey index_key = keys::DeriveKey(FixedKey(), "verbund catalog index v1");
-  if (Update()) {
+  if (golden::Updating()) {
     const auto h = keys::HmacSha256(index_key, EncodeSeriesKey(entry.key));
     const std::string k(reinterpret_cast<const char*>(h.data()), h.size());
     std::string plain = EncodeSeriesKey(entry.key);
@@ -145,9 +129,9 @@ TEST(CatalogGoldenTest, VersionOneEntryRecordStillOpens) {
     std::string value;
     PutFixed32(&value, kKeyId);
     ASSERT_TRUE(keys::Aead::SealTo(FixedKey(), CatalogEntryAad(k, kKeyId), plain, &value).ok());
-    WriteFile(Path("v1_entry_record.bin"), k + value);
+    golden::Write(Path("v1_entry_record.bin"), k + value);
   }
-  const std::string golden = ReadFile(Path("v1_entry_record.bin"));
+  const std::string golden = golden::Read(Path("v1_entry_record.bin"));
   ASSERT_GT(golden.size(), kCatalogEntryKeyBytes + 4);
   const std::string_view k = std::string_view(golden).substr(0, kCatalogEntryKeyBytes);
   const std::string_view value = std::string_view(golden).substr(kCatalogEntryKeyBytes);

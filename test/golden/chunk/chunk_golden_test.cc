@@ -9,11 +9,9 @@
 
 #include <bit>
 #include <cmath>
-#include <cstdlib>
-#include <fstream>
-#include <iterator>
 #include <limits>
 
+#include "golden/golden_file.h"
 #include "storage/chunk_codec.h"
 
 namespace verbund::storage {
@@ -127,14 +125,7 @@ std::vector<Golden> Goldens() {
   return g;
 }
 
-std::string Path(const char* file) {
-  return std::string(VERBUND_SOURCE_DIR) + "/test/golden/chunk/" + file;
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
+std::string Path(const char* file) { return golden::Path("chunk", file); }
 
 bool SameBits(const ValueColumn& a, const ValueColumn& b) {
   if (a.index() != b.index()) return false;
@@ -158,16 +149,11 @@ void ExpectDecodes(const std::string& bytes, const Golden& g) {
 }
 
 TEST(ChunkGoldenTest, CurrentVersionDecodesAndReencodesToIdenticalBytes) {
-  bool update = std::getenv("VERBUND_UPDATE_GOLDEN") != nullptr;
   for (const Golden& g : Goldens()) {
     const std::string file = std::string("v2_") + g.file;
     SCOPED_TRACE(file);
-    if (update) {
-      std::ofstream out(Path(file.c_str()), std::ios::binary);
-      std::string bytes = EncodeChunk(g.ts, g.values);
-      out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    }
-    std::string bytes = ReadFile(Path(file.c_str()));
+    if (golden::Updating()) golden::Write(Path(file.c_str()), EncodeChunk(g.ts, g.values));
+    std::string bytes = golden::Read(Path(file.c_str()));
     ExpectDecodes(bytes, g);
     EXPECT_EQ(EncodeChunk(g.ts, g.values), bytes);
   }
@@ -176,7 +162,7 @@ TEST(ChunkGoldenTest, CurrentVersionDecodesAndReencodesToIdenticalBytes) {
 TEST(ChunkGoldenTest, EntropyCodedGoldensNeedVersionTwoReaders) {
   for (const char* file :
        {"v2_float_ans_delta.chunk", "v2_int_ans_raw.chunk", "v2_int_ans_wide.chunk"}) {
-    std::string bytes = ReadFile(Path(file));
+    std::string bytes = golden::Read(Path(file));
     ASSERT_GE(bytes.size(), 2u) << file;
     EXPECT_EQ(bytes[0], 2) << file;
     EXPECT_EQ(bytes[1], 2) << file;
@@ -187,7 +173,7 @@ TEST(ChunkGoldenTest, VersionOneFilesStillDecode) {
   int found = 0;
   for (const Golden& g : Goldens()) {
     const std::string file = std::string("v1_") + g.file;
-    std::string bytes = ReadFile(Path(file.c_str()));
+    std::string bytes = golden::Read(Path(file.c_str()));
     if (bytes.empty()) continue;  // samples added after version 1
     SCOPED_TRACE(file);
     ++found;
