@@ -133,8 +133,7 @@ MappedWrite MapPoints(const ingest::ParsedBatch& parsed, std::string_view db,
   std::string name;
   TagSetMemo memo(parsed.series_count());
   for (const ingest::Point& p : parsed.points()) {
-    if (cache != nullptr && engine != nullptr &&
-        MapCached(p, db, cache, &memo, &name, &out)) {
+    if (cache != nullptr && engine != nullptr && MapCached(p, db, cache, &memo, &name, &out)) {
       continue;
     }
     fields.clear();

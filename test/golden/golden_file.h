@@ -26,7 +26,8 @@ inline std::string Read(const std::string& path) {
 }
 
 inline void Write(const std::string& path, std::string_view bytes) {
-  std::ofstream(path, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  std::ofstream(path, std::ios::binary)
+      .write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
 }
 
 inline bool Updating() { return std::getenv("VERBUND_UPDATE_GOLDEN") != nullptr; }

@@ -76,7 +76,8 @@ TEST(CatalogGoldenTest, RawGroupDecodesAndReencodesToIdenticalBytes) {
 }
 
 TEST(CatalogGoldenTest, ZstdGroupDecodes) {
-  if (golden::Updating()) golden::Write(Path("v2_group_zstd.bin"), EncodeCatalogGroup(TruckEntries()));
+  if (golden::Updating())
+    golden::Write(Path("v2_group_zstd.bin"), EncodeCatalogGroup(TruckEntries()));
   const std::string golden = golden::Read(Path("v2_group_zstd.bin"));
   ASSERT_FALSE(golden.empty());
   EXPECT_EQ(golden[0], kCatalogGroupZstd);

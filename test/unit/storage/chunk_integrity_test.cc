@@ -1,8 +1,7 @@
 // Damage to sealed chunks: flipped bits and chunks moved to another key are reported as
 // Corruption by reads and aggregates, never returned as data, never a crash.
-#include <rocksdb/db.h>
-
 #include <gtest/gtest.h>
+#include <rocksdb/db.h>
 
 #include "storage/chunk_store_format.h"
 #include "unit/storage/engine_test_util.h"
