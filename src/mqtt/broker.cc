@@ -66,8 +66,8 @@ void Broker::Accept(std::unique_ptr<net::Transport> transport, net::ConnectionLe
   conn->Start();
 }
 
-bool Broker::ApplyRetained(const MessagePtr& msg) {
-  if (!retained_.Apply(msg)) return false;
+bool Broker::ApplyRetained(const MessagePtr& msg, RetainedStore::Stamp stamp) {
+  if (!retained_.Apply(msg, stamp)) return false;
   // $SYS topics describe the running process: not persisted.
   if (options_.store != nullptr && !msg->topic.starts_with("$SYS/")) {
     Status st = msg->payload.empty() ? options_.store->DeleteRetained(msg->topic)
@@ -82,8 +82,7 @@ void Broker::Publish(MessagePtr message, std::function<void(Status)> done) {
   Shard& shard = index >= 0 ? *shards_[index] : *shards_[0];
   boost::asio::post(shard.context(), [this, &shard, message = std::move(message),
                                       done = std::move(done)]() mutable {
-    if (message->retain) ApplyRetained(message);
-    shard.Route(message);
+    shard.Publish(message);
     if (taps_.empty() || message->qos == 0 || !done) {
       for (Tap* tap : taps_) tap->OnPublish(message, nullptr);
       if (done) done(Status::OK());

@@ -210,6 +210,13 @@ class Shard {
   // Matches msg against this shard's replica and delivers to every subscriber (locally or via
   // the per-shard outboxes). Returns the number of subscriptions matched.
   size_t Route(const MessagePtr& msg);
+  // A publish entering the broker on this shard: applies it to the retained store (if
+  // flagged), stamped with this shard's next retained sequence number, then routes it. Both in
+  // one step on this thread, so RetainedStore::Match can tell a new subscription which retained
+  // messages it already got live.
+  size_t Publish(const MessagePtr& msg);
+  // The last retained sequence number this shard stamped (read on this shard's thread).
+  uint64_t retained_seq() const { return retained_seq_; }
   // Delivers on this shard (the slot's owner), following moved slots and buffering for
   // sessions not yet adopted.
   void DeliverLocal(Delivery&& d);
@@ -242,6 +249,7 @@ class Shard {
   TopicTree tree_;
   std::vector<std::vector<Delivery>> outbox_;
   bool flush_scheduled_ = false;
+  uint64_t retained_seq_ = 0;
   std::vector<const SubscriberEntry*> scratch_;
   std::unordered_set<std::shared_ptr<Connection>> connections_;
   boost::asio::steady_timer sweep_timer_;

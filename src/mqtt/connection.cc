@@ -574,8 +574,7 @@ void Connection::HandlePublish(PublishPacket&& p) {
   msg->origin_client = slot_->client_id;
   MessagePtr shared = std::move(msg);
 
-  if (shared->retain) broker().ApplyRetained(shared);
-  size_t matched = shard_.Route(shared);
+  size_t matched = shard_.Publish(shared);
   const auto& taps = broker().taps();
   if (p.qos == 0) {
     for (Tap* tap : taps) tap->OnPublish(shared, nullptr);
@@ -644,7 +643,12 @@ void Connection::HandleSubscribe(SubscribePacket&& s) {
     SubRecord record;
     bool existed = false;
   };
-  auto ops = std::make_shared<std::vector<Op>>();
+  struct Ops {
+    std::vector<Op> list;
+    // Per shard: its last retained sequence number when these subscriptions reached it.
+    std::vector<uint64_t> retained_watermarks;
+  };
+  auto ops = std::make_shared<Ops>();
   SubackPacket ack;
   ack.packet_id = s.packet_id;
   for (Subscription& sub : s.subscriptions) {
@@ -684,32 +688,35 @@ void Connection::HandleSubscribe(SubscribePacket&& s) {
     op.record.subscription_id = sub_id;
     subs[op.full] = op.record;
     ack.reasons.push_back(granted);
-    ops->push_back(std::move(op));
+    ops->list.push_back(std::move(op));
   }
   if (version_ == ProtocolVersion::kV311) {
     for (auto& r : ack.reasons) {
       if (static_cast<uint8_t>(r) >= 0x80) r = ReasonCode::kUnspecifiedError;
     }
   }
-  if (ops->empty()) return SendPacket(ack);
+  if (ops->list.empty()) return SendPacket(ack);
+  ops->retained_watermarks.assign(broker().shard_count(), 0);
   auto slot = slot_;
   std::weak_ptr<Connection> weak = shared_from_this();
   broker().ForEachShard(
       [ops, slot](Shard& shard) {
-        for (const Op& op : *ops) {
+        for (const Op& op : ops->list) {
           shard.tree().Add(op.filter, op.group,
                            SubscriberEntry{slot, op.record.options, op.record.subscription_id});
         }
+        // Each shard writes its own element; ForEachShard's completion orders it before `done`.
+        ops->retained_watermarks[shard.index()] = shard.retained_seq();
       },
       [ops, weak, ack = std::move(ack), &broker = broker()]() mutable {
         auto self = weak.lock();
         if (!self || self->state_ != State::kConnected || self->session_ == nullptr) return;
         self->SendPacket(ack);
         // Retained messages (3.3.1.3, 3.8.3.1 Retain Handling); none for shared subscriptions.
-        for (const Op& op : *ops) {
+        for (const Op& op : ops->list) {
           uint8_t rh = op.record.options.retain_handling;
           if (!op.group.empty() || rh == 2 || (rh == 1 && op.existed)) continue;
-          for (const MessagePtr& m : broker.retained().Match(op.filter)) {
+          for (const MessagePtr& m : broker.retained().Match(op.filter, ops->retained_watermarks)) {
             Delivery d;
             d.slot = self->slot_;
             d.msg = m;

@@ -63,6 +63,11 @@ void Shard::Sweep() {
   if (!connections_.empty()) ArmSweep();
 }
 
+size_t Shard::Publish(const MessagePtr& msg) {
+  if (msg->retain) broker_.ApplyRetained(msg, {index_, ++retained_seq_});
+  return Route(msg);
+}
+
 size_t Shard::Route(const MessagePtr& msg) {
   scratch_.clear();
   tree_.Match(msg->topic, &scratch_);

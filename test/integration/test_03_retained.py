@@ -119,3 +119,63 @@ def test_retain_as_published_v5(broker):
     assert [(p.payload, p.retain) for p in clear.recv_publishes(2)] == [(b"r", False), (b"n", False)]
     for c in (pub, keep, clear):
         c.disconnect()
+
+
+def _flood(broker, stop, topic):
+    """Keeps both cores busy with QoS 0 traffic the subscribers under test do not match."""
+    c = RawClient(broker.host, broker.port, 5)
+    c.connect(uniq("flood"))
+    n = 0
+    while not stop.is_set() and n < 2_000_000:
+        c.publish(topic, "x" * 64, qos=0)
+        n += 1
+    c.disconnect()
+
+
+def test_subscription_sees_each_later_retained_publish_once_under_load(broker):
+    """A subscription acknowledged by SUBACK sees each later publish exactly once (live), never
+    also as a retained replay; one set before the SUBACK arrives once, as retained (3.3.1.3,
+    3.8.4). The publisher fires right after the SUBACK, so it races the replay on another
+    shard; flooders keep both cores busy. Iterations are bounded in count and time."""
+    import threading
+    import time
+
+    stop = threading.Event()
+    flooders = [threading.Thread(target=_flood, args=(broker, stop, uniq("noise")), daemon=True)
+                for _ in range(2)]
+    for t in flooders:
+        t.start()
+    try:
+        pubs = []
+        for _ in range(3):  # several publishers, so some sit on another shard than the subscriber
+            p = RawClient(broker.host, broker.port, 5)
+            p.connect(uniq("rp"))
+            pubs.append(p)
+        deadline = time.monotonic() + 60
+        iterations = 0
+        for i in range(300):
+            if time.monotonic() > deadline:
+                break
+            b = uniq("race%d" % i)
+            pub = pubs[i % len(pubs)]
+            pub.publish(b + "/old", "o", qos=1, retain=True)
+            s = RawClient(broker.host, broker.port, 5)
+            s.connect(uniq("rs"))
+            s.subscribe([(b + "/#", sub_opts(qos=1, retain_as_published=False))])
+            pub.publish(b + "/t", "r", qos=1, retain=True)
+            pub.publish(b + "/t", "n", qos=1, retain=False)
+            pub.publish(b + "/end", "END", qos=1)
+            got = sorted((p.topic, p.payload, p.retain) for p in collect(s, "END", quiet=0.05))
+            assert got == sorted([(b + "/old", b"o", True), (b + "/t", b"r", False),
+                                  (b + "/t", b"n", False)]), "iteration %d" % i
+            s.disconnect()
+            pub.publish(b + "/old", "", qos=1, retain=True)
+            pub.publish(b + "/t", "", qos=1, retain=True)
+            iterations += 1
+        assert iterations >= 20
+        for p in pubs:
+            p.disconnect()
+    finally:
+        stop.set()
+        for t in flooders:
+            t.join(timeout=10)
