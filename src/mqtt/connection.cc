@@ -538,6 +538,8 @@ void Connection::HandlePublish(PublishPacket&& p) {
   if (p.properties.user_properties.size() > cfg.max_properties) {
     return Protocol(ReasonCode::kImplementationSpecificError, "too many user properties");
   }
+  // Receive Maximum (4.9): a QoS 1 message holds a slot until its PUBACK, a QoS 2 message until
+  // the PUBCOMP that answers its PUBREL (or a PUBREC with an error code).
   if (p.qos > 0) {
     if (++incoming_unacked_ > cfg.receive_maximum) {
       return Protocol(ReasonCode::kReceiveMaximumExceeded, "receive maximum exceeded");
@@ -586,7 +588,7 @@ void Connection::HandlePublish(PublishPacket&& p) {
                       ? ReasonCode::kNoMatchingSubscribers
                       : ReasonCode::kSuccess;
   if (taps.empty()) {
-    --incoming_unacked_;
+    if (p.qos == 1) --incoming_unacked_;
     return Acknowledge(ack_type, id, ok);
   }
   // The acknowledgement waits until every tap has made the message durable.
@@ -605,7 +607,11 @@ void Connection::HandlePublish(PublishPacket&& p) {
       boost::asio::post(ctx, [pending, weak, ack_type, id, ok] {
         auto self = weak.lock();
         if (!self || self->state_ != State::kConnected) return;
-        --self->incoming_unacked_;
+        if (ack_type == PacketType::kPuback || pending->failed) --self->incoming_unacked_;
+        // A PUBREC with an error ends the QoS 2 exchange (4.3.3): a later PUBREL gets 0x92.
+        if (ack_type == PacketType::kPubrec && pending->failed && self->session_ != nullptr) {
+          self->session_->ReleaseIncomingQos2(id);
+        }
         self->Acknowledge(ack_type, id,
                           pending->failed ? ReasonCode::kUnspecifiedError : ok);
       });
@@ -623,6 +629,9 @@ void Connection::HandleAck(const AckPacket& a) {
       return session_->OnPubcomp(a.packet_id);
     case PacketType::kPubrel: {
       bool known = session_->ReleaseIncomingQos2(a.packet_id);
+      // Its slot in our Receive Maximum is free with the PUBCOMP. An id left from an earlier
+      // connection of the session never counted against this one's.
+      if (known && incoming_unacked_ > 0) --incoming_unacked_;
       return Acknowledge(PacketType::kPubcomp, a.packet_id,
                          known ? ReasonCode::kSuccess : ReasonCode::kPacketIdentifierNotFound);
     }

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from helpers import (DISCONNECT, IS_MOSQUITTO, PUBACK, PUBLISH, P_CONTENT_TYPE,
+from helpers import (DISCONNECT, IS_MOSQUITTO, PUBACK, PUBCOMP, PUBLISH, PUBREC, PUBREL, P_CONTENT_TYPE,
                      P_CORRELATION_DATA, P_MAXIMUM_PACKET_SIZE, P_MESSAGE_EXPIRY,
                      P_PAYLOAD_FORMAT, P_REASON_STRING, P_RECEIVE_MAXIMUM,
                      P_REQUEST_PROBLEM_INFO, P_RESPONSE_TOPIC, P_SESSION_EXPIRY,
@@ -234,6 +234,47 @@ def test_receive_maximum(broker):
     assert [int(m.payload) for m in got] == list(range(n))
     s.disconnect()
     p.disconnect()
+
+
+def _server_receive_maximum(c):
+    # CONNACK's Receive Maximum; absent means 65535 (3.2.2.3.3).
+    return c.connack.props.get(P_RECEIVE_MAXIMUM, 65535)
+
+
+def test_server_receive_maximum_counts_qos2_until_pubcomp(broker):
+    """4.9 / MQTT-3.3.4-7..9: a QoS 2 PUBLISH holds one of the server's Receive Maximum slots
+    until the PUBCOMP; one more unacknowledged PUBLISH than it allows gets DISCONNECT 0x93."""
+    b = uniq("rmq2")
+    c = client(broker, auto_ack=False)
+    limit = _server_receive_maximum(c)
+    assert limit <= 4096, "test needs a bounded server Receive Maximum"
+    for pid in range(1, limit + 1):
+        c.send(publish_packet(b, "x", qos=2, pid=pid))
+    recs = [c.recv(PUBREC) for _ in range(limit)]
+    assert all(r.reason == 0 or r.reason == 0x10 for r in recs), recs[:3]
+    # PUBRECs are not PUBCOMPs: every slot is still taken.
+    c.send(publish_packet(b, "x", qos=2, pid=limit + 1))
+    got = c.wait_closed()
+    assert any(x.type == DISCONNECT and x.reason == 0x93 for x in got), got
+
+
+def test_server_receive_maximum_freed_by_pubcomp(broker):
+    """Releasing QoS 2 messages (PUBREL -> PUBCOMP) gives their slots back: a client that never
+    has more than Receive Maximum unreleased messages in flight is never disconnected."""
+    b = uniq("rmq2f")
+    c = client(broker, auto_ack=False)
+    limit = _server_receive_maximum(c)
+    assert limit <= 4096, "test needs a bounded server Receive Maximum"
+    for rnd in range(3):
+        for pid in range(1, limit + 1):
+            c.send(publish_packet(b, "x", qos=2, pid=pid))
+        for _ in range(limit):
+            c.recv(PUBREC)
+        for pid in range(1, limit + 1):
+            c.send(ack_packet(PUBREL, pid))
+        comps = [c.recv(PUBCOMP) for _ in range(limit)]
+        assert all(x.reason == 0 for x in comps), (rnd, comps[:3])
+    c.disconnect()
 
 
 def test_maximum_packet_size_client(broker):
