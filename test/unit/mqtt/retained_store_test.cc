@@ -43,11 +43,11 @@ TEST(RetainedStoreTest, MatchUsesFilterRules) {
 // from the store exactly the messages those shards routed before it: the others went live.
 TEST(RetainedStoreTest, MatchWithWatermarksLeavesOutWhatWasDeliveredLive) {
   RetainedStore store;
-  store.Apply(Msg("t/restored", "r"));          // {0, 0}: older than any subscription
-  store.Apply(Msg("t/a", "a"), {0, 2});         // shard 0, before the subscription
-  store.Apply(Msg("t/b", "b"), {0, 3});         // shard 0, after: routed live
-  store.Apply(Msg("t/c", "c"), {1, 1});         // shard 1, before
-  store.Apply(Msg("t/d", "d"), {1, 2});         // shard 1, after
+  store.Apply(Msg("t/restored", "r"));   // {0, 0}: older than any subscription
+  store.Apply(Msg("t/a", "a"), {0, 2});  // shard 0, before the subscription
+  store.Apply(Msg("t/b", "b"), {0, 3});  // shard 0, after: routed live
+  store.Apply(Msg("t/c", "c"), {1, 1});  // shard 1, before
+  store.Apply(Msg("t/d", "d"), {1, 2});  // shard 1, after
   const uint64_t marks[] = {2, 1};
   std::vector<std::string> got;
   for (const MessagePtr& m : store.Match("t/#", marks)) got.push_back(m->payload);
