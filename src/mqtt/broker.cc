@@ -66,7 +66,7 @@ void Broker::Accept(std::unique_ptr<net::Transport> transport, net::ConnectionLe
   conn->Start();
 }
 
-bool Broker::ApplyRetained(const MessagePtr& msg, RetainedStore::Stamp stamp) {
+bool Broker::ApplyRetained(const MessagePtr& msg, RetainedStamp stamp) {
   if (!retained_.Apply(msg, stamp)) return false;
   // $SYS topics describe the running process: not persisted.
   if (options_.store != nullptr && !msg->topic.starts_with("$SYS/")) {

@@ -74,7 +74,7 @@ class Broker final : public Router {
   void Publish(MessagePtr message, std::function<void(Status)> done = nullptr) override;
   // Sets or clears a retained message, writing it through to the store. True if it changed.
   // Called by Shard::Publish only, so that the stamp orders it against subscriptions.
-  bool ApplyRetained(const MessagePtr& msg, RetainedStore::Stamp stamp);
+  bool ApplyRetained(const MessagePtr& msg, RetainedStamp stamp);
   void AddTap(Tap* tap) override { taps_.push_back(tap); }
 
   BrokerMetrics& metrics() { return metrics_; }

@@ -8,7 +8,7 @@ RetainedStore::Shard& RetainedStore::ShardOf(std::string_view topic) {
   return shards_[std::hash<std::string_view>{}(topic) % kShards];
 }
 
-bool RetainedStore::Apply(const MessagePtr& msg, Stamp stamp) {
+bool RetainedStore::Apply(const MessagePtr& msg, RetainedStamp stamp) {
   Shard& s = ShardOf(msg->topic);
   std::lock_guard lock(s.mu);
   if (msg->payload.empty()) return s.messages.erase(msg->topic) > 0;

@@ -36,11 +36,9 @@ struct RetainedStamp {
 
 class RetainedStore {
  public:
-  using Stamp = RetainedStamp;
-
   // Sets (non-empty payload) or clears (empty payload) the retained message of msg->topic.
   // Returns true if the store changed.
-  bool Apply(const MessagePtr& msg, Stamp stamp = {});
+  bool Apply(const MessagePtr& msg, RetainedStamp stamp = {});
   // Every retained message whose topic matches `filter`. With `watermarks` (one per shard, the
   // shard's last sequence number when the subscription was added to it), only messages stamped
   // at or below their shard's watermark: the rest reached the subscription live.
@@ -56,7 +54,7 @@ class RetainedStore {
     mutable std::mutex mu;
     struct Entry {
       MessagePtr msg;
-      Stamp stamp;
+      RetainedStamp stamp;
     };
     std::unordered_map<std::string, Entry> messages;
   };
