@@ -150,7 +150,7 @@ void Connection::KeepIncomplete(const std::vector<char>& scratch, size_t used, s
 }
 
 void Connection::DrainPendingInput() {
-  if (!waiting_readable_ || state_ != State::kConnected) return;
+  if (!waiting_readable_ || state_ != State::kConnected || await_subscription_) return;
   std::vector<char>& scratch = Scratch();
   boost::system::error_code ec;
   size_t n = transport_->ReadAvailable(scratch.data(), scratch.size(), ec);
@@ -189,13 +189,14 @@ void Connection::ProcessBuffered() {
 
 void Connection::Continue() {
   if (buffered() == 0 && in_ && in_->buf.size() > 4 * kReadChunk) in_.reset();
-  if (state_ != State::kAwaitSession) Read();
+  if (state_ != State::kAwaitSession && !await_subscription_) Read();
 }
 
 size_t Connection::Consume(std::string_view data) {
   size_t pos = 0;
   const uint32_t max_packet = broker().config().max_packet_size;
-  while (state_ != State::kClosed && state_ != State::kClosing && state_ != State::kAwaitSession) {
+  while (state_ != State::kClosed && state_ != State::kClosing && state_ != State::kAwaitSession &&
+         !await_subscription_) {
     std::string_view avail = data.substr(pos);
     auto header = ParseFixedHeader(avail, max_packet);
     if (!header) break;  // need more bytes
@@ -209,9 +210,12 @@ size_t Connection::Consume(std::string_view data) {
       Protocol(ReasonCode::kProtocolError, "first packet is not CONNECT");
       return pos;
     }
-    auto decoded = DecodePacket(fh, avail.substr(fh.header_length, fh.remaining_length), version_);
+    const std::string_view body = avail.substr(fh.header_length, fh.remaining_length);
+    auto decoded = DecodePacket(fh, body, version_);
     pos += fh.total_length();
     if (auto* err = std::get_if<CodecError>(&decoded)) {
+      // A CONNECT that announces 5.0 but is invalid is refused with a 5.0 CONNACK.
+      if (state_ == State::kAwaitConnect) version_ = ConnectVersion(body).value_or(version_);
       Protocol(err->reason, err->message);
       return pos;
     }
@@ -220,12 +224,33 @@ size_t Connection::Consume(std::string_view data) {
   return pos;
 }
 
+namespace {
+
+// A decoding failure as a CONNACK reason code (5.0 section 3.2.2.2 lists which are allowed).
+ReasonCode ConnackFailure(ReasonCode reason) {
+  switch (reason) {
+    case ReasonCode::kMalformedPacket:
+    case ReasonCode::kProtocolError:
+    case ReasonCode::kTopicNameInvalid:
+    case ReasonCode::kPacketTooLarge:
+    case ReasonCode::kPayloadFormatInvalid:
+      return reason;
+    default:
+      return ReasonCode::kUnspecifiedError;
+  }
+}
+
+}  // namespace
+
 void Connection::Protocol(ReasonCode reason, std::string_view why) {
   broker().metrics().protocol_errors.fetch_add(1, std::memory_order_relaxed);
   Log()->info("{} protocol violation ({}): {}", LogId(), ReasonCodeName(reason), why);
-  if (state_ == State::kAwaitConnect && reason == ReasonCode::kUnsupportedProtocolVersion) {
-    // 3.1.1 section 3.2.2.3: CONNACK 0x01 (unacceptable protocol level), then close.
-    return SendConnackAndFail(reason);
+  if (state_ == State::kAwaitConnect) {
+    // 3.1.1 section 3.2.2.3: CONNACK 0x01 (unacceptable protocol level), then close; another
+    // invalid 3.1.1 CONNECT is closed without CONNACK (MQTT-3.1.4-1). An invalid 5.0 CONNECT
+    // gets a CONNACK with the failure (3.1.4, 4.13.1), never a DISCONNECT (MQTT-3.14.0-1).
+    if (reason == ReasonCode::kUnsupportedProtocolVersion) return SendConnackAndFail(reason);
+    if (version_ == ProtocolVersion::kV5) return SendConnackAndFail(ConnackFailure(reason));
   }
   Disconnect(reason, why);
 }
@@ -392,7 +417,9 @@ void Connection::HandleConnect(ConnectPacket&& c) {
     return SendConnackAndFail(ReasonCode::kBadAuthenticationMethod);
   }
   if (c.client_id.empty()) {
-    if (version_ == ProtocolVersion::kV311 && !c.clean_start) {
+    // 3.1.1 MQTT-3.1.3-8: an empty id needs a clean session; MQTT 3.1 requires an id.
+    if ((version_ == ProtocolVersion::kV311 && !c.clean_start) ||
+        c.protocol_name == kProtocolNameV31) {
       return SendConnackAndFail(ReasonCode::kClientIdentifierNotValid);
     }
     c.client_id = RandomClientId();
@@ -511,6 +538,10 @@ void Connection::Acknowledge(PacketType type, uint16_t id, ReasonCode reason) {
 void Connection::HandlePublish(PublishPacket&& p) {
   const MqttConfig& cfg = broker().config();
   broker().metrics().messages_in[p.qos].fetch_add(1, std::memory_order_relaxed);
+  if (!p.properties.subscription_identifiers.empty()) {
+    // MQTT-3.3.4-6: only the server puts Subscription Identifiers in a PUBLISH.
+    return Protocol(ReasonCode::kProtocolError, "subscription identifier in a client PUBLISH");
+  }
   // Topic alias (3.3.2.3.4).
   if (p.properties.topic_alias) {
     uint16_t alias = *p.properties.topic_alias;
@@ -706,6 +737,9 @@ void Connection::HandleSubscribe(SubscribePacket&& s) {
   }
   if (ops->list.empty()) return SendPacket(ack);
   ops->retained_watermarks.assign(broker().shard_count(), 0);
+  // Later packets wait for the SUBACK: a PUBLISH after a SUBSCRIBE must meet the subscription,
+  // and answers go out in the order their requests came in.
+  await_subscription_ = true;
   auto slot = slot_;
   std::weak_ptr<Connection> weak = shared_from_this();
   broker().ForEachShard(
@@ -719,7 +753,9 @@ void Connection::HandleSubscribe(SubscribePacket&& s) {
       },
       [ops, weak, ack = std::move(ack), &broker = broker()]() mutable {
         auto self = weak.lock();
-        if (!self || self->state_ != State::kConnected || self->session_ == nullptr) return;
+        if (!self) return;
+        self->await_subscription_ = false;
+        if (self->state_ != State::kConnected || self->session_ == nullptr) return;
         self->SendPacket(ack);
         // Retained messages (3.3.1.3, 3.8.3.1 Retain Handling); none for shared subscriptions.
         for (const Op& op : ops->list) {
@@ -735,6 +771,7 @@ void Connection::HandleSubscribe(SubscribePacket&& s) {
             self->session_->Deliver(d);
           }
         }
+        self->ProcessBuffered();
       });
 }
 
@@ -758,13 +795,18 @@ void Connection::HandleUnsubscribe(UnsubscribePacket&& u) {
   if (removals->empty()) return SendPacket(ack);
   const SessionSlot* slot = slot_.get();
   std::weak_ptr<Connection> weak = shared_from_this();
+  await_subscription_ = true;  // as for SUBSCRIBE: later packets wait for the UNSUBACK
   broker().ForEachShard(
       [removals, slot](Shard& shard) {
         for (const auto& [filter, group] : *removals) shard.tree().Remove(filter, group, slot);
       },
       [weak, ack = std::move(ack)] {
         auto self = weak.lock();
-        if (self && self->state_ == State::kConnected) self->SendPacket(ack);
+        if (!self) return;
+        self->await_subscription_ = false;
+        if (self->state_ != State::kConnected) return;
+        self->SendPacket(ack);
+        self->ProcessBuffered();
       });
 }
 

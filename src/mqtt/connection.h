@@ -163,6 +163,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool waiting_readable_ = false;  // the pending read is a readiness wait (no buffer in use)
   bool writing_ = false;
   bool close_after_write_ = false;
+  // A SUBSCRIBE or UNSUBSCRIBE is reaching every shard: later input waits until it is acked.
+  bool await_subscription_ = false;
 };
 
 }  // namespace verbund::mqtt

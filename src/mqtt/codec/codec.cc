@@ -434,18 +434,18 @@ bool IsShared(std::string_view filter) {
 bool DecodeConnect(Reader& r, ConnectPacket* c, ErrorSink& e) {
   std::string_view name;
   if (!r.Prefixed(&name)) return e.Malformed("truncated protocol name");
-  if (name != "MQTT") {
-    // "MQIsdp" is MQTT 3.1; anything else is not MQTT we speak.
-    return e.Fail(ReasonCode::kUnsupportedProtocolVersion, "unsupported protocol name");
-  }
+  // "MQIsdp" level 3 is MQTT 3.1, served as 3.1.1 (its packets are a subset). Another name is
+  // not MQTT: 3.1.1 MQTT-3.1.2-1 lets the server close without CONNACK, which it does.
+  const bool v31 = name == kProtocolNameV31;
+  if (!v31 && name != kProtocolName) return e.Protocol("unsupported protocol name");
   uint8_t level;
   if (!r.Byte(&level)) return e.Malformed("truncated protocol level");
-  if (level != 4 && level != 5) {
+  if (v31 ? level != 3 : level != 4 && level != 5) {
     return e.Fail(ReasonCode::kUnsupportedProtocolVersion, "unsupported protocol level");
   }
   const bool v5 = level == 5;
-  c->version = static_cast<ProtocolVersion>(level);
-  c->protocol_name = "MQTT";
+  c->version = v5 ? ProtocolVersion::kV5 : ProtocolVersion::kV311;
+  c->protocol_name = name;
   uint8_t flags;
   if (!r.Byte(&flags)) return e.Malformed("truncated connect flags");
   if (flags & 0x01) return e.Malformed("reserved connect flag set");
@@ -798,7 +798,7 @@ template <typename W>
 void WriteConnect(W& w, const ConnectPacket& c) {
   const bool v5 = c.version == ProtocolVersion::kV5;
   w.Prefixed(c.protocol_name);
-  w.Byte(static_cast<uint8_t>(c.version));
+  w.Byte(c.protocol_name == kProtocolNameV31 ? 3 : static_cast<uint8_t>(c.version));
   uint8_t flags = c.clean_start ? 0x02 : 0;
   if (c.will) {
     flags |= 0x04 | ((c.will->qos & 3) << 3) | (c.will->retain ? 0x20 : 0);
@@ -1004,6 +1004,16 @@ std::optional<CodecResult<FixedHeader>> ParseFixedHeader(std::string_view buf,
     }
   }
   return HeaderError(ReasonCode::kMalformedPacket, "remaining length longer than 4 bytes");
+}
+
+std::optional<ProtocolVersion> ConnectVersion(std::string_view body) {
+  Reader r(body);
+  std::string_view name;
+  uint8_t level;
+  if (!r.Prefixed(&name) || !r.Byte(&level)) return std::nullopt;
+  if (name == kProtocolNameV31 && level == 3) return ProtocolVersion::kV311;
+  if (name != kProtocolName || (level != 4 && level != 5)) return std::nullopt;
+  return static_cast<ProtocolVersion>(level);
 }
 
 CodecResult<Packet> DecodePacket(const FixedHeader& header, std::string_view body,

@@ -49,6 +49,15 @@ std::optional<CodecResult<FixedHeader>> ParseFixedHeader(std::string_view buf,
 CodecResult<Packet> DecodePacket(const FixedHeader& header, std::string_view body,
                                  ProtocolVersion version);
 
+// Protocol names: "MQTT" (3.1.1, 5.0) and "MQIsdp" (3.1, level 3, decoded as 3.1.1).
+inline constexpr std::string_view kProtocolName = "MQTT";
+inline constexpr std::string_view kProtocolNameV31 = "MQIsdp";
+
+// The version a CONNECT body announces, read from its protocol name and level alone, when they
+// are ones this codec speaks. For answering a CONNECT that fails to decode in its own version
+// (a 5.0 CONNECT's errors get a 5.0 CONNACK, 3.1.2.2).
+std::optional<ProtocolVersion> ConnectVersion(std::string_view body);
+
 // Appends the encoded packet to *out. For 3.1.1, 5.0-only fields are omitted. The caller keeps
 // packets within the peer's maximum packet size (EncodedSize tells the size first).
 void EncodePacket(const Packet& packet, ProtocolVersion version, std::string* out);

@@ -83,7 +83,7 @@ struct Will {
 
 struct ConnectPacket {
   ProtocolVersion version = ProtocolVersion::kV311;
-  std::string protocol_name = "MQTT";  // "MQTT" (also "MQIsdp" is rejected as unsupported)
+  std::string protocol_name = "MQTT";  // "MQTT", or "MQIsdp" for MQTT 3.1 (version is kV311)
   bool clean_start = true;             // 3.1.1: clean session
   uint16_t keep_alive = 0;
   std::string client_id;

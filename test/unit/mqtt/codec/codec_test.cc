@@ -741,9 +741,23 @@ std::string ConnectBody(int level, int flags, std::string_view tail) {
   return Str("MQTT") + Bytes({level, flags, 0x00, 0x3C}) + std::string(tail);
 }
 
-TEST(ConnectTest, MQIsdpLevel3IsUnsupportedProtocolVersion) {
+TEST(ConnectTest, MQIsdpLevel3DecodesAsMqtt31) {
   const std::string body = Str("MQIsdp") + Bytes({0x03, 0x02, 0x00, 0x3C}) + Str("id");
-  EXPECT_EQ(ErrorOf(Frame(0x10, body), k311), ReasonCode::kUnsupportedProtocolVersion);
+  auto c = std::get<ConnectPacket>(MustDecode(Frame(0x10, body), k311));
+  EXPECT_EQ(c.version, k311);
+  EXPECT_EQ(c.protocol_name, "MQIsdp");
+  EXPECT_EQ(c.client_id, "id");
+  // Encoding it again gives the same bytes (level 3, not 4).
+  std::string out;
+  EncodePacket(c, k311, &out);
+  EXPECT_EQ(out, Frame(0x10, body));
+}
+
+TEST(ConnectTest, MQIsdpWithAnotherLevelIsUnsupportedProtocolVersion) {
+  for (int level : {4, 5}) {
+    const std::string body = Str("MQIsdp") + Bytes({level, 0x02, 0x00, 0x3C}) + Str("id");
+    EXPECT_EQ(ErrorOf(Frame(0x10, body), k311), ReasonCode::kUnsupportedProtocolVersion);
+  }
 }
 
 TEST(ConnectTest, UnknownLevelIsUnsupportedProtocolVersion) {
@@ -754,9 +768,21 @@ TEST(ConnectTest, UnknownLevelIsUnsupportedProtocolVersion) {
   }
 }
 
-TEST(ConnectTest, OtherProtocolNameIsUnsupportedProtocolVersion) {
+TEST(ConnectTest, OtherProtocolNameIsAProtocolError) {
+  // Not MQTT at all: the server closes without a CONNACK (3.1.1 MQTT-3.1.2-1).
   const std::string body = Str("MQTX") + Bytes({0x04, 0x02, 0x00, 0x3C}) + Str("id");
-  EXPECT_EQ(ErrorOf(Frame(0x10, body), k311), ReasonCode::kUnsupportedProtocolVersion);
+  EXPECT_EQ(ErrorOf(Frame(0x10, body), k311), ReasonCode::kProtocolError);
+}
+
+TEST(ConnectTest, ConnectVersionReadsOnlyNameAndLevel) {
+  EXPECT_EQ(ConnectVersion(ConnectBody(5, 0x03, "")), k5);  // invalid flags: still 5.0
+  EXPECT_EQ(ConnectVersion(ConnectBody(4, 0x02, "")), k311);
+  EXPECT_EQ(ConnectVersion(Str("MQIsdp") + Bytes({0x03})), k311);
+  EXPECT_EQ(ConnectVersion(ConnectBody(6, 0x02, "")), std::nullopt);
+  EXPECT_EQ(ConnectVersion(Str("MQIsdp") + Bytes({0x05})), std::nullopt);
+  EXPECT_EQ(ConnectVersion(Str("MQTX") + Bytes({0x05})), std::nullopt);
+  EXPECT_EQ(ConnectVersion(Bytes({0x00, 0x04}) + "MQ"), std::nullopt);  // truncated
+  EXPECT_EQ(ConnectVersion(""), std::nullopt);
 }
 
 TEST(ConnectTest, VersionComesFromThePacketNotTheConnection) {
