@@ -58,6 +58,11 @@ void DecodeBoth(const FixedHeader& h, std::string_view body) {
   for (ProtocolVersion v : {ProtocolVersion::kV311, ProtocolVersion::kV5}) {
     auto r = DecodePacket(h, body, v);
     if (const auto* p = std::get_if<Packet>(&r)) CheckRoundTrip(*p, v);
+    // ConnectVersion reads any body safely and agrees with every CONNECT that decodes.
+    const auto announced = ConnectVersion(body);
+    if (const auto* c = std::get_if<ConnectPacket>(std::get_if<Packet>(&r))) {
+      if (announced != c->version) Fail("ConnectVersion disagrees with the decoded CONNECT", v);
+    }
   }
 }
 
