@@ -1911,7 +1911,10 @@ class SelectRunner {
             RowContext rc;
             rc.tags = &ts->tags;
             rc.has_row = true;
-            rc.time = jr.ts[r];
+            // A row of the seed bucket before the range (transforms only) is judged as if at
+            // the range start: its tag and field conditions count, the time bounds do not
+            // (InfluxDB widens the range for the transform the same way).
+            rc.time = std::max(jr.ts[r], tmin);
             rc.field_names = &fields;
             rc.field_values = &jr.values[r];
             if (ev.Truth(s_.condition.get(), rc) != 1) continue;
@@ -2006,6 +2009,8 @@ class SelectRunner {
               prev = col[b];
             } else if (!IsNull(prev)) {
               col[b] = prev;
+            } else if (is_count) {
+              col[b] = Cell{};  // no previous value yet: null, not count's 0 (as InfluxDB)
             }
           }
           break;

@@ -11,6 +11,7 @@ Skipped with a message only when influxd is not installed or cannot be started."
 import json
 import math
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -209,6 +210,95 @@ CORPUS = [
     ("SHOW MEASUREMENTS; SELECT count(cores) FROM cpu", {"chunked": "true"}),
 ]
 
+
+
+def generated_corpus(n=240, seed=20261206):
+    """Queries generated from a grammar of the features doc/query.md lists (aggregates and
+    selectors, transformations over GROUP BY time with offsets and fill modes, tag and field
+    conditions with regexes, time ranges on and off bucket edges, ordering, limits, series
+    limits, subqueries). Deterministic: the same seed gives the same queries on every run."""
+    import random
+    rnd = random.Random(seed)
+    fields = {"cpu": ["usage_user", "usage_system", "cores"], "mem": ["used", "free"],
+              "temp": ["celsius"]}
+    tags = {"cpu": ["host", "region"], "mem": ["host"], "temp": ["site", "line"]}
+    tag_conds = {"cpu": ["host = 'h0'", "host =~ /h[12]/", "region = 'eu'", "host !~ /h0/",
+                         "region != 'us'"],
+                 "mem": ["host = 'h1'", "host =~ /^h[02]$/"],
+                 "temp": ["site = 'a'", "line =~ /2/", "site = 'b' AND line = '1'"]}
+    field_conds = {"cpu": ["usage_user > 11", "cores >= 4", "usage_system < 3"],
+                   "mem": ["used > 1200", "free < 4800"], "temp": ["celsius > 0"]}
+    ranges = [R,
+              "time >= '2023-11-14T22:15:00Z' AND time < '2023-11-14T22:20:00Z'",  # on edges
+              "time > '2023-11-14T22:14:10Z' AND time <= '2023-11-14T22:19:50Z'",  # off edges
+              "time >= '2023-11-14T22:14:00Z' AND time < '2023-11-14T22:14:00.001Z'"]
+    aggs = ["mean", "median", "spread", "stddev", "first", "last", "min", "max", "count",
+            "sum", "distinct", "integral"]
+    intervals = ["1m", "90s", "2m", "5m", "2m, 30s", "2m, -30s", "7m", "1m, 15s"]
+    fills = ["", " fill(none)", " fill(null)", " fill(0)", " fill(previous)", " fill(linear)",
+             " fill(-1)"]
+    out = []
+    while len(out) < n:
+        m = rnd.choice(sorted(fields))
+        f = rnd.choice(fields[m])
+        where = [rnd.choice(ranges)]
+        if rnd.random() < 0.5:
+            where.append(rnd.choice(tag_conds[m]))
+        if rnd.random() < 0.2:
+            where.append(rnd.choice(field_conds[m]))
+        w = " WHERE " + " AND ".join(where)
+        kind = rnd.random()
+        group = []
+        if kind < 0.45:  # aggregate over GROUP BY time
+            a = rnd.choice(aggs + ["percentile"])
+            sel = "%s(%s%s)" % (a, f, ", %d" % rnd.choice([5, 50, 90, 100]) if a == "percentile"
+                                else "")
+            group.append("time(%s)" % rnd.choice(intervals))
+        elif kind < 0.65:  # transformation of an aggregate, or of raw values
+            t = rnd.choice(["derivative", "difference", "moving_average", "non_negative_derivative",
+                            "cumulative_sum"])
+            inner = "%s(%s)" % (rnd.choice(["mean", "max", "sum", "last"]), f)
+            extra = ", %d" % rnd.choice([2, 3]) if t == "moving_average" else (
+                ", %s" % rnd.choice(["1m", "1s"]) if "derivative" in t and rnd.random() < 0.5 else "")
+            if rnd.random() < 0.6:
+                sel = "%s(%s%s)" % (t, inner, extra)
+                group.append("time(%s)" % rnd.choice(intervals[:4]))
+            else:
+                sel = "%s(%s%s)" % (t, f, extra)
+        elif kind < 0.85:  # aggregate without time grouping, maybe by tag
+            a = rnd.choice(aggs[:10])
+            sel = "%s(%s)" % (a, f)
+        else:  # raw selection
+            sel = rnd.choice([f, "*", "%s, %s" % (f, tags[m][0])])
+        r = rnd.random()
+        if r < 0.3:
+            group.append(rnd.choice(tags[m]))
+        elif r < 0.4:
+            group.append("*")
+        q = "SELECT %s FROM %s%s" % (sel, m, w)
+        if group:
+            q += " GROUP BY " + ", ".join(group)
+            if group[0].startswith("time(") and "(" in sel and not sel.startswith(
+                    ("derivative", "difference", "moving", "non_neg", "cumulative")):
+                q += rnd.choice(fills)
+        if rnd.random() < 0.25:
+            q += " ORDER BY time DESC"
+        if rnd.random() < 0.3:
+            q += " LIMIT %d" % rnd.choice([1, 2, 5])
+            if rnd.random() < 0.4:
+                q += " OFFSET %d" % rnd.choice([1, 3])
+        if len(group) > (1 if group and group[0].startswith("time(") else 0) and rnd.random() < 0.3:
+            q += " SLIMIT 1" + rnd.choice(["", " SOFFSET 1"])
+        if rnd.random() < 0.07:  # a subquery around it
+            q = "SELECT max(*) FROM (%s)" % q if "(" in sel else "SELECT count(*) FROM (%s)" % q
+        params = rnd.choice([{}, {}, {}, {"epoch": "s"}, {"epoch": "ms"}])
+        if (q, params) not in out and (q, params) not in CORPUS:
+            out.append((q, params))
+    return out
+
+
+GENERATED = generated_corpus()
+
 # Query -> the executor difference seen against influxd 1.6.7 (kept precise for the query
 # engineer; see the report of this suite).
 KNOWN_DIFFERENCES = {
@@ -225,7 +315,26 @@ KNOWN_DIFFERENCES = {
         "a /* */ comment right after SELECT: influxd 1.6.7 scans it as a regex and answers 400 "
         "'error parsing regexp: missing argument to repetition operator'; Verbund accepts the "
         "comment (doc/query.md allows comments)",
+    # Found by the generated corpus, not yet understood (not deliberate):
+    "SELECT * FROM temp WHERE time >= '2023-11-14T22:13:20Z' AND time < '2023-11-14T22:23:20Z' "
+    "AND celsius > 0 GROUP BY site ORDER BY time DESC LIMIT 2 OFFSET 1 SLIMIT 1 SOFFSET 1":
+        "series order under ORDER BY time DESC for a raw query: influxd 1.6.7 keeps site=a, b "
+        "(SOFFSET 1 gives b), Verbund reverses the series as it does for aggregates (gives a)",
+    "SELECT percentile(celsius, 5) FROM temp WHERE time > '2023-11-14T22:14:10Z' AND "
+    "time <= '2023-11-14T22:19:50Z' GROUP BY time(5m) fill(none)":
+        "influxd 1.6.7 answers no series although the 22:15-22:20 bucket holds 60 points (the "
+        "5th percentile is the 3rd smallest, -0.5, which Verbund returns); the first bucket's "
+        "percentile is null (2 points) and fill(none) drops it",
 }
+
+
+# Generated queries whose answer differs for a reason already known: (pattern, reason). These are
+# not deliberate: they are the executor's open gaps (doc/query.md, "Not supported (yet)").
+GENERATED_GAPS = [
+    (r"\b(moving_average|cumulative_sum|integral|distinct)\(",
+     "transformation or selector not supported yet (doc/query.md): Verbund answers an error"),
+    (r"FROM \(", "subqueries not supported yet (doc/query.md): Verbund answers HTTP 400"),
+]
 
 
 def find_influxd():
@@ -370,7 +479,9 @@ def test_corpus_size():
     assert len({(q, json.dumps(p, sort_keys=True)) for q, p in CORPUS}) == len(CORPUS)
 
 
-@pytest.mark.parametrize("q,params", CORPUS, ids=["q%02d" % i for i in range(len(CORPUS))])
+@pytest.mark.parametrize("q,params", CORPUS + GENERATED,
+                         ids=["q%02d" % i for i in range(len(CORPUS))] +
+                             ["g%03d" % i for i in range(len(GENERATED))])
 def test_query_matches_influxdb(pair, q, params):
     influx, verbund = pair
     st_i, doc_i = ask(influx.base, q, params)
@@ -385,6 +496,10 @@ def test_query_matches_influxdb(pair, q, params):
         "influxdb": doc_i if d else None, "verbund": doc_v if d else None}
     if d and q in KNOWN_DIFFERENCES:
         pytest.xfail(KNOWN_DIFFERENCES[q] + " | " + d)
+    gap = next((why for pattern, why in GENERATED_GAPS
+                if (q, params) in GENERATED and re.search(pattern, q)), None)
+    if d and gap:
+        pytest.xfail(gap + " | " + d)
     assert d is None, "%s\ninfluxdb: %s\nverbund:  %s" % (d, json.dumps(doc_i)[:1500],
                                                           json.dumps(doc_v)[:1500])
 
