@@ -78,16 +78,18 @@ TEST_F(ExecutorTest, EpochMillisecondsOnBuckets) {
 // seed bucket [1700000010s, 1700000040s) before the range was dropped by the time bounds, so
 // the first bucket (22:14:00) lost its derivative.
 TEST_F(ExecutorTest, DerivativeSeedBucketKeepsItsRowsUnderAFieldCondition) {
-  EXPECT_EQ(Run("SELECT derivative(max(usage)) FROM cpu WHERE host='b' AND usage >= 0 AND "
-                "time >= 1700000040s AND time < 1700000120s GROUP BY time(30s)"),
-            R"json({"results":[{"statement_id":0,"series":[{"name":"cpu","columns":["time","derivative"],"values":[["2023-11-14T22:14:00Z",3],["2023-11-14T22:14:30Z",3]]}]}]})json");
+  EXPECT_EQ(
+      Run("SELECT derivative(max(usage)) FROM cpu WHERE host='b' AND usage >= 0 AND "
+          "time >= 1700000040s AND time < 1700000120s GROUP BY time(30s)"),
+      R"json({"results":[{"statement_id":0,"series":[{"name":"cpu","columns":["time","derivative"],"values":[["2023-11-14T22:14:00Z",3],["2023-11-14T22:14:30Z",3]]}]}]})json");
 }
 
 // count() of an empty bucket is 0, but fill(previous) before the first value leaves it null.
 TEST_F(ExecutorTest, CountFillPreviousIsNullBeforeTheFirstValue) {
-  EXPECT_EQ(Run("SELECT count(usage) FROM cpu WHERE host='b' AND time >= 1699999940s AND "
-                "time < 1700000060s GROUP BY time(30s) fill(previous)"),
-            R"json({"results":[{"statement_id":0,"series":[{"name":"cpu","columns":["time","count"],"values":[["2023-11-14T22:12:00Z",null],["2023-11-14T22:12:30Z",null],["2023-11-14T22:13:00Z",1],["2023-11-14T22:13:30Z",1],["2023-11-14T22:14:00Z",1]]}]}]})json");
+  EXPECT_EQ(
+      Run("SELECT count(usage) FROM cpu WHERE host='b' AND time >= 1699999940s AND "
+          "time < 1700000060s GROUP BY time(30s) fill(previous)"),
+      R"json({"results":[{"statement_id":0,"series":[{"name":"cpu","columns":["time","count"],"values":[["2023-11-14T22:12:00Z",null],["2023-11-14T22:12:30Z",null],["2023-11-14T22:13:00Z",1],["2023-11-14T22:13:30Z",1],["2023-11-14T22:14:00Z",1]]}]}]})json");
 }
 
 // Captured from influxd 1.6.7 (chunked=true&chunk_size=2&epoch=s).
