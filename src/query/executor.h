@@ -54,6 +54,7 @@ struct QueryResponse {
 };
 
 class MeasurementCache;
+struct StatementResult;
 
 class Executor {
  public:
@@ -75,8 +76,7 @@ class Executor {
   QueryResponse Run(const Query& query, const QueryOptions& options) const;
 
  private:
-  struct StatementOutput;
-  StatementOutput ExecuteStatement(const Statement& st, const QueryOptions& options) const;
+  StatementResult Execute(const Statement& st, const QueryOptions& options) const;
 
   storage::Engine* engine_;
   ExecutorOptions options_;
