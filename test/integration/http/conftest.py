@@ -22,16 +22,11 @@ import urllib.request
 
 import pytest
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from ports import free_port  # noqa: E402,F401  (see ../ports.py: why not bind(0))
+
 HOST = "127.0.0.1"
 TIMEOUT = 20
-
-
-def free_port():
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.bind((HOST, 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def port_open(port):
