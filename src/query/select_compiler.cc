@@ -35,6 +35,8 @@ std::optional<Transform> LookupTransform(std::string_view n) {
   if (n == "non_negative_derivative") return Transform::kNonNegativeDerivative;
   if (n == "difference") return Transform::kDifference;
   if (n == "non_negative_difference") return Transform::kNonNegativeDifference;
+  if (n == "moving_average") return Transform::kMovingAverage;
+  if (n == "cumulative_sum") return Transform::kCumulativeSum;
   return std::nullopt;
 }
 
@@ -46,8 +48,6 @@ bool KnownUnsupported(std::string_view n) {
   static constexpr std::string_view kNames[] = {"distinct",
                                                 "mode",
                                                 "integral",
-                                                "moving_average",
-                                                "cumulative_sum",
                                                 "elapsed",
                                                 "top",
                                                 "bottom",
@@ -164,6 +164,7 @@ Result<CompiledSelect> CompileSelect(const SelectStatement& s, const Measurement
     std::string generated;
     Transform transform = Transform::kNone;
     int64_t unit = 0;
+    int64_t window = 0;
   };
   std::vector<Pending> pending;
   bool saw_aggregate_wildcard =
@@ -196,15 +197,28 @@ Result<CompiledSelect> CompileSelect(const SelectStatement& s, const Measurement
       if (auto tr = LookupTransform(e.name)) {
         const bool is_derivative =
             *tr == Transform::kDerivative || *tr == Transform::kNonNegativeDerivative;
-        if (is_derivative ? (e.args.empty() || e.args.size() > 2) : e.args.size() != 1) {
-          return InvalidArgument(
-              "invalid number of arguments for " + e.name + ", expected " +
-              (is_derivative ? std::string("at least 1 but no more than 2") : std::string("1")) +
-              ", got " + std::to_string(e.args.size()));
+        const bool is_moving = *tr == Transform::kMovingAverage;
+        if (is_derivative ? (e.args.empty() || e.args.size() > 2)
+                          : e.args.size() != (is_moving ? 2u : 1u)) {
+          return InvalidArgument("invalid number of arguments for " + e.name + ", expected " +
+                                 (is_derivative ? std::string("at least 1 but no more than 2")
+                                                : std::string(is_moving ? "2" : "1")) +
+                                 ", got " + std::to_string(e.args.size()));
         }
         const Expr& inner = *e.args[0];
         int64_t unit = 0;
-        if (e.args.size() == 2) {
+        int64_t window = 0;
+        if (is_moving) {
+          if (e.args[1]->kind != Expr::Kind::kInteger) {
+            return InvalidArgument("second argument for moving_average must be an integer, got " +
+                                   ExprToString(*e.args[1]));
+          }
+          if (e.args[1]->integer <= 1) {
+            return InvalidArgument("moving_average window must be greater than 1, got " +
+                                   std::to_string(e.args[1]->integer));
+          }
+          window = e.args[1]->integer;
+        } else if (e.args.size() == 2) {
           if (e.args[1]->kind != Expr::Kind::kDuration || e.args[1]->integer <= 0) {
             return InvalidArgument("second argument to " + e.name + " must be a duration, got " +
                                    ExprToString(*e.args[1]));
@@ -227,7 +241,7 @@ Result<CompiledSelect> CompileSelect(const SelectStatement& s, const Measurement
         } else if (s.group_by.interval) {
           return InvalidArgument("aggregate function required inside the call to " + e.name);
         }
-        pending.push_back({CloneExpr(inner), f.alias, e.name, *tr, unit});
+        pending.push_back({CloneExpr(inner), f.alias, e.name, *tr, unit, window});
         continue;
       }
     }
@@ -334,9 +348,19 @@ Result<CompiledSelect> CompileSelect(const SelectStatement& s, const Measurement
   };
   for (size_t i = 0; i < pending.size(); ++i) {
     RETURN_IF_ERROR(map_leaves(*pending[i].expr));
-    c.columns.push_back(
-        {names[i], std::move(pending[i].expr), pending[i].transform, pending[i].unit});
-    if (pending[i].transform != Transform::kNone) c.has_transform = true;
+    c.columns.push_back({names[i], std::move(pending[i].expr), pending[i].transform,
+                         pending[i].unit, pending[i].window});
+    switch (pending[i].transform) {
+      case Transform::kNone:
+        break;
+      case Transform::kCumulativeSum:
+        c.has_transform = true;
+        break;
+      default:
+        c.has_transform = true;
+        c.extra_buckets = std::max<int64_t>(c.extra_buckets, 1);
+        break;
+    }
   }
   c.field_names.assign(fields.begin(), fields.end());
   return c;

@@ -54,7 +54,9 @@ enum class Transform {
   kDerivative,
   kNonNegativeDerivative,
   kDifference,
-  kNonNegativeDifference
+  kNonNegativeDifference,
+  kMovingAverage,
+  kCumulativeSum,
 };
 
 std::optional<Transform> LookupTransform(std::string_view n);
@@ -64,6 +66,7 @@ struct Column {
   ExprPtr expr;  // over leaves (VarRef/Call nodes map to leaf indices via leaf_of)
   Transform transform = Transform::kNone;
   int64_t unit = 0;  // derivative unit; 0 = default (1s raw, the GROUP BY interval otherwise)
+  int64_t window = 0;  // moving_average's number of points
 };
 
 struct CompiledSelect {
@@ -72,6 +75,10 @@ struct CompiledSelect {
   std::unordered_map<const Expr*, size_t> leaf_of;
   bool aggregate = false;
   bool has_transform = false;
+  // Intervals beyond the range (before it ascending, after it descending) a transform reads to
+  // seed its first bucket: 1 for derivative/difference/moving_average, 0 for cumulative_sum,
+  // as InfluxDB 1.x reads them.
+  int64_t extra_buckets = 0;
   std::vector<std::string> field_names;  // distinct fields read (leaves + condition)
 };
 

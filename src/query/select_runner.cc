@@ -222,7 +222,7 @@ class SelectRunner {
     if (c.has_transform) {
       // In DESC order InfluxDB differentiates the descending stream (elapsed time taken
       // positive), so the transform runs on the rows as emitted.
-      ApplyTransforms(c, 1'000'000'000, kMinTime, &so->values);
+      ApplyTransforms(c, 1'000'000'000, kMinTime, kMaxTime, &so->values);
       ApplyLimitOffset(&so->values, s_.limit, s_.offset);
     }
     return Status::OK();
@@ -238,10 +238,24 @@ class SelectRunner {
     // Buckets.
     int64_t first_bucket = interval ? BucketStart(tmin, iv, off) : (tr.min_set ? tmin : 0);
     int64_t last_bucket = interval ? BucketStart(tmax, iv, off) : first_bucket;
-    // derivative()/difference() over buckets also read the bucket before the range, to
-    // produce a value for the first bucket (InfluxDB does the same).
-    const int64_t keep_from = first_bucket;
-    if (interval && c.has_transform) first_bucket -= iv;
+    // A transform over buckets also reads `extra_buckets` intervals beyond the range, before it
+    // ascending and after it descending, to seed its first bucket; the range itself is widened
+    // by whole intervals, not to a bucket edge (as InfluxDB widens it). Only the buckets of the
+    // range are kept.
+    const int64_t keep_min = first_bucket;
+    const int64_t keep_max = last_bucket;
+    int64_t read_tmin = tmin;
+    int64_t read_tmax = tmax;
+    if (interval && c.has_transform && c.extra_buckets > 0) {
+      const int64_t widen = c.extra_buckets * iv;
+      if (s_.order_desc) {
+        read_tmax = tmax > kMaxTime - widen ? kMaxTime : tmax + widen;
+        last_bucket = BucketStart(read_tmax, iv, off);
+      } else {
+        read_tmin = tmin < kMinTime + widen ? kMinTime : tmin - widen;
+        first_bucket = BucketStart(read_tmin, iv, off);
+      }
+    }
     size_t nbuckets = interval ? static_cast<size_t>((last_bucket - first_bucket) / iv) + 1 : 1;
     if (interval && s_.limit > 0 && s_.fill != FillMode::kNone && !c.has_transform) {
       size_t need = static_cast<size_t>(s_.limit + s_.offset);
@@ -272,9 +286,8 @@ class SelectRunner {
                              "/" + std::to_string(options_max_buckets()) + ")");
     }
     // Only read the window the buckets cover.
-    int64_t read_min =
-        interval ? (c.has_transform ? first_bucket : std::max(tmin, first_bucket)) : tmin;
-    int64_t read_max = interval ? std::min(tmax, last_bucket + iv - 1) : tmax;
+    int64_t read_min = interval ? std::max(read_tmin, first_bucket) : tmin;
+    int64_t read_max = interval ? std::min(read_tmax, last_bucket + iv - 1) : tmax;
     auto bucket_index = [&](int64_t t) -> int64_t {
       if (!interval) return 0;
       return (BucketStart(t, iv, off) - first_bucket) / iv;
@@ -377,10 +390,10 @@ class SelectRunner {
             RowContext rc;
             rc.tags = &ts->tags;
             rc.has_row = true;
-            // A row of the seed bucket before the range (transforms only) is judged as if at
-            // the range start: its tag and field conditions count, the time bounds do not
+            // A row of a seed bucket outside the range (transforms only) is judged as if at
+            // the range's edge: its tag and field conditions count, the time bounds do not
             // (InfluxDB widens the range for the transform the same way).
-            rc.time = std::max(jr.ts[r], tmin);
+            rc.time = std::clamp(jr.ts[r], tmin, tmax);
             rc.field_names = &fields;
             rc.field_values = &jr.values[r];
             if (ev.Truth(s_.condition.get(), rc) != 1) continue;
@@ -442,8 +455,8 @@ class SelectRunner {
       for (const Column& col : c.columns) row.push_back(EvalColumn(*col.expr, c, leaves));
       rows.push_back(std::move(row));
     }
-    if (c.has_transform) ApplyTransforms(c, iv, keep_from, &rows);
     if (s_.order_desc) std::reverse(rows.begin(), rows.end());
+    if (c.has_transform) ApplyTransforms(c, iv, keep_min, keep_max, &rows);
     ApplyLimitOffset(&rows, s_.limit, s_.offset);
     so->values = std::move(rows);
     return Status::OK();

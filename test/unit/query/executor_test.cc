@@ -84,6 +84,49 @@ TEST_F(ExecutorTest, DerivativeSeedBucketKeepsItsRowsUnderAFieldCondition) {
       R"json({"results":[{"statement_id":0,"series":[{"name":"cpu","columns":["time","derivative"],"values":[["2023-11-14T22:14:00Z",3],["2023-11-14T22:14:30Z",3]]}]}]})json");
 }
 
+// cumulative_sum() keeps integers integers; moving_average(x, n) starts at the n-th value.
+TEST_F(ExecutorTest, CumulativeSumAndMovingAverageOverRawPoints) {
+  EXPECT_EQ(
+      Run("SELECT cumulative_sum(usage) FROM cpu WHERE host='b'", EpochUnit::kSecond),
+      R"json({"results":[{"statement_id":0,"series":[{"name":"cpu","columns":["time","cumulative_sum"],"values":[[1700000000,0],[1700000030,3],[1700000060,9],[1700000090,18]]}]}]})json");
+  EXPECT_EQ(
+      Run("SELECT moving_average(usage, 2) FROM cpu WHERE host='b'", EpochUnit::kSecond),
+      R"json({"results":[{"statement_id":0,"series":[{"name":"cpu","columns":["time","moving_average"],"values":[[1700000030,1.5],[1700000060,4.5],[1700000090,7.5]]}]}]})json");
+  // Descending, the average runs over the descending stream.
+  EXPECT_EQ(
+      Run("SELECT moving_average(usage, 3) FROM cpu WHERE host='b' ORDER BY time DESC",
+          EpochUnit::kSecond),
+      R"json({"results":[{"statement_id":0,"series":[{"name":"cpu","columns":["time","moving_average"],"values":[[1700000030,6],[1700000000,3]]}]}]})json");
+}
+
+// Over buckets, the transform reads one interval beyond the range to seed the first bucket:
+// before it ascending, after it descending (as influxd 1.6.7 does).
+TEST_F(ExecutorTest, MovingAverageOverBucketsReadsOneIntervalBeyondTheRange) {
+  EXPECT_EQ(
+      Run("SELECT moving_average(max(usage), 2) FROM cpu WHERE host='b' AND "
+          "time >= 1700000040s AND time < 1700000100s GROUP BY time(30s)",
+          EpochUnit::kSecond),
+      R"json({"results":[{"statement_id":0,"series":[{"name":"cpu","columns":["time","moving_average"],"values":[[1700000040,4.5],[1700000070,7.5]]}]}]})json");
+  EXPECT_EQ(
+      Run("SELECT moving_average(max(usage), 2) FROM cpu WHERE host='b' AND "
+          "time >= 1700000010s AND time < 1700000070s GROUP BY time(30s) "
+          "ORDER BY time DESC",
+          EpochUnit::kSecond),
+      R"json({"results":[{"statement_id":0,"series":[{"name":"cpu","columns":["time","moving_average"],"values":[[1700000040,7.5],[1700000010,4.5]]}]}]})json");
+}
+
+TEST_F(ExecutorTest, MovingAverageArgumentErrors) {
+  EXPECT_EQ(
+      Run("SELECT moving_average(usage) FROM cpu"),
+      R"json({"results":[{"statement_id":0,"error":"invalid number of arguments for moving_average, expected 2, got 1"}]})json");
+  EXPECT_EQ(
+      Run("SELECT moving_average(usage, 1) FROM cpu"),
+      R"json({"results":[{"statement_id":0,"error":"moving_average window must be greater than 1, got 1"}]})json");
+  EXPECT_EQ(
+      Run("SELECT moving_average(usage, 2.5) FROM cpu"),
+      R"json({"results":[{"statement_id":0,"error":"second argument for moving_average must be an integer, got 2.5"}]})json");
+}
+
 // count() of an empty bucket is 0, but fill(previous) before the first value leaves it null.
 TEST_F(ExecutorTest, CountFillPreviousIsNullBeforeTheFirstValue) {
   EXPECT_EQ(
