@@ -82,20 +82,23 @@ def cmd_write(a):
         conn.close()
 
     threads = [threading.Thread(target=worker) for _ in range(a.workers)]
+    c0 = time.process_time()
     t0 = time.perf_counter()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     secs = time.perf_counter() - t0
-    res = {"seconds": secs, "lines": nlines, "values": nvalues, "batches": len(batches),
+    client_cpu = time.process_time() - c0
+    res = {"seconds": secs, "client_cpu_s": client_cpu, "lines": nlines, "values": nvalues, "batches": len(batches),
            "workers": a.workers, "batch": a.batch, "statuses": statuses, "errors": errors[:10],
            "values_per_second": nvalues / secs if secs > 0 else 0,
            "lines_per_second": nlines / secs if secs > 0 else 0}
     json.dump(res, open(a.out, "w"), indent=1)
-    print("  %s: %d lines, %d values, %d batches x %d workers in %.2f s -> %.0f values/s (%.0f lines/s) statuses=%s"
+    print("  %s: %d lines, %d values, %d batches x %d workers in %.2f s -> %.0f values/s (%.0f lines/s) "
+          "client CPU %.2f s statuses=%s"
           % (a.label, nlines, nvalues, len(batches), a.workers, secs, res["values_per_second"],
-             res["lines_per_second"], statuses))
+             res["lines_per_second"], client_cpu, statuses))
     if errors:
         print("  %s: WRITE ERRORS: %s" % (a.label, errors[:3]), file=sys.stderr)
         return 1

@@ -1,11 +1,17 @@
 #include "ingest/pipeline.h"
 
+#include <algorithm>
+#include <vector>
+
 #include "core/logging.h"
 
 namespace verbund::ingest {
 
 Pipeline::Pipeline(storage::Engine* engine, PipelineOptions options)
-    : engine_(engine), options_(options), writer_([this] { Run(); }) {}
+    : engine_(engine),
+      options_(options),
+      writer_([this] { Run(); }),
+      completer_([this] { Complete(); }) {}
 
 Pipeline::~Pipeline() {
   {
@@ -14,6 +20,12 @@ Pipeline::~Pipeline() {
   }
   work_cv_.notify_all();
   writer_.join();
+  {
+    std::lock_guard lock(mu_);
+    writer_done_ = true;
+  }
+  staged_cv_.notify_all();
+  completer_.join();
 }
 
 void Pipeline::Submit(storage::WriteBatch batch, std::function<void(Status)> done) {
@@ -50,11 +62,11 @@ bool Pipeline::TrySubmit(storage::WriteBatch batch) {
 
 void Pipeline::Drain() {
   std::unique_lock lock(mu_);
-  idle_cv_.wait(lock, [&] { return queue_.empty() && !writing_; });
+  idle_cv_.wait(lock,
+                [&] { return queue_.empty() && !writing_ && staged_.empty() && !completing_; });
 }
 
 void Pipeline::Run() {
-  auto log = Logger("ingest");
   std::vector<Item> items;
   while (true) {
     {
@@ -72,43 +84,84 @@ void Pipeline::Run() {
       }
       writing_ = true;
     }
-    // One batch for all items when none fails; a failing merged write is retried item by item
-    // so one producer's bad point does not fail the others.
-    size_t total = 0;
-    for (const Item& it : items) total += it.batch.size();
-    Status merged_status;
+    // One batch for all items when none fails; a merged batch that fails validation is staged
+    // again item by item so one producer's bad point does not fail the others (StageWrite
+    // writes nothing of a batch it refuses).
+    Staged st;
+    for (const Item& it : items) st.points += it.batch.size();
+    st.status.assign(items.size(), Status::OK());
+    Result<uint64_t> merged = uint64_t{0};
     if (items.size() == 1) {
-      merged_status = engine_->Write(items[0].batch);
+      merged = engine_->StageWrite(items[0].batch);
     } else {
-      storage::WriteBatch merged;
-      merged.Reserve(total);
+      storage::WriteBatch batch;
+      batch.Reserve(st.points);
       for (Item& it : items) {
         for (auto& e : it.batch.entries()) {
-          if (e.id != 0) merged.Add(e.id, e.ts, e.value);
+          if (e.id != 0)
+            batch.Add(e.id, e.ts, e.value);
           else
-            merged.Add(it.batch.KeyOf(e), e.ts, e.value);
+            batch.Add(it.batch.KeyOf(e), e.ts, e.value);
         }
       }
-      merged_status = engine_->Write(merged);
+      merged = engine_->StageWrite(batch);
     }
-    for (Item& it : items) {
-      Status st = merged_status;
-      if (!merged_status.ok() && items.size() > 1) st = engine_->Write(it.batch);
-      if (st.ok()) {
+    if (merged.ok()) {
+      st.token = *merged;
+    } else if (items.size() == 1) {
+      st.status[0] = merged.status();
+    } else {
+      for (size_t i = 0; i < items.size(); ++i) {
+        Result<uint64_t> one = engine_->StageWrite(items[i].batch);
+        if (one.ok()) {
+          st.token = std::max(st.token, *one);
+        } else {
+          st.status[i] = one.status();
+        }
+      }
+    }
+    st.items = std::move(items);
+    items = {};
+    {
+      std::lock_guard lock(mu_);
+      staged_.push_back(std::move(st));
+      writing_ = false;
+    }
+    staged_cv_.notify_one();
+  }
+}
+
+void Pipeline::Complete() {
+  auto log = Logger("ingest");
+  while (true) {
+    Staged st;
+    {
+      std::unique_lock lock(mu_);
+      staged_cv_.wait(lock, [&] { return writer_done_ || !staged_.empty(); });
+      if (staged_.empty()) return;  // (writer_done_: nothing more can be staged)
+      st = std::move(staged_.front());
+      staged_.pop_front();
+      completing_ = true;
+    }
+    const Status durable = engine_->WaitDurable(st.token);
+    for (size_t i = 0; i < st.items.size(); ++i) {
+      Item& it = st.items[i];
+      const Status s = st.status[i].ok() ? durable : st.status[i];
+      if (s.ok()) {
         metrics_.points_written.fetch_add(it.batch.size(), std::memory_order_relaxed);
       } else {
         metrics_.points_rejected.fetch_add(it.batch.size(), std::memory_order_relaxed);
-        if (!it.done) log->warn("dropped {} points: {}", it.batch.size(), st.ToString());
+        if (!it.done) log->warn("dropped {} points: {}", it.batch.size(), s.ToString());
       }
-      if (it.done) it.done(st);
+      if (it.done) it.done(s);
     }
     metrics_.batches.fetch_add(1, std::memory_order_relaxed);
     {
       std::lock_guard lock(mu_);
-      queued_points_ -= total;
+      queued_points_ -= st.points;
       metrics_.pending_points.store(queued_points_, std::memory_order_relaxed);
-      writing_ = false;
-      if (queue_.empty()) idle_cv_.notify_all();
+      completing_ = false;
+      if (queue_.empty() && !writing_ && staged_.empty()) idle_cv_.notify_all();
     }
   }
 }

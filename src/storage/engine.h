@@ -123,6 +123,16 @@ class Engine {
   // key is unavailable (locked).
   virtual Status Write(const WriteBatch& batch) = 0;
 
+  // Write() in two halves, so a writer can prepare its next batch while the WAL syncs this one:
+  // StageWrite() validates the batch, makes it readable and queues its WAL record, with
+  // Write()'s errors; WaitDurable(token) returns once the WAL holds every batch staged up to
+  // that token under the fsync policy (the WAL's error if it failed). Default: Write() at once.
+  virtual Result<uint64_t> StageWrite(const WriteBatch& batch) {
+    RETURN_IF_ERROR(Write(batch));
+    return uint64_t{0};
+  }
+  virtual Status WaitDurable(uint64_t token) { return Status::OK(); }
+
   // Returns the id of `key` (normalized by the call), creating the series durably with `type` if
   // it is new. InvalidArgument if it exists with another type. Cache the id and write with
   // WriteBatch::Add(SeriesId, ...) to skip per-sample key resolution.

@@ -204,6 +204,8 @@ class EngineImpl final : public Engine {
   Status OpenAll();
 
   Status Write(const WriteBatch& batch) override;
+  Result<uint64_t> StageWrite(const WriteBatch& batch) override;
+  Status WaitDurable(uint64_t token) override;
   Result<SeriesId> GetOrCreateSeries(const SeriesKey& key, ValueType type) override;
   std::vector<std::string> Tenants() override;
   std::vector<SeriesInfo> FindSeries(std::string_view tenant,
@@ -660,7 +662,22 @@ void EngineImpl::HandOffAllLocked() {
 }
 
 Status EngineImpl::Write(const WriteBatch& batch) {
-  if (batch.empty()) return Status::OK();
+  ASSIGN_OR_RETURN(uint64_t token, StageWrite(batch));
+  return WaitDurable(token);
+}
+
+Status EngineImpl::WaitDurable(uint64_t token) {
+  if (token == 0) return Status::OK();
+  Status s = wal_->Wait(token);
+  if (!s.ok()) {
+    std::lock_guard lock(mu_);
+    if (failed_.ok()) failed_ = s;
+  }
+  return s;
+}
+
+Result<uint64_t> EngineImpl::StageWrite(const WriteBatch& batch) {
+  if (batch.empty()) return uint64_t{0};
   RETURN_IF_ERROR(failed());
   const auto& entries = batch.entries();
   const size_t n = entries.size();
@@ -757,12 +774,7 @@ Status EngineImpl::Write(const WriteBatch& batch) {
   }
   points_written_.fetch_add(n, std::memory_order_relaxed);
   if (!options_.background_threads) DrainSealQueue();
-  Status s = wal_->Wait(ticket);
-  if (!s.ok()) {
-    std::lock_guard lock(mu_);
-    if (failed_.ok()) failed_ = s;
-  }
-  return s;
+  return uint64_t{ticket};
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,10 +1,11 @@
 #include "ingest/pipeline.h"
 
+#include <gtest/gtest.h>
+
 #include <atomic>
 #include <future>
 #include <mutex>
-
-#include <gtest/gtest.h>
+#include <thread>
 
 namespace verbund::ingest {
 namespace {
@@ -111,6 +112,78 @@ TEST(PipelineTest, DestructorFinishesQueuedWork) {
     for (int i = 0; i < 10; ++i) p.TrySubmit(Batch(10));
   }
   EXPECT_EQ(engine.written, 100u);
+}
+
+// Stages at once; a staged batch becomes durable only when the test says so (or the WAL fails).
+class StagedEngine : public RecordingEngine {
+ public:
+  Result<uint64_t> StageWrite(const storage::WriteBatch& batch) override {
+    std::lock_guard lock(mu);
+    written += batch.size();
+    return ++staged;
+  }
+  Status WaitDurable(uint64_t token) override {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return durable >= token || !wal_status.ok(); });
+    return durable >= token ? Status::OK() : wal_status;
+  }
+  void MakeDurable(uint64_t upto) {
+    {
+      std::lock_guard lock(mu);
+      durable = upto;
+    }
+    cv.notify_all();
+  }
+  void FailWal() {
+    {
+      std::lock_guard lock(mu);
+      wal_status = Internal("disk gone");
+    }
+    cv.notify_all();
+  }
+  uint64_t Staged() {
+    std::lock_guard lock(mu);
+    return staged;
+  }
+  uint64_t staged = 0;
+  uint64_t durable = 0;
+  Status wal_status;
+};
+
+// The writer stages the next batch while the previous one waits for the WAL, and no batch is
+// acknowledged before it is durable.
+TEST(PipelineTest, StagesTheNextBatchWhileTheWalSyncs) {
+  StagedEngine engine;
+  Pipeline p(&engine, {});
+  std::promise<Status> first, second;
+  auto f1 = first.get_future(), f2 = second.get_future();
+  p.Submit(Batch(2), [&](Status st) { first.set_value(st); });
+  while (engine.Staged() < 1) std::this_thread::yield();
+  p.Submit(Batch(3), [&](Status st) { second.set_value(st); });
+  while (engine.Staged() < 2) std::this_thread::yield();  // staged although 1 is not durable
+  EXPECT_EQ(f1.wait_for(std::chrono::milliseconds(20)), std::future_status::timeout);
+  engine.MakeDurable(1);
+  EXPECT_TRUE(f1.get().ok());
+  EXPECT_EQ(f2.wait_for(std::chrono::milliseconds(20)), std::future_status::timeout);
+  engine.MakeDurable(2);
+  EXPECT_TRUE(f2.get().ok());
+  p.Drain();
+  EXPECT_EQ(p.metrics().points_written.load(), 5u);
+}
+
+TEST(PipelineTest, AWalFailureFailsEveryStagedBatch) {
+  StagedEngine engine;
+  Pipeline p(&engine, {});
+  std::promise<Status> first, second;
+  p.Submit(Batch(2), [&](Status st) { first.set_value(st); });
+  p.Submit(Batch(3), [&](Status st) { second.set_value(st); });
+  while (engine.Staged() < 1) std::this_thread::yield();
+  engine.FailWal();
+  EXPECT_EQ(first.get_future().get().code(), StatusCode::kInternal);
+  EXPECT_EQ(second.get_future().get().code(), StatusCode::kInternal);
+  p.Drain();
+  EXPECT_EQ(p.metrics().points_written.load(), 0u);
+  EXPECT_EQ(p.metrics().points_rejected.load(), 5u);
 }
 
 }  // namespace
