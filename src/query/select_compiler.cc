@@ -22,6 +22,8 @@ std::optional<Func> LookupFunc(std::string_view n) {
   if (n == "spread") return Func::kSpread;
   if (n == "stddev") return Func::kStddev;
   if (n == "percentile") return Func::kPercentile;
+  if (n == "integral") return Func::kIntegral;
+  if (n == "distinct") return Func::kDistinct;
   return std::nullopt;
 }
 
@@ -42,12 +44,12 @@ std::optional<Transform> LookupTransform(std::string_view n) {
 
 namespace {
 
-bool NumericOnly(Func f) { return f != Func::kCount && f != Func::kFirst && f != Func::kLast; }
+bool NumericOnly(Func f) {
+  return f != Func::kCount && f != Func::kFirst && f != Func::kLast && f != Func::kDistinct;
+}
 
 bool KnownUnsupported(std::string_view n) {
-  static constexpr std::string_view kNames[] = {"distinct",
-                                                "mode",
-                                                "integral",
+  static constexpr std::string_view kNames[] = {"mode",
                                                 "elapsed",
                                                 "top",
                                                 "bottom",
@@ -118,6 +120,41 @@ bool ContainsVarOutsideCall(const Expr& e) {
   return false;
 }
 
+// count(distinct(field)): the argument of count() may be a distinct() call (InfluxDB 1.x).
+bool IsCountDistinct(const Expr& call) {
+  return call.name == "count" && call.args.size() == 1 && call.args[0]->kind == Expr::Kind::kCall &&
+         call.args[0]->name == "distinct";
+}
+
+// distinct()'s arguments, with InfluxDB's messages (query/compile.go, compileDistinct).
+Status ValidateDistinctArgs(const Expr& call) {
+  if (call.args.empty()) return InvalidArgument("distinct function requires at least one argument");
+  if (call.args.size() != 1) return InvalidArgument("distinct function can only have one argument");
+  if (call.args[0]->kind != Expr::Kind::kVarRef) {
+    return InvalidArgument("expected field argument in distinct()");
+  }
+  return Status::OK();
+}
+
+// integral()'s arguments: 1 or 2, the second a positive duration (compileIntegral).
+Status ValidateIntegralArgs(const Expr& call) {
+  if (call.args.empty() || call.args.size() > 2) {
+    return InvalidArgument(
+        "invalid number of arguments for integral, expected at least 1 but no more than 2, got " +
+        std::to_string(call.args.size()));
+  }
+  if (call.args.size() == 2) {
+    const Expr& unit = *call.args[1];
+    if (unit.kind != Expr::Kind::kDuration) {
+      return InvalidArgument("second argument must be a duration");
+    }
+    if (unit.integer <= 0) {
+      return InvalidArgument("duration argument must be positive, got " + ExprToString(unit));
+    }
+  }
+  return Status::OK();
+}
+
 Status ValidateCall(const Expr& call) {
   auto f = LookupFunc(call.name);
   if (!f) {
@@ -126,11 +163,14 @@ Status ValidateCall(const Expr& call) {
     }
     return InvalidArgument("undefined function " + call.name + "()");
   }
+  if (*f == Func::kDistinct) return ValidateDistinctArgs(call);
+  if (*f == Func::kIntegral) RETURN_IF_ERROR(ValidateIntegralArgs(call));
   size_t want = *f == Func::kPercentile ? 2 : 1;
-  if (call.args.size() != want) {
+  if (*f != Func::kIntegral && call.args.size() != want) {
     return InvalidArgument("invalid number of arguments for " + call.name + ", expected " +
                            std::to_string(want) + ", got " + std::to_string(call.args.size()));
   }
+  if (IsCountDistinct(call)) return ValidateDistinctArgs(*call.args[0]);
   const Expr& arg = *call.args[0];
   if (arg.kind != Expr::Kind::kVarRef && arg.kind != Expr::Kind::kWildcard &&
       arg.kind != Expr::Kind::kRegex) {
@@ -143,6 +183,22 @@ Status ValidateCall(const Expr& call) {
     }
   }
   return Status::OK();
+}
+
+// Function calls of a field as InfluxDB counts them for its distinct() rule (a distinct()
+// inside count() is part of the count); `distinct` is set by a top-level distinct() call.
+size_t CountCalls(const Expr& e, bool* distinct) {
+  if (e.kind == Expr::Kind::kCall && e.name != "now") {
+    if (e.name == "distinct") *distinct = true;
+    if (IsCountDistinct(e) || LookupFunc(e.name)) return 1;
+    size_t n = 1;  // a transformation: its argument may hold further calls
+    for (const auto& a : e.args) n += CountCalls(*a, distinct);
+    return n;
+  }
+  size_t n = 0;
+  if (e.lhs) n += CountCalls(*e.lhs, distinct);
+  if (e.rhs) n += CountCalls(*e.rhs, distinct);
+  return n;
 }
 
 }  // namespace
@@ -230,7 +286,10 @@ Result<CompiledSelect> CompileSelect(const SelectStatement& s, const Measurement
           return InvalidArgument("expected field argument in " + e.name + "()");
         }
         if (inner_call) {
-          if (LookupTransform(inner.name)) {
+          // integral() and distinct() stream over buckets of their own; a transformation of
+          // them is not modelled (yet).
+          if (LookupTransform(inner.name) || inner.name == "integral" || inner.name == "distinct" ||
+              IsCountDistinct(inner)) {
             return InvalidArgument("unsupported nesting of " + inner.name + "() in " + e.name +
                                    "()");
           }
@@ -275,6 +334,20 @@ Result<CompiledSelect> CompileSelect(const SelectStatement& s, const Measurement
   for (const Pending& p : pending) {
     if (ContainsCall(*p.expr)) any_call = true;
     if (ContainsVarOutsideCall(*p.expr)) any_raw = true;
+  }
+  // distinct() must be the statement's only function and come without plain fields.
+  {
+    bool has_distinct = false, aux = false;
+    size_t calls = 0;
+    for (const SelectField& f : s.fields) {
+      calls += CountCalls(*f.expr, &has_distinct);
+      if (ContainsVarOutsideCall(*f.expr)) aux = true;
+    }
+    if (has_distinct && (calls != 1 || aux)) {
+      return InvalidArgument(
+          "aggregate function distinct() cannot be combined with other functions or fields");
+    }
+    c.distinct = has_distinct;
   }
   if (any_call && any_raw) {
     return InvalidArgument("mixing aggregate and non-aggregate queries is not supported");
@@ -323,10 +396,15 @@ Result<CompiledSelect> CompileSelect(const SelectStatement& s, const Measurement
       l.is_call = true;
       l.func = *LookupFunc(e.name);
       l.name = e.args[0]->name;
+      if (IsCountDistinct(e)) {
+        l.func = Func::kCountDistinct;
+        l.name = e.args[0]->args[0]->name;
+      }
       if (l.func == Func::kPercentile) {
         const Expr& p = *e.args[1];
         l.percentile = p.kind == Expr::Kind::kInteger ? static_cast<double>(p.integer) : p.number;
       }
+      if (l.func == Func::kIntegral && e.args.size() == 2) l.unit = e.args[1]->integer;
       fields.insert(l.name);
       c.leaf_of[&e] = c.leaves.size();
       c.leaves.push_back(std::move(l));

@@ -33,7 +33,10 @@ enum class Func {
   kLast,
   kSpread,
   kStddev,
-  kPercentile
+  kPercentile,
+  kIntegral,       // trapezoidal area, streamed across buckets (aggregate.h, Integral())
+  kDistinct,       // one row per distinct value; alone in its statement
+  kCountDistinct,  // count(distinct(field))
 };
 
 std::optional<Func> LookupFunc(std::string_view n);
@@ -46,6 +49,7 @@ struct Leaf {
   std::string name;  // field or tag
   Func func = Func::kCount;
   double percentile = 0;
+  int64_t unit = 0;  // integral()'s unit; 0 = 1s
 };
 
 // derivative() and friends: computed over a column's values after rows are built.
@@ -74,6 +78,7 @@ struct CompiledSelect {
   std::vector<Column> columns;
   std::unordered_map<const Expr*, size_t> leaf_of;
   bool aggregate = false;
+  bool distinct = false;  // the statement is one distinct() call (InfluxDB allows nothing else)
   bool has_transform = false;
   // Intervals beyond the range (before it ascending, after it descending) a transform reads to
   // seed its first bucket: 1 for derivative/difference/moving_average, 0 for cumulative_sum,

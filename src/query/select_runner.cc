@@ -88,9 +88,10 @@ class SelectRunner {
     }
     std::vector<Group> ordered;
     for (auto& [k, g] : groups) ordered.push_back(std::move(g));
-    // ORDER BY time DESC also reverses the series order (InfluxDB 1.x).
-    if (s_.order_desc) std::reverse(ordered.begin(), ordered.end());
+    // SLIMIT/SOFFSET count series in ascending order; ORDER BY time DESC then reverses the
+    // series order (InfluxDB 1.x, measured with SLIMIT 1 against influxd 1.6.7).
     ApplyLimitOffset(&ordered, s_.slimit, s_.soffset);
+    if (s_.order_desc) std::reverse(ordered.begin(), ordered.end());
 
     const bool row_condition = s_.condition && (HasFieldRefs(s_.condition.get(), ev) ||
                                                 !TimeOnlyAtTopLevel(s_.condition.get()));
@@ -114,6 +115,20 @@ class SelectRunner {
         }
       }
       return Status::OK();
+    }
+
+    for (const Leaf& l : c.leaves) {
+      auto ft = m.fields.find(l.name);
+      if (l.func != Func::kIntegral || ft == m.fields.end()) continue;
+      // influxd's message names its iterator type.
+      if (ft->second == ValueType::kString) {
+        return InvalidArgument(
+            "unsupported integral iterator type: *query.stringInterruptIterator");
+      }
+      if (ft->second == ValueType::kBool) {
+        return InvalidArgument(
+            "unsupported integral iterator type: *query.booleanInterruptIterator");
+      }
     }
 
     // Aggregates: the window.
@@ -257,7 +272,10 @@ class SelectRunner {
       }
     }
     size_t nbuckets = interval ? static_cast<size_t>((last_bucket - first_bucket) / iv) + 1 : 1;
-    if (interval && s_.limit > 0 && s_.fill != FillMode::kNone && !c.has_transform) {
+    // integral() and distinct() are not filled, and integral() reads past a bucket's end.
+    const bool streamed = std::any_of(c.leaves.begin(), c.leaves.end(),
+                                      [](const Leaf& l) { return !BucketFilled(l.func); });
+    if (interval && s_.limit > 0 && s_.fill != FillMode::kNone && !c.has_transform && !streamed) {
       size_t need = static_cast<size_t>(s_.limit + s_.offset);
       if (need < nbuckets) {
         if (s_.order_desc) {
@@ -413,6 +431,10 @@ class SelectRunner {
       for (size_t l = 0; l < c.leaves.size(); ++l) {
         if (is_fast[l]) continue;
         for (size_t b = 0; b < nbuckets; ++b) {
+          if (!BucketFilled(c.leaves[l].func)) {
+            has[l][b] = !slow[l][b].empty();  // reduced over buckets below
+            continue;
+          }
           results[l][b] =
               Reduce(c.leaves[l].func, c.leaves[l].percentile, slow[l][b], &ptimes[l][b]);
           // percentile() out of range selects no point at all (unlike stddev's null).
@@ -440,26 +462,137 @@ class SelectRunner {
     }
     if (interval) ApplyFill(s_, c, &results, has, times);
 
-    std::vector<std::vector<Cell>> rows;
-    for (size_t b = 0; b < nbuckets; ++b) {
-      bool row_has = false;
-      for (size_t l = 0; l < c.leaves.size(); ++l) row_has = row_has || has[l][b];
-      if (!interval && !row_has) continue;
-      if (s_.fill == FillMode::kNone && !row_has) continue;
-      std::vector<Cell> leaves(c.leaves.size());
-      for (size_t l = 0; l < c.leaves.size(); ++l) leaves[l] = results[l][b];
-      std::vector<Cell> row;
-      int64_t t = times[b];
-      if (selector_time && has[0][b]) t = ptimes[0][b];
-      row.emplace_back(TimeCell{t});
-      for (const Column& col : c.columns) row.push_back(EvalColumn(*col.expr, c, leaves));
-      rows.push_back(std::move(row));
-    }
-    if (s_.order_desc) std::reverse(rows.begin(), rows.end());
+    std::vector<std::vector<Cell>> rows =
+        c.distinct ? DistinctRows(c, slow[0], times)
+                   : BucketRows(c, results, has, ptimes, times, slow, selector_time);
     if (c.has_transform) ApplyTransforms(c, iv, keep_min, keep_max, &rows);
     ApplyLimitOffset(&rows, s_.limit, s_.offset);
     so->values = std::move(rows);
     return Status::OK();
+  }
+
+  // distinct(): per bucket (descending under ORDER BY time DESC) one row per distinct value at
+  // the bucket's time, never filled.
+  std::vector<std::vector<Cell>> DistinctRows(const CompiledSelect& c,
+                                              const std::vector<std::vector<Sample>>& buckets,
+                                              const std::vector<int64_t>& times) const {
+    std::vector<std::vector<Cell>> rows;
+    for (size_t i = 0; i < buckets.size(); ++i) {
+      const size_t b = s_.order_desc ? buckets.size() - 1 - i : i;
+      for (Sample& x : Distinct(buckets[b], !s_.order_desc)) {
+        std::vector<Cell> leaves{std::move(x.v)};
+        std::vector<Cell> row{TimeCell{times[b]}};
+        for (const Column& col : c.columns) row.push_back(EvalColumn(*col.expr, c, leaves));
+        rows.push_back(std::move(row));
+      }
+    }
+    return rows;
+  }
+
+  // Rows of reduced buckets, joined by time with integral()'s windows: InfluxDB 1.x emits an
+  // integral at the times its windows close (descending: a window's end) and joins the columns
+  // by time, filling a column without a value at a row's time with fill(<number>)'s number or
+  // fill(previous)'s previous value. Without GROUP BY time an integral alone reports time 0,
+  // beside other aggregates their time.
+  std::vector<std::vector<Cell>> BucketRows(
+      const CompiledSelect& c, const std::vector<std::vector<Cell>>& results,
+      const std::vector<std::vector<bool>>& has, const std::vector<std::vector<int64_t>>& ptimes,
+      const std::vector<int64_t>& times, const std::vector<std::vector<std::vector<Sample>>>& slow,
+      bool selector_time) const {
+    const bool interval = s_.group_by.interval.has_value();
+    const size_t nleaves = c.leaves.size();
+    struct JoinedRow {
+      std::vector<Cell> leaves;
+      std::vector<bool> present;
+    };
+    // Rows by time; integral() under ORDER BY time DESC can emit two windows at one time.
+    std::map<int64_t, std::vector<JoinedRow>> by_time;
+    auto row_for = [&](int64_t t, size_t leaf) -> JoinedRow& {
+      std::vector<JoinedRow>& at = by_time[t];
+      for (JoinedRow& r : at) {
+        if (!r.present[leaf]) return r;
+      }
+      at.push_back({std::vector<Cell>(nleaves), std::vector<bool>(nleaves, false)});
+      return at.back();
+    };
+    bool bucketed = false;
+    for (const Leaf& l : c.leaves) bucketed = bucketed || BucketFilled(l.func);
+    if (bucketed) {
+      for (size_t b = 0; b < times.size(); ++b) {
+        bool row_has = false;
+        for (size_t l = 0; l < nleaves; ++l) {
+          row_has = row_has || (BucketFilled(c.leaves[l].func) && has[l][b]);
+        }
+        if (!interval && !row_has) continue;
+        if (s_.fill == FillMode::kNone && !row_has) continue;
+        int64_t t = times[b];
+        if (selector_time && has[0][b]) t = ptimes[0][b];
+        by_time[t].push_back({std::vector<Cell>(nleaves), std::vector<bool>(nleaves, false)});
+        JoinedRow& r = by_time[t].back();
+        for (size_t l = 0; l < nleaves; ++l) {
+          if (!BucketFilled(c.leaves[l].func)) continue;
+          r.leaves[l] = results[l][b];
+          r.present[l] = true;
+        }
+      }
+    }
+    for (size_t l = 0; l < nleaves; ++l) {
+      const Leaf& leaf = c.leaves[l];
+      if (leaf.func != Func::kIntegral) continue;
+      // Scan order; of equal times the series come in tag-set order, reversed descending (as
+      // influxd merges them: the first one met closes the trapezoid before, the last one opens
+      // the one after).
+      std::vector<Sample> points;
+      for (const auto& bucket : slow[l]) points.insert(points.end(), bucket.begin(), bucket.end());
+      std::stable_sort(points.begin(), points.end(),
+                       [](const Sample& a, const Sample& b) { return a.t < b.t; });
+      if (s_.order_desc) std::reverse(points.begin(), points.end());
+      const int64_t unit = leaf.unit > 0 ? leaf.unit : 1'000'000'000;
+      for (const Sample& w : Integral(points, interval ? *s_.group_by.interval : 0,
+                                      s_.group_by.offset, !s_.order_desc, unit)) {
+        JoinedRow& r = row_for(!interval && bucketed ? times[0] : w.t, l);
+        r.leaves[l] = w.v;
+        r.present[l] = true;
+      }
+    }
+    std::vector<JoinedRow*> ordered;
+    std::vector<int64_t> row_times;
+    auto collect = [&](std::pair<const int64_t, std::vector<JoinedRow>>& at) {
+      for (JoinedRow& r : at.second) {
+        ordered.push_back(&r);
+        row_times.push_back(at.first);
+      }
+    };
+    if (s_.order_desc) {
+      for (auto it = by_time.rbegin(); it != by_time.rend(); ++it) collect(*it);
+    } else {
+      for (auto& at : by_time) collect(at);
+    }
+    if (interval && (s_.fill == FillMode::kNumber || s_.fill == FillMode::kPrevious)) {
+      for (size_t l = 0; l < nleaves; ++l) {
+        Cell prev;
+        for (JoinedRow* r : ordered) {
+          if (r->present[l]) {
+            prev = r->leaves[l];
+          } else if (s_.fill == FillMode::kPrevious) {
+            r->leaves[l] = prev;
+          } else if (s_.fill_number_is_int) {
+            r->leaves[l] = static_cast<int64_t>(s_.fill_number);
+          } else {
+            r->leaves[l] = s_.fill_number;
+          }
+        }
+      }
+    }
+    std::vector<std::vector<Cell>> rows;
+    for (size_t i = 0; i < ordered.size(); ++i) {
+      std::vector<Cell> row{TimeCell{row_times[i]}};
+      for (const Column& col : c.columns) {
+        row.push_back(EvalColumn(*col.expr, c, ordered[i]->leaves));
+      }
+      rows.push_back(std::move(row));
+    }
+    return rows;
   }
 
   size_t options_max_buckets() const { return ctx_.options->max_select_buckets; }

@@ -140,5 +140,84 @@ TEST(ApplyFillTest, CountPreviousBeforeTheFirstValueIsNull) {
   EXPECT_EQ(std::get<int64_t>(r[0][2]), 2);
 }
 
+// integral(): expectations worked by hand from the trapezoidal rule (InfluxDB 1.x's reducer).
+TEST(IntegralTest, TrapezoidsWithoutBucketsAtTimeZero) {
+  std::vector<Sample> p = {{0, 1.0}, {10 * kSec, 3.0}, {20 * kSec, 2.0}};
+  auto w = Integral(p, 0, 0, true, kSec);  // 10*(1+3)/2 + 10*(3+2)/2
+  ASSERT_EQ(w.size(), 1u);
+  EXPECT_EQ(w[0].t, 0);
+  EXPECT_DOUBLE_EQ(std::get<double>(w[0].v), 45);
+  EXPECT_DOUBLE_EQ(std::get<double>(Integral(p, 0, 0, true, 10 * kSec)[0].v), 4.5);
+}
+
+TEST(IntegralTest, SplitsATrapezoidAtTheBucketEdge) {
+  // 0 at 5s, 10 at 15s: 5 at the 10s edge; 5*(0+5)/2 before it, 5*(5+10)/2 after it.
+  std::vector<Sample> p = {{5 * kSec, 0.0}, {15 * kSec, 10.0}};
+  auto w = Integral(p, 10 * kSec, 0, true, kSec);
+  ASSERT_EQ(w.size(), 2u);
+  EXPECT_EQ(w[0].t, 0);
+  EXPECT_DOUBLE_EQ(std::get<double>(w[0].v), 12.5);
+  EXPECT_EQ(w[1].t, 10 * kSec);
+  EXPECT_DOUBLE_EQ(std::get<double>(w[1].v), 37.5);
+}
+
+TEST(IntegralTest, IntegersContinueFromTheEdgeLoweredByTheStep) {
+  // influxd 1.6.7's integer reducer: after the edge (value 5) it goes on from 5 - (10 - 0) = -5,
+  // so the second bucket holds 5*(-5+10)/2 (measured against influxd, see aggregate.cc).
+  std::vector<Sample> p = {{5 * kSec, int64_t{0}}, {15 * kSec, int64_t{10}}};
+  auto w = Integral(p, 10 * kSec, 0, true, kSec);
+  ASSERT_EQ(w.size(), 2u);
+  EXPECT_DOUBLE_EQ(std::get<double>(w[0].v), 12.5);
+  EXPECT_DOUBLE_EQ(std::get<double>(w[1].v), 12.5);
+}
+
+TEST(IntegralTest, DescendingReportsWindowEndsAndNegativeAreas) {
+  // Scanned backwards: 10 at 15s, 0 at 5s; edge at 10s (value 5): 0.5*(5+10)*(-5) in [10s,20s)
+  // reported at 20s, then 0.5*(0+5)*(-5) in [0s,10s) reported at 10s.
+  std::vector<Sample> p = {{15 * kSec, 10.0}, {5 * kSec, 0.0}};
+  auto w = Integral(p, 10 * kSec, 0, false, kSec);
+  ASSERT_EQ(w.size(), 2u);
+  EXPECT_EQ(w[0].t, 20 * kSec);
+  EXPECT_DOUBLE_EQ(std::get<double>(w[0].v), -37.5);
+  EXPECT_EQ(w[1].t, 10 * kSec);
+  EXPECT_DOUBLE_EQ(std::get<double>(w[1].v), -12.5);
+}
+
+TEST(IntegralTest, LastWindowWithOnlyAPointOnItsStartEmitsNothing) {
+  std::vector<Sample> p = {{5 * kSec, 1.0}, {10 * kSec, 3.0}};
+  auto w = Integral(p, 10 * kSec, 0, true, kSec);
+  ASSERT_EQ(w.size(), 1u);
+  EXPECT_DOUBLE_EQ(std::get<double>(w[0].v), 10);  // 5*(1+3)/2
+  std::vector<Sample> one = {{10 * kSec, 3.0}};
+  EXPECT_TRUE(Integral(one, 10 * kSec, 0, true, kSec).empty());
+}
+
+TEST(IntegralTest, OfEqualTimesTheLaterPointWins) {
+  std::vector<Sample> p = {{0, 1.0}, {0, 3.0}, {10 * kSec, 3.0}};
+  EXPECT_DOUBLE_EQ(std::get<double>(Integral(p, 0, 0, true, kSec)[0].v), 30);
+}
+
+TEST(DistinctTest, FirstOccurrenceInScanOrderSortedByItsTime) {
+  std::vector<Sample> s = {{0, 2.0}, {10, 1.0}, {20, 2.0}, {30, 3.0}};
+  auto asc = Distinct(s, true);  // 2@0, 1@10, 3@30
+  ASSERT_EQ(asc.size(), 3u);
+  EXPECT_DOUBLE_EQ(std::get<double>(asc[0].v), 2);
+  EXPECT_DOUBLE_EQ(std::get<double>(asc[1].v), 1);
+  EXPECT_DOUBLE_EQ(std::get<double>(asc[2].v), 3);
+  auto desc = Distinct(s, false);  // the latest: 1@10, 2@20, 3@30
+  ASSERT_EQ(desc.size(), 3u);
+  EXPECT_EQ(desc[1].t, 20);
+  EXPECT_DOUBLE_EQ(std::get<double>(desc[0].v), 1);
+  EXPECT_DOUBLE_EQ(std::get<double>(desc[1].v), 2);
+  std::vector<Sample> tie = {{0, std::string("b")}, {0, std::string("a")}};
+  auto t = Distinct(tie, true);
+  ASSERT_EQ(t.size(), 2u);
+  EXPECT_EQ(std::get<std::string>(t[0].v), "a");
+  int64_t pt = 0;
+  EXPECT_EQ(std::get<int64_t>(Reduce(Func::kCountDistinct, 0, s, &pt)), 3);
+  std::vector<Sample> none;
+  EXPECT_EQ(std::get<int64_t>(Reduce(Func::kCountDistinct, 0, none, &pt)), 0);
+}
+
 }  // namespace
 }  // namespace verbund::query
