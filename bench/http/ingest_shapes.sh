@@ -28,6 +28,7 @@ LINES_TOTAL="${LINES_TOTAL:-1000000}"
 SHAPES="${SHAPES:-1x1000 1x10000 4x5000 16x1000 16x10000}"
 PY=/usr/bin/python3
 CLIENT="$HERE/loadclient.py"
+. "$HERE/lib.sh"
 
 BUILD="${BUILD:-}"
 for b in "$BUILD" "$ROOT/build-lead" "$ROOT/build"; do
@@ -44,27 +45,11 @@ VM="$(command -v victoria-metrics || echo /usr/bin/victoria-metrics)"
 
 WORK="$(mktemp -d /tmp/verbund-ingest-shapes.XXXXXX)"
 PID=""
-stop_pid() {
-  local p="$1"
-  kill -TERM "$p" 2>/dev/null || return 0
-  for _ in $(seq 600); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL "$p" 2>/dev/null || true
-  wait "$p" 2>/dev/null || true
-}
 cleanup() {
   [[ -n "$PID" ]] && stop_pid "$PID"
   if [[ -z "${KEEP:-}" ]]; then rm -rf "$WORK"; else echo "kept $WORK"; fi
 }
 trap cleanup EXIT
-free_port() { $PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_url() {  # wait_url URL NAME LOG
-  for _ in $(seq 300); do
-    curl -sf -o /dev/null "$1" && return 0
-    sleep 0.1
-  done
-  echo "$2 did not come up"; tail -20 "$3"; exit 1
-}
-cpu_s() { awk '{printf "%.2f", ($14 + $15) / 100}' "/proc/$1/stat"; }
 
 # --- data: TRUCKS trucks, as many 10 s steps as LINES_TOTAL needs (2 lines per truck and step)
 STEPS=$(( (LINES_TOTAL + 2 * TRUCKS - 1) / (2 * TRUCKS) ))

@@ -30,6 +30,7 @@ BATCH="${BATCH:-5000}"
 REPS="${REPS:-20}"
 PY=/usr/bin/python3
 CLIENT="$HERE/loadclient.py"
+. "$HERE/lib.sh"
 
 BUILD="${BUILD:-}"
 for b in "$BUILD" "$ROOT/build-lead" "$ROOT/build"; do
@@ -46,28 +47,13 @@ INFLUXD="$(command -v influxd || true)"
 WORK="$(mktemp -d /tmp/verbund-http-bench.XXXXXX)"
 INFLUX_PID=""
 VERBUND_PID=""
-stop_pid() {  # stop_pid PID: SIGTERM, wait up to 60 s, then SIGKILL
-  local p="$1"
-  kill -TERM "$p" 2>/dev/null || return 0
-  for _ in $(seq 600); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL "$p" 2>/dev/null || true
-  wait "$p" 2>/dev/null || true
-}
 cleanup() {
   [[ -n "$INFLUX_PID" ]] && stop_pid "$INFLUX_PID"
   [[ -n "$VERBUND_PID" ]] && stop_pid "$VERBUND_PID"
   if [[ -z "${KEEP:-}" ]]; then rm -rf "$WORK"; else echo "kept $WORK"; fi
 }
 trap cleanup EXIT
-free_port() { $PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_ping() {  # wait_ping PORT NAME LOG
-  for _ in $(seq 300); do
-    curl -sf -o /dev/null "http://127.0.0.1:$1/ping" && return 0
-    sleep 0.1
-  done
-  echo "$2 did not come up"; tail -20 "$3"; exit 1
-}
-dirbytes() { du -sb "$@" 2>/dev/null | awk '{s+=$1} END{print s+0}'; }
+wait_ping() { wait_url "http://127.0.0.1:$1/ping" "$2" "$3"; }  # wait_ping PORT NAME LOG
 
 echo "== verbund HTTP benchmark: $TRUCKS trucks x $DURATION, batch $BATCH lines, $WORKERS workers, $REPS reps/query"
 echo "   machine: $(nproc) cores, $(uname -r); influxd: $("$INFLUXD" version 2>/dev/null | head -1)"
@@ -158,7 +144,6 @@ echo "   verbund :$V_HTTP  (storage.fsync=always -> /write answered 204 only aft
 # --- 3./4. writes and disk. influxd is written first and left to snapshot + compact until its
 # files are stable before Verbund is written, so influxd's background compaction does not compete
 # with Verbund's ingest for the CPU (and Verbund is idle and empty while influxd is written).
-cpu_s() { awk '{printf "%.2f", ($14 + $15) / 100}' "/proc/$1/stat"; }  # utime+stime of a pid
 echo "== write (POST /write?db=benchmark&precision=ns, $BATCH lines/batch, $WORKERS keep-alive workers)"
 C0=$(cpu_s "$INFLUX_PID")
 $PY "$CLIENT" write --port "$I_HTTP" --file "$DATA" --batch "$BATCH" --workers "$WORKERS" \
