@@ -14,6 +14,7 @@ whole HTTP round trip (request + full JSON body), plus series / row counts of th
 import argparse
 import http.client
 import json
+import os
 import statistics
 import sys
 import threading
@@ -151,6 +152,9 @@ def cmd_queries(a):
     out = {}
     for q in spec:
         status, data = run_query(conn, a.host, a.port, a.db, q["q"])  # warm-up + answer check
+        if a.answers:  # kept for promclient.py's comparison of victoria-metrics' answers
+            with open(os.path.join(a.answers, q["id"] + ".json"), "wb") as f:
+                f.write(data)
         try:
             series, rows, filtered, err, checksum = summarize(data, q.get("post"))
         except Exception as e:
@@ -180,36 +184,75 @@ def cmd_report(a):
     iq = json.load(open(a.influx_queries))
     vq = json.load(open(a.verbund_queries))
     disk = json.load(open(a.disk))
+    mw = json.load(open(a.vm_write)) if a.vm_write else None
+    mq = json.load(open(a.vm_queries)) if a.vm_queries else {}
     rows = []
 
     def ratio(x, y):
         return "%.2fx" % (x / y) if y else "n/a"
 
-    rows.append(("HTTP ingest values/s (higher better)", "%.0f" % iw["values_per_second"],
-                 "%.0f" % vw["values_per_second"], ratio(vw["values_per_second"], iw["values_per_second"]),
-                 ">= 3x", vw["values_per_second"] >= 3 * iw["values_per_second"]))
-    rows.append(("HTTP ingest wall s", "%.2f" % iw["seconds"], "%.2f" % vw["seconds"], "", "", None))
+    # rows: (metric, influx, verbund, ratio, goal, met, vm, verbund-vs-vm, vm goal, vm met)
+    def row(*r):
+        r = list(r) + [""] * (10 - len(r))
+        if r[9] == "":
+            r[9] = None
+        rows.append(r)
+
+    vvps = vw["values_per_second"]
+    mvps = mw["values_per_second"] if mw else 0
+    row("HTTP ingest values/s (higher better)", "%.0f" % iw["values_per_second"],
+        "%.0f" % vvps, ratio(vvps, iw["values_per_second"]),
+        ">= 3x", vvps >= 3 * iw["values_per_second"],
+        "%.0f" % mvps if mw else "", ratio(vvps, mvps) if mw else "",
+        ">= 1.5x" if mw else "", (vvps >= 1.5 * mvps) if mw else None)
+    row("HTTP ingest wall s", "%.2f" % iw["seconds"], "%.2f" % vw["seconds"], "", "", None,
+        "%.2f" % mw["seconds"] if mw else "")
     vals = iw["values"]
     if "influx_write_cpu" in disk:
         ic = disk["influx_write_cpu"] * 1e9 / vals
         vc = disk["verbund_write_cpu"] * 1e9 / vals
-        rows.append(("server CPU ns per value during ingest (user+sys)", "%.0f" % ic, "%.0f" % vc,
-                     "%.2fx less" % (ic / vc) if vc else "n/a", "", None))
+        mc = disk["vm_write_cpu"] * 1e9 / vals if "vm_write_cpu" in disk else None
+        row("server CPU ns per value during ingest (user+sys)", "%.0f" % ic, "%.0f" % vc,
+            "%.2fx less" % (ic / vc) if vc else "n/a", "", None,
+            "" if mc is None else "%.0f" % mc, "" if mc is None else ("%.2fx less" % (mc / vc) if vc else "n/a"))
+    if "verbund_cpu_settled" in disk:
+        ic = disk["influx_cpu_settled"] * 1e9 / vals
+        vc = disk["verbund_cpu_settled"] * 1e9 / vals
+        mc = disk["vm_cpu_settled"] * 1e9 / vals if "vm_cpu_settled" in disk else None
+        row("server CPU ns per value, write + settle (see below)", "%.0f" % ic, "%.0f" % vc,
+            "%.2fx less" % (ic / vc) if vc else "n/a", "", None,
+            "" if mc is None else "%.0f" % mc, "" if mc is None else ("%.2fx less" % (mc / vc) if vc else "n/a"))
     ib = disk["influx_total"] / vals
     vb = disk["verbund_storage"] / vals
-    rows.append(("disk bytes/value (influx data+wal, settled; verbund storage/ after SIGTERM)",
-                 "%.3f" % ib, "%.3f" % vb, "%.2fx smaller" % (ib / vb) if vb else "n/a", "", None))
+    mb = disk["vm_total"] / vals if "vm_total" in disk else None
+    row("disk bytes/value (influx data+wal, settled; verbund storage/ after SIGTERM)",
+        "%.3f" % ib, "%.3f" % vb, "%.2fx smaller" % (ib / vb) if vb else "n/a", "", None,
+        "" if mb is None else "%.3f" % mb, "" if mb is None else ("%.2fx smaller" % (mb / vb) if vb else "n/a"))
     if disk.get("influx_tsm"):
-        rows.append(("disk bytes/value (influx TSM only after compaction)", "%.3f" % (disk["influx_tsm"] / vals),
-                     "%.3f" % vb, "%.2fx smaller" % ((disk["influx_tsm"] / vals) / vb) if vb else "n/a", "", None))
+        row("disk bytes/value (influx TSM only after compaction)", "%.3f" % (disk["influx_tsm"] / vals),
+            "%.3f" % vb, "%.2fx smaller" % ((disk["influx_tsm"] / vals) / vb) if vb else "n/a", "", None)
+    if "vm_data" in disk:
+        md = disk["vm_data"] / vals
+        row("disk bytes/value (vm data/ parts only, without indexdb)", "", "%.3f" % vb, "", "", None,
+            "%.3f" % md, "%.2fx smaller" % (md / vb) if vb else "n/a")
+    if "vm_merged" in disk:
+        mm = disk["vm_merged"] / vals
+        row("disk bytes/value (vm after /internal/force_merge, settled)", "", "%.3f" % vb, "", "", None,
+            "%.3f" % mm, "%.2fx smaller" % (mm / vb) if vb else "n/a")
     warnings = []
     for qid in sorted(iq):
         i, v = iq[qid], vq.get(qid)
         if v is None:
             continue
-        rows.append(("query %s median ms" % qid, "%.2f" % i["median_ms"], "%.2f" % v["median_ms"],
-                     ratio(i["median_ms"], v["median_ms"]), ">= 5x",
-                     i["median_ms"] >= 5 * v["median_ms"]))
+        m = mq.get(qid)
+        row("query %s median ms" % qid, "%.2f" % i["median_ms"], "%.2f" % v["median_ms"],
+            ratio(i["median_ms"], v["median_ms"]), ">= 5x",
+            i["median_ms"] >= 5 * v["median_ms"],
+            "" if m is None else "%.2f" % m["median_ms"], "" if m is None else ratio(m["median_ms"], v["median_ms"]))
+        for aid in sorted(k for k, x in mq.items() if x.get("alt_of") == qid):
+            x = mq[aid]
+            row("query %s median ms (vm alternative %s)" % (qid, aid), "", "%.2f" % v["median_ms"], "", "", None,
+                "%.2f" % x["median_ms"], ratio(x["median_ms"], v["median_ms"]))
         ci, cv = i.get("checksum", 0.0), v.get("checksum", 0.0)
         if abs(ci - cv) > 1e-6 * max(1.0, abs(ci)):
             warnings.append("WARNING query %s: same shape? but value sums differ: influx %.6f verbund %.6f"
@@ -219,28 +262,70 @@ def cmd_report(a):
                             "verbund series=%d rows=%d filtered=%s err=%s"
                             % (qid, i["series"], i["rows"], i["filtered"], i["error"],
                                v["series"], v["rows"], v["filtered"], v["error"]))
+    vmcols = bool(mw or mq)
     w = max(len(r[0]) for r in rows)
     print()
-    print("%-*s | %14s | %14s | %14s | %6s | %s" % (w, "metric", "influxdb 1.6.7", "verbund", "ratio", "goal", "met"))
-    print("-" * (w + 70))
+    hdr = "%-*s | %14s | %14s | %14s | %6s | %s" % (w, "metric", "influxdb 1.6.7", "verbund", "ratio", "goal", "met")
+    if vmcols:
+        hdr += "   | %16s | %14s | %7s | %s" % ("victoria-metrics", "verbund vs vm", "vm goal", "met")
+    print(hdr)
+    print("-" * (w + 70 + (52 if vmcols else 0)))
     for r in rows:
         met = "" if r[5] is None else ("yes" if r[5] else "NO")
-        print("%-*s | %14s | %14s | %14s | %6s | %s" % (w, r[0], r[1], r[2], r[3], r[4], met))
+        line = "%-*s | %14s | %14s | %14s | %6s | %s" % (w, r[0], r[1], r[2], r[3], r[4], met)
+        if vmcols:
+            vmet = "" if r[9] is None else ("yes" if r[9] else "NO")
+            line = "%-*s | %14s | %14s | %14s | %6s | %-3s | %16s | %14s | %7s | %s" % (
+                w, r[0], r[1], r[2], r[3], r[4], met, r[6], r[7], r[8], vmet)
+        print(line.rstrip())
     print()
     print("ratio: verbund/influx for throughput, influx/verbund for latency (speed-up) and disk.")
+    if vmcols:
+        print("verbund vs vm: verbund/vm for throughput, vm/verbund for CPU, latency (speed-up) and disk;"
+              " vm disk = whole -storageDataPath after /internal/force_flush and settling; vm answers /write"
+              " before its data is durable (buffered, flushed about every second).")
+    if "verbund_cpu_settled" in disk:
+        print("write + settle: influx until its files are stable (snapshot, compaction), verbund until it has"
+              " exited after SIGTERM (shutdown flush)%s." % (
+                  ", vm until /internal/force_flush and its merges have settled" if "vm_cpu_settled" in disk else ""))
     print("queries:")
+    vm_notes = []
     for qid in sorted(iq):
         i, v = iq[qid], vq.get(qid, {})
         print("  %s: %s" % (qid, i["q"]))
-        print("      sum of returned values: influx %.6f verbund %.6f" % (i.get("checksum", 0), v.get("checksum", 0)))
+        print("      sum of returned values: influx %.6f verbund %.6f%s" % (
+            i.get("checksum", 0), v.get("checksum", 0),
+            " victoria-metrics %.6f" % mq[qid]["checksum"] if qid in mq else ""))
         print("      influx: series=%d rows=%d%s   verbund: series=%s rows=%s%s"
               % (i["series"], i["rows"], "" if i["filtered"] is None else " filtered=%d" % i["filtered"],
                  v.get("series"), v.get("rows"),
                  "" if v.get("filtered") is None else " filtered=%d" % v["filtered"]))
+        for mid in [qid] + sorted(k for k, x in mq.items() if x.get("alt_of") == qid):
+            if mid not in mq:
+                continue
+            m = mq[mid]
+            print("    %s%s: %s  %s" % ("vm" if mid == qid else "vm alternative ", "" if mid == qid else mid,
+                                      m["promql"], " ".join("%s=%s" % kv for kv in sorted(m["params"].items()))))
+            print("      victoria-metrics: series=%d values=%d%s%s" % (
+                m["series"], m["values"], "" if m["filtered"] is None else " filtered=%d" % m["filtered"],
+                " ERROR=%s" % m["error"] if m["error"] else ""))
+            for name, c in sorted(m["checks"].items()):
+                print("      vs %s: %s%s" % (name, "" if c["equal"] else "MISMATCH: ", c["text"]))
+                if not c["equal"]:
+                    vm_notes.append("NOTE query %s: victoria-metrics' answer differs from %s's: %s" % (mid, name, c["text"]))
+            if m.get("note"):
+                print("      note: %s" % m["note"])
+            if m["filtered"] is not None and v.get("filtered") is not None and m["filtered"] != v["filtered"]:
+                vm_notes.append("NOTE query %s: filtered count vm %d vs verbund %s" % (mid, m["filtered"], v.get("filtered")))
     for wl in warnings:
         print(wl)
     if not warnings:
         print("answers: same series/row counts and value sums (1e-6 rel.) on both for every query")
+    for n in vm_notes:
+        print(n)
+    if mq and not vm_notes:
+        print("victoria-metrics: every PromQL answer equals verbund's and influx's (same series, keys and values,"
+              " 1e-9 rel.; see the notes for what holds only on this data)")
     return 0
 
 
@@ -260,9 +345,12 @@ def main():
     w.add_argument("--workers", type=int, default=4)
     q.add_argument("--spec", required=True)
     q.add_argument("--reps", type=int, default=20)
+    q.add_argument("--answers", help="directory to save each query's first answer as ID.json")
     r = sub.add_parser("report")
     for n in ("--influx-write", "--verbund-write", "--influx-queries", "--verbund-queries", "--disk"):
         r.add_argument(n, required=True)
+    r.add_argument("--vm-write", help="victoria-metrics write result (adds its columns)")
+    r.add_argument("--vm-queries", help="victoria-metrics promclient.py result")
     a = p.parse_args()
     return {"write": cmd_write, "queries": cmd_queries, "report": cmd_report}[a.cmd](a)
 
