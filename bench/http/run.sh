@@ -20,7 +20,7 @@
 # Durability differs: influxd and verbund fsync before the 204, victoria-metrics answers first and
 # flushes about every second.
 # victoria-metrics is optional: if it is not installed (or VM=none) the run says so and goes on
-# with influxd and verbund only (the old two-server output).
+# with influxd and verbund only (the two-server table, without the vm columns and rows).
 # Env: BUILD (default build-lead, then build), VERBUND, GEN, VM (victoria-metrics binary, default
 # /usr/bin/victoria-metrics; "none" to skip it), TRUCKS, DURATION, WORKERS, BATCH, REPS, KEEP=1
 # (keep the temp dir).
