@@ -1,9 +1,11 @@
 // Fuzzes the line protocol parser: any body must parse without crashing, every point must carry
 // at least one field and a non-empty measurement, and every string_view must stay readable.
 // The body is also parsed with series reuse off: the fast path for repeated series texts must
-// give exactly what the general path gives (points, values bit for bit, errors).
+// give exactly what the general path gives (points, values bit for bit, errors). And the pieces
+// SplitLines cuts the body into must parse, one after the other, to what the whole body parses to.
 #include <cstdint>
 #include <cstdlib>
+#include <string>
 #include <string_view>
 
 #include "../../test/unit/ingest/parsed_batch_text.h"
@@ -32,6 +34,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   options.reuse_series = false;
   if (verbund::ingest::ParsedBatchText(batch) !=
       verbund::ingest::ParsedBatchText(verbund::ingest::ParseLineProtocol(body, options))) {
+    std::abort();
+  }
+  options.reuse_series = true;
+  std::string points, errors;
+  size_t covered = 0;
+  for (std::string_view piece : verbund::ingest::SplitLines(body, 4, 1 + size % 61)) {
+    if (piece.data() != body.data() + covered) std::abort();
+    covered += piece.size();
+    verbund::ingest::ParsedBatch b = verbund::ingest::ParseLineProtocol(piece, options);
+    points += verbund::ingest::ParsedPointsText(b, false);
+    errors += verbund::ingest::ParsedErrorsText(b, false);
+  }
+  if (covered != body.size() || points != verbund::ingest::ParsedPointsText(batch, false) ||
+      errors != verbund::ingest::ParsedErrorsText(batch, false)) {
     std::abort();
   }
   return touched == SIZE_MAX ? 1 : 0;

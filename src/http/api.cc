@@ -9,41 +9,18 @@
 
 #include "http/gzip.h"
 #include "http/point_mapping.h"
+#include "http/responses.h"
 #include "ingest/line_protocol.h"
 #include "ingest/pipeline.h"
 #include "mqtt/broker.h"
 #include "query/executor.h"
-#include "query/parser.h"
 #include "query/json_format.h"
+#include "query/parser.h"
 #include "storage/engine.h"
 
 namespace verbund::http {
 
 namespace {
-
-constexpr std::string_view kJson = "application/json";
-
-Response Json(unsigned status, std::string body) {
-  Response r;
-  r.status = status;
-  r.content_type = std::string(kJson);
-  r.body = std::move(body);
-  return r;
-}
-
-Response Empty(unsigned status) {
-  Response r;
-  r.status = status;
-  r.content_type = std::string(kJson);  // as InfluxDB sends it, even on 204
-  return r;
-}
-
-// An InfluxDB-style error: {"error":"..."} and the X-Influxdb-Error header.
-Response Error(unsigned status, std::string message) {
-  Response r = Json(status, InfluxError(message));
-  r.error_message = std::move(message);
-  return r;
-}
 
 bool IsPlainIdent(std::string_view s) {
   if (s.empty() || !(std::isalpha(static_cast<unsigned char>(s[0])) || s[0] == '_')) return false;
@@ -81,12 +58,6 @@ void AddGetDeprecations(std::string_view text, std::string* body) {
     body->replace(at, plain.size(), with);
   }
 }
-
-Response NativeError(unsigned status, std::string_view code, std::string_view message) {
-  return Json(status, ApiError(code, message));
-}
-
-double Seconds(int64_t ns) { return static_cast<double>(ns) / 1e9; }
 
 bool ParseInt64(std::string_view s, int64_t* out) {
   if (s.empty()) return false;
@@ -330,8 +301,11 @@ Result<int64_t> ParseTimeParam(std::string_view s) {
   return secs * 1'000'000'000 + frac;
 }
 
-Api::Api(ServerDeps deps, uint32_t max_body_bytes, RunAsync run_async)
-    : deps_(std::move(deps)), max_body_bytes_(max_body_bytes), run_async_(std::move(run_async)) {
+Api::Api(ServerDeps deps, uint32_t max_body_bytes, RunAsync run_async, size_t write_parallelism)
+    : deps_(std::move(deps)),
+      max_body_bytes_(max_body_bytes),
+      run_async_(std::move(run_async)),
+      write_parallelism_(std::max<size_t>(1, write_parallelism)) {
   if (!deps_.clock) deps_.clock = SystemClock::Default();
 }
 
@@ -393,7 +367,8 @@ void Api::Handle(Request req, Reply reply) {
       if (m != "POST") return not_allowed("POST");
       auto shared = std::make_shared<std::pair<Request, Params>>(std::move(req),
                                                                  std::move(target->params));
-      run_async_([this, shared, counted] { Write(shared->first, shared->second, counted); });
+      run_async_(
+          [this, shared, counted] { Write(std::move(shared->first), shared->second, counted); });
       return;
     }
     case Route::kQuery: {
@@ -448,84 +423,6 @@ void Api::Ping(const Request& req, const Params& params, const Reply& reply) {
     return;
   }
   reply(Empty(204));
-}
-
-void Api::Write(const Request& req, const Params& params, const Reply& reply) {
-  int64_t start = deps_.clock->MonotonicNs();
-  std::string_view db = params.Get("db");
-  if (db.empty()) return reply(Error(400, ("database is required")));
-  if (!DatabaseExists(db)) {
-    return reply(Error(404, ("database not found: \"" + std::string(db) + "\"")));
-  }
-  std::string inflated;
-  std::string_view body = req.body;
-  if (req.content_encoding == "gzip") {
-    Result<std::string> r = GunzipBounded(req.body, max_body_bytes_);
-    if (!r.ok()) {
-      if (r.status().code() == StatusCode::kResourceExhausted) {
-        return reply(Error(413, ("Request Entity Too Large")));
-      }
-      return reply(Error(400, (r.status().message())));
-    }
-    inflated = std::move(r).value();
-    body = inflated;
-  } else if (!req.content_encoding.empty() && req.content_encoding != "identity") {
-    return reply(Error(415, ("unsupported Content-Encoding: " + req.content_encoding)));
-  }
-
-  ingest::ParseOptions po;
-  po.precision = ingest::ParsePrecision(params.Get("precision"));
-  po.now = deps_.clock->NowNs();
-  ingest::ParsedBatch parsed = ingest::ParseLineProtocol(body, po);
-  const size_t parse_errors = parsed.errors().size();
-  if (parsed.points().empty()) {
-    if (parse_errors > 0) {
-      metrics_.points_rejected.Inc(parse_errors);
-      return reply(Error(400, (parsed.ErrorText())));
-    }
-    return reply(Empty(204));
-  }
-  MappedWrite mapped = MapPoints(parsed, db, deps_.engine, deps_.series_cache);
-  metrics_.points_rejected.Inc(parse_errors + mapped.rejected);
-  // The partial-write answer sent after the good points are durable ("" = none).
-  std::string partial;
-  if (!mapped.errors.empty()) {
-    partial = ingest::PartialWriteError(mapped.errors.front(), mapped.rejected);
-  } else if (parse_errors > 0) {
-    // InfluxDB 1.x reports dropped=0 here (it counts only points dropped by the store).
-    partial = ingest::PartialWriteError(parsed.ErrorText(), 0);
-  }
-  if (mapped.batch.empty()) {
-    return reply(Error(400, (partial)));
-  }
-  size_t points = mapped.points;
-  deps_.pipeline->Submit(
-      std::move(mapped.batch),
-      [this, reply, partial = std::move(partial), points, start](Status st) {
-        metrics_.write_seconds.Observe(Seconds(deps_.clock->MonotonicNs() - start));
-        if (!st.ok()) {
-          metrics_.points_rejected.Inc(points);
-          unsigned code = 500;
-          switch (st.code()) {
-            case StatusCode::kInvalidArgument:
-              code = 400;
-              break;
-            case StatusCode::kResourceExhausted:
-            case StatusCode::kUnavailable:
-            case StatusCode::kFailedPrecondition:
-              code = 503;
-              break;
-            default:
-              break;
-          }
-          Response r = Error(code, (st.message()));
-          if (code == 503) r.headers.emplace_back("Retry-After", "1");
-          return reply(std::move(r));
-        }
-        metrics_.points_written.Inc(points);
-        if (!partial.empty()) return reply(Error(400, (partial)));
-        reply(Empty(204));
-      });
 }
 
 void Api::Query(const Request& req, Params params, const Reply& reply) {

@@ -74,7 +74,8 @@ class Api {
  public:
   using RunAsync = std::function<void(std::function<void()>)>;
   // `deps` must be complete (engine, pipeline, executor, database functions, clock).
-  Api(ServerDeps deps, uint32_t max_body_bytes, RunAsync run_async);
+  // `write_parallelism`: how many of the executor's threads may parse one /write body at once.
+  Api(ServerDeps deps, uint32_t max_body_bytes, RunAsync run_async, size_t write_parallelism = 1);
 
   void Handle(Request req, Reply reply);
 
@@ -84,7 +85,10 @@ class Api {
 
  private:
   void Ping(const Request& req, const Params& params, const Reply& reply);
-  void Write(const Request& req, const Params& params, const Reply& reply);
+  struct WriteJob;  // one /write body being parsed in pieces (write.cc)
+  void Write(Request req, const Params& params, const Reply& reply);
+  void RunWritePiece(const std::shared_ptr<WriteJob>& job, size_t piece);
+  void FinishWrite(WriteJob& job);
   void Query(const Request& req, Params params, const Reply& reply);
   void ApiSeries(const Params& params, const Reply& reply);
   void ApiRead(const Params& params, const Reply& reply);
@@ -94,6 +98,7 @@ class Api {
   ServerDeps deps_;
   const uint32_t max_body_bytes_;
   RunAsync run_async_;
+  const size_t write_parallelism_;
   HttpMetrics metrics_;
 };
 

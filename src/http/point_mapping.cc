@@ -1,7 +1,9 @@
 #include "http/point_mapping.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <vector>
 
 namespace verbund::http {
@@ -58,28 +60,106 @@ struct FieldId {
 };
 using TagSetMemo = std::vector<std::vector<FieldId>>;  // by Point::series_index
 
+// The cache name of p's series without the field: db \0 measurement \0 (key \0 value \0)* \1.
+// Unambiguous, as none of the parts may contain \0 or \1 after parsing... and if one did, it
+// would only cost a miss.
+void AssignSeriesPrefix(std::string_view db, const ingest::Point& p, std::string* name) {
+  name->assign(db);
+  name->push_back('\0');
+  name->append(p.measurement);
+  name->push_back('\0');
+  for (const auto& t : p.tags) {
+    name->append(t.key);
+    name->push_back('\0');
+    name->append(t.value);
+    name->push_back('\0');
+  }
+  name->push_back('\1');
+}
+
+// The storage type a field maps to; nullopt when it cannot be stored (unsigned beyond int64).
+std::optional<storage::ValueType> StoredType(const ingest::Field& f) {
+  switch (f.type) {
+    case ingest::FieldType::kFloat:
+      return storage::ValueType::kFloat;
+    case ingest::FieldType::kInteger:
+      return storage::ValueType::kInt;
+    case ingest::FieldType::kUnsigned:
+      if (f.u > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) return std::nullopt;
+      return storage::ValueType::kInt;
+    case ingest::FieldType::kBoolean:
+      return storage::ValueType::kBool;
+    case ingest::FieldType::kString:
+      return storage::ValueType::kString;
+  }
+  return std::nullopt;
+}
+
+// Fills the memo with an id for every (series, field, type) of the body, asking the engine once
+// for all that the shared cache does not know, so a body that brings many new series costs one
+// catalog sync instead of one per series. What the engine refuses (a type conflict) stays in the
+// memo with id 0, which sends its points down the general path for their error message.
+void Prefetch(const ingest::ParsedBatch& parsed, std::string_view db, storage::Engine* engine,
+              ingest::SeriesIdCache* cache, TagSetMemo* memo) {
+  struct Miss {
+    std::string name;
+    uint32_t series;  // Point::series_index
+    size_t slot;      // in (*memo)[series]
+  };
+  std::vector<Miss> misses;
+  std::vector<storage::SeriesKey> keys;
+  std::vector<storage::ValueType> types;
+  std::string name;
+  for (const ingest::Point& p : parsed.points()) {
+    std::vector<FieldId>& known = (*memo)[p.series_index];
+    size_t prefix = 0;
+    for (size_t j = 0; j < p.fields.size(); ++j) {
+      const ingest::Field& f = p.fields[j];
+      const std::optional<storage::ValueType> type = StoredType(f);
+      if (!type) continue;  // the general path words the error
+      auto same = [&](const FieldId& k) { return k.type == *type && k.key == f.key; };
+      if (j < known.size() && same(known[j])) continue;
+      if (std::any_of(known.begin(), known.end(), same)) continue;
+      if (prefix == 0) {
+        AssignSeriesPrefix(db, p, &name);
+        prefix = name.size();
+      }
+      name.resize(prefix);
+      name.append(f.key);
+      if (std::optional<storage::SeriesId> id = cache->Find(name, *type)) {
+        known.push_back(FieldId{f.key, *type, *id});
+        continue;
+      }
+      known.push_back(FieldId{f.key, *type, 0});
+      misses.push_back(Miss{name, p.series_index, known.size() - 1});
+      storage::SeriesKey key{std::string(db), std::string(p.measurement), {}, std::string(f.key)};
+      for (const auto& t : p.tags) key.tags.emplace_back(std::string(t.key), std::string(t.value));
+      keys.push_back(std::move(key));
+      types.push_back(*type);
+    }
+  }
+  if (misses.empty()) return;
+  std::vector<const storage::SeriesKey*> key_ptrs;
+  key_ptrs.reserve(keys.size());
+  for (const auto& k : keys) key_ptrs.push_back(&k);
+  std::vector<Result<storage::SeriesId>> ids = engine->GetOrCreateSeriesMany(key_ptrs, types);
+  for (size_t m = 0; m < misses.size(); ++m) {
+    if (!ids[m].ok()) continue;
+    cache->Insert(misses[m].name, types[m], *ids[m]);
+    (*memo)[misses[m].series][misses[m].slot].id = *ids[m];
+  }
+}
+
 // The fast path: every field of `p` resolved through the memo and the cache. Returns false
 // (nothing added) when a field needs the general path (a conversion error or a type conflict, for
 // its message).
 bool MapCached(const ingest::Point& p, std::string_view db, ingest::SeriesIdCache* cache,
                TagSetMemo* memo, std::string* name, MappedWrite* out) {
   std::vector<FieldId>& known = (*memo)[p.series_index];  // sized by ParsedBatch::series_count
-  // name = db \0 measurement \0 (key \0 value \0)* \1 field: unambiguous, as none of the
-  // parts may contain \0 or \1 after parsing... and if one did, it would only cost a miss.
   // Built only for fields the memo does not know.
   size_t prefix = 0;
   auto build_prefix = [&] {
-    name->assign(db);
-    name->push_back('\0');
-    name->append(p.measurement);
-    name->push_back('\0');
-    for (const auto& t : p.tags) {
-      name->append(t.key);
-      name->push_back('\0');
-      name->append(t.value);
-      name->push_back('\0');
-    }
-    name->push_back('\1');
+    AssignSeriesPrefix(db, p, name);
     prefix = name->size();
   };
   thread_local std::vector<std::pair<storage::SeriesId, storage::Value>> resolved;
@@ -101,6 +181,7 @@ bool MapCached(const ingest::Point& p, std::string_view db, ingest::SeriesIdCach
       if (same(known[k])) hit = &known[k];
     }
     if (hit != nullptr) {
+      if (hit->id == 0) return false;  // refused by the engine in Prefetch: the general path
       resolved.emplace_back(hit->id, std::move(v.value));
       continue;
     }
@@ -132,6 +213,7 @@ MappedWrite MapPoints(const ingest::ParsedBatch& parsed, std::string_view db,
   std::vector<storage::SeriesId> ids;
   std::string name;
   TagSetMemo memo(parsed.series_count());
+  if (cache != nullptr && engine != nullptr) Prefetch(parsed, db, engine, cache, &memo);
   for (const ingest::Point& p : parsed.points()) {
     if (cache != nullptr && engine != nullptr && MapCached(p, db, cache, &memo, &name, &out)) {
       continue;

@@ -465,10 +465,9 @@ Result<std::unique_ptr<Server>> Server::Create(const HttpConfig& config, net::Io
   if (threads == 0) threads = std::max<size_t>(2, std::thread::hardware_concurrency());
   impl->workers = std::make_unique<asio::thread_pool>(threads);
   asio::thread_pool* workers = impl->workers.get();
-  impl->api = std::make_unique<Api>(std::move(deps), config.max_body_bytes,
-                                    [workers](std::function<void()> fn) {
-                                      asio::post(*workers, std::move(fn));
-                                    });
+  impl->api = std::make_unique<Api>(
+      std::move(deps), config.max_body_bytes,
+      [workers](std::function<void()> fn) { asio::post(*workers, std::move(fn)); }, threads);
 
   beast::error_code ec;
   auto address = asio::ip::make_address(hp.host.empty() ? "0.0.0.0" : hp.host, ec);

@@ -165,11 +165,12 @@ std::string_view LineParser::UnescapeStringValue(std::string_view raw) {
 }
 
 void LineParser::ParseBody(std::string_view body) {
-  // Room for typical lines (TSBS: ~230 bytes, 5 fields) so the arrays grow rarely; unused
+  // Room for typical lines (TSBS: ~230 bytes, 5 fields, 8 tags) so the arrays grow rarely; unused
   // capacity is never touched.
   batch_->points_.reserve(body.size() / 128 + 16);
   offsets_.reserve(body.size() / 128 + 16);
   batch_->fields_.reserve(body.size() / 32 + 16);
+  batch_->tags_.reserve(body.size() / 32 + 16);
   const char* base = body.data();
   const size_t n = body.size();
   size_t pos = 0;
@@ -818,6 +819,31 @@ void LineParser::Finish() {
     batch_->points_[p].fields =
         std::span<const Field>(batch_->fields_.data() + o.field_begin, o.field_count);
   }
+}
+
+std::vector<std::string_view> SplitLines(std::string_view body, size_t max_pieces,
+                                         size_t min_piece_bytes) {
+  std::vector<std::string_view> out;
+  size_t pieces = std::min(max_pieces, body.size() / std::max<size_t>(min_piece_bytes, 1));
+  if (pieces <= 1 || body.find('"') != std::string_view::npos) {
+    out.push_back(body);
+    return out;
+  }
+  const size_t step = body.size() / pieces;
+  size_t start = 0;
+  for (size_t k = 1; k < pieces && start < body.size(); ++k) {
+    // The first unescaped newline at or after the even cut; ParseBody's scan lands on every
+    // byte after a non-backslash, so such a newline ends a line there too.
+    size_t nl = std::max(start, k * step);
+    while ((nl = body.find('\n', nl)) != std::string_view::npos && nl > 0 && body[nl - 1] == '\\') {
+      ++nl;
+    }
+    if (nl == std::string_view::npos) break;
+    out.push_back(body.substr(start, nl + 1 - start));
+    start = nl + 1;
+  }
+  if (start < body.size() || out.empty()) out.push_back(body.substr(start));
+  return out;
 }
 
 ParsedBatch ParseLineProtocol(std::string_view body, const ParseOptions& options) {

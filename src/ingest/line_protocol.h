@@ -114,6 +114,15 @@ class ParsedBatch {
 // Parses a whole body. Never fails as a whole: bad lines land in errors(), good ones in points().
 ParsedBatch ParseLineProtocol(std::string_view body, const ParseOptions& options);
 
+// Cuts `body` into at most `max_pieces` consecutive pieces of about equal size, each at least
+// `min_piece_bytes` long, at line ends where ParseLineProtocol also ends a line, so parsing the
+// pieces one after the other yields the same points and errors as parsing the body (apart from
+// Point::line and LineError::line, which count from each piece's start). A newline ends a line
+// for certain only when it is not escaped by a backslash and no quoted string value can hide it,
+// so a body holding a double quote is never cut. The pieces cover the body exactly.
+std::vector<std::string_view> SplitLines(std::string_view body, size_t max_pieces,
+                                         size_t min_piece_bytes);
+
 // The InfluxDB 1.x /write error text for a body that had parse errors but some good points:
 // "partial write: <reason> dropped=<n>". When no point parsed at all InfluxDB sends the bare
 // ErrorText() instead (HTTP 400 either way).

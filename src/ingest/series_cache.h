@@ -9,6 +9,7 @@
 #include <array>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -30,21 +31,30 @@ class SeriesIdCache {
   template <typename MakeKey>
   Result<storage::SeriesId> Resolve(std::string_view name, storage::ValueType type,
                                     MakeKey&& make_key) {
-    Shard& shard = shards_[std::hash<std::string_view>{}(name) % kShards];
-    thread_local std::string scratch;
-    scratch.assign(name);
-    scratch.push_back(static_cast<char>(type));
-    {
-      std::lock_guard lock(shard.mu);
-      auto it = shard.ids.find(scratch);
-      if (it != shard.ids.end()) return it->second;
-    }
+    if (std::optional<storage::SeriesId> id = Find(name, type)) return *id;
     storage::SeriesKey key = make_key();
     ASSIGN_OR_RETURN(storage::SeriesId id, engine_->GetOrCreateSeries(key, type));
+    Insert(name, type, id);
+    return id;
+  }
+
+  // The cached id of `name` and `type`, without asking the engine.
+  std::optional<storage::SeriesId> Find(std::string_view name, storage::ValueType type) {
+    Shard& shard = ShardOf(name);
+    const std::string& k = Scratch(name, type);
+    std::lock_guard lock(shard.mu);
+    auto it = shard.ids.find(k);
+    if (it == shard.ids.end()) return std::nullopt;
+    return it->second;
+  }
+
+  // Remembers an id the caller resolved through the engine (Engine::GetOrCreateSeriesMany).
+  void Insert(std::string_view name, storage::ValueType type, storage::SeriesId id) {
+    Shard& shard = ShardOf(name);
+    const std::string& k = Scratch(name, type);
     std::lock_guard lock(shard.mu);
     if (shard.ids.size() >= max_per_shard_) shard.ids.clear();  // bounded memory
-    shard.ids.emplace(scratch, id);
-    return id;
+    shard.ids.emplace(k, id);
   }
 
  private:
@@ -53,6 +63,17 @@ class SeriesIdCache {
     std::mutex mu;
     std::unordered_map<std::string, storage::SeriesId> ids;  // GUARDED_BY(mu)
   };
+
+  Shard& ShardOf(std::string_view name) {
+    return shards_[std::hash<std::string_view>{}(name) % kShards];
+  }
+  // name + type as the map key, in a per-thread buffer (valid until the thread's next call).
+  static const std::string& Scratch(std::string_view name, storage::ValueType type) {
+    thread_local std::string scratch;
+    scratch.assign(name);
+    scratch.push_back(static_cast<char>(type));
+    return scratch;
+  }
 
   storage::Engine* engine_;
   size_t max_per_shard_;

@@ -51,6 +51,8 @@ class WriteBatch {
   // Adds a sample of a series already resolved with Engine::GetOrCreateSeries (the fast path:
   // no key copy, no hashing per sample).
   void Add(SeriesId id, TimestampNs ts, Value value);
+  // Moves every sample of `other` behind this batch's, in order; `other` is left empty.
+  void Append(WriteBatch&& other);
   void Reserve(size_t n) { entries_.reserve(n); }
   size_t size() const { return entries_.size(); }
   bool empty() const { return entries_.empty(); }
@@ -138,6 +140,16 @@ class Engine {
   // WriteBatch::Add(SeriesId, ...) to skip per-sample key resolution.
   virtual Result<SeriesId> GetOrCreateSeries(const SeriesKey& key, ValueType type) {
     return Unimplemented("GetOrCreateSeries");
+  }
+  // GetOrCreateSeries for many keys at once: out[i] is what GetOrCreateSeries(*keys[i],
+  // types[i]) would return, but all the new series are made durable together (one catalog sync
+  // instead of one per series). Default: one GetOrCreateSeries call per key.
+  virtual std::vector<Result<SeriesId>> GetOrCreateSeriesMany(
+      std::span<const SeriesKey* const> keys, std::span<const ValueType> types) {
+    std::vector<Result<SeriesId>> out;
+    out.reserve(keys.size());
+    for (size_t i = 0; i < keys.size(); ++i) out.push_back(GetOrCreateSeries(*keys[i], types[i]));
+    return out;
   }
 
   // Catalog.

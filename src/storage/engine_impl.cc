@@ -49,6 +49,17 @@ void WriteBatch::Add(SeriesId id, TimestampNs ts, Value value) {
   entries_.push_back({ts, std::move(value), id, 0});
 }
 
+void WriteBatch::Append(WriteBatch&& other) {
+  const auto key_base = static_cast<uint32_t>(keys_.size());
+  entries_.reserve(entries_.size() + other.entries_.size());
+  for (Entry& e : other.entries_) {
+    if (e.id == 0) e.key += key_base;
+    entries_.push_back(std::move(e));
+  }
+  for (SeriesKey& k : other.keys_) keys_.push_back(std::move(k));
+  other.Clear();
+}
+
 namespace {
 
 constexpr char kMetaNextSeq[] = "next_seq";
@@ -207,6 +218,8 @@ class EngineImpl final : public Engine {
   Result<uint64_t> StageWrite(const WriteBatch& batch) override;
   Status WaitDurable(uint64_t token) override;
   Result<SeriesId> GetOrCreateSeries(const SeriesKey& key, ValueType type) override;
+  std::vector<Result<SeriesId>> GetOrCreateSeriesMany(std::span<const SeriesKey* const> keys,
+                                                      std::span<const ValueType> types) override;
   std::vector<std::string> Tenants() override;
   std::vector<SeriesInfo> FindSeries(std::string_view tenant,
                                      std::string_view measurement) override;
@@ -228,8 +241,8 @@ class EngineImpl final : public Engine {
 
  private:
   // --- catalog / resolution
-  Result<std::vector<Series*>> ResolveMissing(const std::vector<const SeriesKey*>& keys,
-                                              const std::vector<ValueType>& types);
+  Result<std::vector<Series*>> ResolveMissing(std::span<const SeriesKey* const> keys,
+                                              std::span<const ValueType> types);
   Series* InsertSeriesLocked(SeriesInfo info);  // requires mu_
   uint32_t TenantNoLocked(const std::string& tenant);  // requires mu_
 
@@ -550,8 +563,8 @@ Series* EngineImpl::InsertSeriesLocked(SeriesInfo info) {
   return p;
 }
 
-Result<std::vector<Series*>> EngineImpl::ResolveMissing(const std::vector<const SeriesKey*>& ks,
-                                                        const std::vector<ValueType>& types) {
+Result<std::vector<Series*>> EngineImpl::ResolveMissing(std::span<const SeriesKey* const> ks,
+                                                        std::span<const ValueType> types) {
   std::lock_guard create(create_mu_);
   std::vector<Series*> out(ks.size(), nullptr);
   std::vector<SeriesInfo> fresh;
@@ -595,9 +608,25 @@ Result<std::vector<Series*>> EngineImpl::ResolveMissing(const std::vector<const 
 }
 
 Result<SeriesId> EngineImpl::GetOrCreateSeries(const SeriesKey& key, ValueType type) {
-  ASSIGN_OR_RETURN(std::vector<Series*> s, ResolveMissing({&key}, {type}));
-  if (s[0]->info.type != type) return InvalidArgument("series exists with another value type");
-  return s[0]->info.id;
+  const SeriesKey* k = &key;
+  return std::move(GetOrCreateSeriesMany({&k, 1}, {&type, 1})[0]);
+}
+
+std::vector<Result<SeriesId>> EngineImpl::GetOrCreateSeriesMany(
+    std::span<const SeriesKey* const> keys, std::span<const ValueType> types) {
+  std::vector<Result<SeriesId>> out;
+  out.reserve(keys.size());
+  Result<std::vector<Series*>> s = ResolveMissing(keys, types);
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (!s.ok()) {
+      out.push_back(s.status());
+    } else if ((*s)[i]->info.type != types[i]) {
+      out.push_back(InvalidArgument("series exists with another value type"));
+    } else {
+      out.push_back((*s)[i]->info.id);
+    }
+  }
+  return out;
 }
 
 std::vector<std::string> EngineImpl::Tenants() {
@@ -767,9 +796,11 @@ Result<uint64_t> EngineImpl::StageWrite(const WriteBatch& batch) {
       return stop_ || !options_.background_threads || pending_bytes_ <= options_.head_memory_bytes;
     });
     RETURN_IF_ERROR(failed_);
+    // Queue the record first, so the WAL thread writes and syncs it while the head takes the
+    // samples; both happen under mu_, so head order is still log order.
     const uint64_t segment = wal_->current_segment();
-    for (size_t i = 0; i < n; ++i) ApplyLocked(ser[i], entries[i].ts, entries[i].value, segment);
     for (auto& f : framed) ticket = wal_->Submit(std::move(f));
+    for (size_t i = 0; i < n; ++i) ApplyLocked(ser[i], entries[i].ts, entries[i].value, segment);
     if (head_bytes_ - pending_bytes_ > options_.head_memory_bytes) HandOffAllLocked();
   }
   points_written_.fetch_add(n, std::memory_order_relaxed);

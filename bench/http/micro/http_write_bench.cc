@@ -1,5 +1,5 @@
-// CPU cost per value of the HTTP /write path without the network: TSBS IoT bodies of 5000 lines
-// (100 trucks x 2 h) parsed by ParseLineProtocol (with and without the repeated-series fast
+// CPU cost per value of the HTTP /write path without the network: TSBS IoT bodies of 1000 and 5000
+// lines (100 trucks x 2 h) parsed by ParseLineProtocol (with and without the repeated-series fast
 // path) and mapped to series ids of a real engine by MapPoints.
 //
 //   build/bench/http/micro/http_write_bench [--benchmark_filter=...]
@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -26,8 +27,12 @@ struct Bodies {
   size_t values = 0;
 };
 
-const Bodies& TsbsBodies() {
-  static const Bodies b = [] {
+// Bodies of `lines` lines each (cached per size).
+const Bodies& TsbsBodies(size_t lines_per_body) {
+  static std::map<size_t, Bodies> cache;
+  auto [it, fresh] = cache.try_emplace(lines_per_body);
+  if (!fresh) return it->second;
+  it->second = [&] {
     tsbs::IotOptions o;
     o.trucks = 100;
     o.end = o.start + 2 * 3'600'000'000'000;
@@ -39,7 +44,7 @@ const Bodies& TsbsBodies() {
     while (gen.Next(&row)) {
       tsbs::AppendLineProtocol(row, &body);
       out.values += row.fields.size();
-      if (++lines == 5000) {
+      if (++lines == lines_per_body) {
         out.bodies.push_back(std::move(body));
         body.clear();
         lines = 0;
@@ -48,11 +53,11 @@ const Bodies& TsbsBodies() {
     if (!body.empty()) out.bodies.push_back(std::move(body));
     return out;
   }();
-  return b;
+  return it->second;
 }
 
 void Parse(benchmark::State& state, bool reuse_series) {
-  const Bodies& b = TsbsBodies();
+  const Bodies& b = TsbsBodies(static_cast<size_t>(state.range(0)));
   ingest::ParseOptions po;
   po.reuse_series = reuse_series;
   for (auto _ : state) {
@@ -65,13 +70,13 @@ void Parse(benchmark::State& state, bool reuse_series) {
 }
 void BM_ParseLineProtocol(benchmark::State& state) { Parse(state, true); }
 void BM_ParseLineProtocolGeneralPath(benchmark::State& state) { Parse(state, false); }
-BENCHMARK(BM_ParseLineProtocol)->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_ParseLineProtocolGeneralPath)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_ParseLineProtocol)->Unit(benchmark::kMillisecond)->Arg(1000)->Arg(5000);
+BENCHMARK(BM_ParseLineProtocolGeneralPath)->Unit(benchmark::kMillisecond)->Arg(1000)->Arg(5000);
 
 // Parse + MapPoints against a real engine (series created before the clock starts, then resolved
 // through the shared cache and the per-request memo, as on a running hub).
 void BM_ParseAndMap(benchmark::State& state) {
-  const Bodies& b = TsbsBodies();
+  const Bodies& b = TsbsBodies(static_cast<size_t>(state.range(0)));
   const std::string dir = "/tmp/http_write_bench." + std::to_string(::getpid());
   std::filesystem::remove_all(dir);
   auto keys = keys::FileKeyProvider::Open(dir + "/keys/local.key");
@@ -99,7 +104,7 @@ void BM_ParseAndMap(benchmark::State& state) {
   std::filesystem::remove_all(dir);
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * b.values));
 }
-BENCHMARK(BM_ParseAndMap)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_ParseAndMap)->Unit(benchmark::kMillisecond)->Arg(1000)->Arg(5000);
 
 }  // namespace
 }  // namespace verbund

@@ -2,27 +2,29 @@
 // mapping, database registry, and the Api routes over an in-memory engine. Plus one socket test
 // of the Beast server (keep-alive, pipelining, 413, gzip, chunked) on loopback.
 #include <gtest/gtest.h>
-
-#include <filesystem>
-#include <future>
-#include <thread>
-
 #include <unistd.h>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/read.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/write.hpp>
+#include <filesystem>
+#include <future>
+#include <thread>
 
 #include "core/metrics.h"
 #include "http/api.h"
 #include "http/databases.h"
 #include "http/gzip.h"
+#include "http/memory_engine.h"
 #include "http/point_mapping.h"
 #include "http/server.h"
 #include "http/url.h"
-#include "http/memory_engine.h"
+#include "ingest/line_protocol.h"
 #include "ingest/pipeline.h"
+#include "ingest/series_cache.h"
 #include "net/io_pool.h"
 #include "query/executor.h"
 
@@ -269,6 +271,50 @@ TEST(PointMappingTest, MemoisedIdsMatchTheEnginesSeries) {
   EXPECT_NE(e[7].id, e[0].id);
 }
 
+TEST(PointMappingTest, NewSeriesOfABodyAreCreatedInOneEngineCall) {
+  MemoryEngine engine;
+  ingest::SeriesIdCache cache(&engine);
+  ingest::ParseOptions o;
+  std::string body;
+  for (int i = 0; i < 200; ++i) {
+    body += "m,host=h" + std::to_string(i % 50) + " f=1,g=" + std::to_string(i) + "i " +
+            std::to_string(i) + "\n";
+  }
+  ingest::ParsedBatch b = ingest::ParseLineProtocol(body, o);
+  MappedWrite w = MapPoints(b, "db", &engine, &cache);
+  EXPECT_EQ(w.points, 200u);
+  ASSERT_EQ(w.batch.size(), 400u);
+  EXPECT_EQ(engine.many_calls(), 1u);
+  EXPECT_EQ(engine.FindSeries("db", "m").size(), 100u);
+  const auto& e = w.batch.entries();
+  for (int i = 0; i < 200; ++i) {
+    storage::SeriesKey f{"db", "m", {{"host", "h" + std::to_string(i % 50)}}, "f"};
+    storage::SeriesKey g = f;
+    g.field = "g";
+    EXPECT_EQ(e[2 * i].id, engine.GetOrCreateSeries(f, storage::ValueType::kFloat).value());
+    EXPECT_EQ(e[2 * i + 1].id, engine.GetOrCreateSeries(g, storage::ValueType::kInt).value());
+  }
+  // Known series: the shared cache answers, the engine is not asked again.
+  ingest::ParsedBatch again = ingest::ParseLineProtocol(body, o);
+  EXPECT_EQ(MapPoints(again, "db", &engine, &cache).batch.size(), 400u);
+  EXPECT_EQ(engine.many_calls(), 1u);
+}
+
+TEST(PointMappingTest, TypeConflictBetweenNewPointsOfOneBody) {
+  MemoryEngine engine;
+  ingest::SeriesIdCache cache(&engine);
+  ingest::ParseOptions o;
+  ingest::ParsedBatch b = ingest::ParseLineProtocol("new v=1 1\nnew v=2i 2\nnew v=3 3\n", o);
+  MappedWrite w = MapPoints(b, "db", &engine, &cache);
+  EXPECT_EQ(w.points, 2u);
+  EXPECT_EQ(w.rejected, 1u);
+  ASSERT_EQ(w.errors.size(), 1u);
+  EXPECT_EQ(w.errors[0],
+            "field type conflict: input field \"v\" on measurement \"new\" is type integer, "
+            "already exists as type float");
+  EXPECT_EQ(w.batch.size(), 2u);
+}
+
 TEST(PointMappingTest, UnsignedOutOfRangeRejectsThePoint) {
   ingest::ParseOptions o;
   ingest::ParsedBatch b =
@@ -345,6 +391,12 @@ class ApiTest : public ::testing::Test {
     dir_ = std::filesystem::temp_directory_path() / ("http_api_" + std::to_string(::getpid()));
     std::filesystem::remove_all(dir_);
     registry_ = std::move(DatabaseRegistry::Open((dir_ / "databases").string(), &engine_).value());
+    api_ = std::make_unique<Api>(Deps(), 1 << 20, [](std::function<void()> fn) { fn(); });
+  }
+  ~ApiTest() override { std::filesystem::remove_all(dir_); }
+
+  // The fixture's engine, pipeline, executor, registry and clock.
+  ServerDeps Deps() {
     ServerDeps deps;
     deps.engine = &engine_;
     deps.pipeline = &pipeline_;
@@ -353,9 +405,8 @@ class ApiTest : public ::testing::Test {
     deps.create_database = registry_->CreateFn();
     deps.database_exists = registry_->ExistsFn();
     deps.clock = &clock_;
-    api_ = std::make_unique<Api>(std::move(deps), 1 << 20, [](std::function<void()> fn) { fn(); });
+    return deps;
   }
-  ~ApiTest() override { std::filesystem::remove_all(dir_); }
 
   static query::ExecutorOptions ExecOptions(ApiTest* t) {
     query::ExecutorOptions o;
@@ -367,6 +418,11 @@ class ApiTest : public ::testing::Test {
 
   Response Call(std::string method, std::string target, std::string body = "",
                 std::string content_type = "", std::string encoding = "") {
+    return CallOn(*api_, std::move(method), std::move(target), std::move(body),
+                  std::move(content_type), std::move(encoding));
+  }
+  static Response CallOn(Api& api, std::string method, std::string target, std::string body = "",
+                         std::string content_type = "", std::string encoding = "") {
     Request r;
     r.method = std::move(method);
     r.target = std::move(target);
@@ -375,7 +431,7 @@ class ApiTest : public ::testing::Test {
     r.content_encoding = std::move(encoding);
     std::promise<Response> p;
     auto f = p.get_future();
-    api_->Handle(std::move(r), [&p](Response resp) { p.set_value(std::move(resp)); });
+    api.Handle(std::move(r), [&p](Response resp) { p.set_value(std::move(resp)); });
     Response resp = f.get();
     if (resp.stream) {
       bool finished = false;
@@ -461,6 +517,48 @@ TEST_F(ApiTest, WriteParseErrorsAndPartialWrites) {
   EXPECT_EQ(r.status, 400u);
   EXPECT_NE(r.body.find("field type conflict"), std::string::npos) << r.body;
   EXPECT_EQ(Call("POST", "/write?db=db", "").status, 204u);
+}
+
+// A body parsed in pieces on several threads answers and stores exactly what the serial parse
+// does: the same partial-write error (the first failing line), the same points.
+TEST_F(ApiTest, LargeBodyParsedInPiecesAnswersLikeOneBody) {
+  ASSERT_TRUE(registry_->Create("one").ok());
+  ASSERT_TRUE(registry_->Create("four").ok());
+  ingest::SeriesIdCache cache(&engine_);
+  boost::asio::thread_pool pool(4);
+  ServerDeps deps = Deps();
+  deps.series_cache = &cache;
+  Api parallel(
+      std::move(deps), 8 << 20,
+      [&pool](std::function<void()> fn) { boost::asio::post(pool, std::move(fn)); }, 4);
+  for (const char* db : {"one", "four"}) {
+    ASSERT_EQ(Call("POST", std::string("/write?db=") + db, "conf v=1 1\n").status, 204u);
+  }
+  std::string body;
+  for (int i = 0; i < 12000; ++i) {
+    if (i == 10 || i == 11900) body += "bad line " + std::to_string(i) + "\n";
+    if (i == 6000) body += "conf v=1i 2\n";  // a type conflict in a later piece
+    body += "m,host=h" + std::to_string(i % 37) + " v=" + std::to_string(i) +
+            ".5,n=" + std::to_string(i) + "i " + std::to_string(1000 + i) + "\n";
+  }
+  ASSERT_GE(ingest::SplitLines(body, 4, 64 << 10).size(), 4u);
+  Response serial = Call("POST", "/write?db=one", body);
+  Response pieces = CallOn(parallel, "POST", "/write?db=four", body);
+  EXPECT_EQ(serial.status, 400u);
+  EXPECT_EQ(pieces.status, serial.status);
+  EXPECT_EQ(pieces.body, serial.body);
+  EXPECT_NE(serial.body.find("field type conflict"), std::string::npos) << serial.body;
+  pipeline_.Drain();
+  const std::string q = "&q=SELECT+*+FROM+m+GROUP+BY+*&epoch=ns";
+  Response a = Call("GET", "/query?db=one" + q);
+  Response b = Call("GET", "/query?db=four" + q);
+  EXPECT_EQ(a.status, 200u);
+  EXPECT_EQ(a.body, b.body);
+  size_t rows = 0;
+  for (size_t i = 0; i + 1 < b.body.size(); ++i)
+    rows += b.body[i] == '[' && std::isdigit(b.body[i + 1]);
+  EXPECT_EQ(rows, 12000u);
+  pool.join();
 }
 
 TEST_F(ApiTest, GzipBodiesAndBombs) {

@@ -44,6 +44,20 @@ class MemoryEngine final : public storage::Engine {
     return s->info.id;
   }
 
+  std::vector<Result<storage::SeriesId>> GetOrCreateSeriesMany(
+      std::span<const storage::SeriesKey* const> keys,
+      std::span<const storage::ValueType> types) override {
+    {
+      std::lock_guard lock(mu_);
+      ++many_calls_;
+    }
+    return Engine::GetOrCreateSeriesMany(keys, types);
+  }
+  size_t many_calls() {
+    std::lock_guard lock(mu_);
+    return many_calls_;
+  }
+
   std::vector<std::string> Tenants() override {
     std::lock_guard lock(mu_);
     std::set<std::string> t;
@@ -159,6 +173,7 @@ class MemoryEngine final : public storage::Engine {
   std::vector<Series> series_;
   uint64_t points_ = 0;
   size_t writes_ = 0;
+  size_t many_calls_ = 0;
 };
 
 }  // namespace verbund::http::testing

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <iterator>
+#include <random>
 #include <string>
 
 #include "parsed_batch_text.h"
@@ -395,6 +397,59 @@ TEST(LineProtocolTest, RepeatedSeriesShareIndexAndTags) {
   EXPECT_EQ(p[2].fields[1].f, 4.0);
   EXPECT_EQ(p[2].ts, 12);
   EXPECT_EQ(p[2].line, 3u);
+}
+
+// Pieces cut by SplitLines parse, one after the other, to exactly what the whole body parses to,
+// whatever the body holds: escaped newlines, backslashes before newlines, comments, blank and bad
+// lines, CRs; and a body with a double quote is never cut.
+TEST(LineProtocolTest, SplitLinesCutsOnlyWhereParsingEndsALine) {
+  const char* parts[] = {
+      "cpu,host=a v=1 1\n",
+      "cpu,host=b\\ x v=2,w=3i 2\n",
+      "mem\\\nx v=1 3\n",  // an escaped newline inside the measurement
+      "disk,p=a\\ v=1\n",  // a tag value ending in an escaped space
+      "net v=1\\\n",       // a backslash right before the newline
+      "net v=1\\\\\n",     // an escaped backslash, then a real newline
+      "# a comment\n",
+      "\n",
+      "   \n",
+      "bad line\n",
+      "cpu v=1 4\r\n",
+      "cpu,host=a v=1 5",  // no newline: runs into the next part
+  };
+  std::mt19937 rng(42);
+  ParseOptions o;
+  o.now = kNow;
+  for (int round = 0; round < 400; ++round) {
+    std::string body;
+    const size_t n = 1 + rng() % 200;
+    for (size_t i = 0; i < n; ++i) body += parts[rng() % std::size(parts)];
+    const size_t max_pieces = 1 + rng() % 8;
+    const size_t min_bytes = 1 + rng() % 64;
+    std::vector<std::string_view> pieces = SplitLines(body, max_pieces, min_bytes);
+    ASSERT_FALSE(pieces.empty());
+    ASSERT_LE(pieces.size(), max_pieces);
+    std::string joined, points, errors;
+    for (std::string_view p : pieces) {
+      ASSERT_EQ(p.data(), body.data() + joined.size());  // consecutive, covering the body
+      joined += p;
+      ParsedBatch b = ParseLineProtocol(p, o);
+      points += ParsedPointsText(b, false);
+      errors += ParsedErrorsText(b, false);
+    }
+    ASSERT_EQ(joined, body);
+    ParsedBatch whole = ParseLineProtocol(body, o);
+    EXPECT_EQ(points, ParsedPointsText(whole, false)) << body;
+    EXPECT_EQ(errors, ParsedErrorsText(whole, false)) << body;
+  }
+  std::string quoted;
+  for (int i = 0; i < 100; ++i) quoted += "m s=\"a\nb\" 1\n";
+  EXPECT_EQ(SplitLines(quoted, 4, 16).size(), 1u);
+  std::string plain;
+  for (int i = 0; i < 100; ++i) plain += "m v=1 1\n";
+  EXPECT_EQ(SplitLines(plain, 4, 16).size(), 4u);
+  EXPECT_EQ(SplitLines(plain, 4, plain.size()).size(), 1u);
+  EXPECT_EQ(SplitLines("", 4, 1).size(), 1u);
 }
 
 }  // namespace

@@ -10,7 +10,9 @@
 
 namespace verbund::ingest {
 
-inline std::string ParsedBatchText(const ParsedBatch& b) {
+// positions = false leaves out what depends on where the body starts (line numbers, series
+// indexes), so the texts of consecutive pieces of a body add up to the body's.
+inline std::string ParsedPointsText(const ParsedBatch& b, bool positions = true) {
   std::string out;
   auto add = [&out](std::string_view s) {
     out += std::to_string(s.size());
@@ -19,8 +21,8 @@ inline std::string ParsedBatchText(const ParsedBatch& b) {
     out += ' ';
   };
   for (const Point& p : b.points()) {
-    out += "point " + std::to_string(p.line) + " " + std::to_string(p.ts) + " #" +
-           std::to_string(p.series_index) + " ";
+    out += "point " + std::to_string(p.ts) + " ";
+    if (positions) out += std::to_string(p.line) + " #" + std::to_string(p.series_index) + " ";
     add(p.series);
     add(p.measurement);
     for (const Tag& t : p.tags) {
@@ -52,10 +54,19 @@ inline std::string ParsedBatchText(const ParsedBatch& b) {
     }
     out += "\n";
   }
-  for (const LineError& e : b.errors())
-    out += "error " + std::to_string(e.line) + " " + e.message + "\n";
-  out += "series " + std::to_string(b.series_count()) + "\n";
   return out;
+}
+
+inline std::string ParsedErrorsText(const ParsedBatch& b, bool positions = true) {
+  std::string out;
+  for (const LineError& e : b.errors())
+    out += "error " + (positions ? std::to_string(e.line) + " " : "") + e.message + "\n";
+  return out;
+}
+
+inline std::string ParsedBatchText(const ParsedBatch& b) {
+  return ParsedPointsText(b) + ParsedErrorsText(b) + "series " + std::to_string(b.series_count()) +
+         "\n";
 }
 
 }  // namespace verbund::ingest

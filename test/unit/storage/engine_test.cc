@@ -10,6 +10,7 @@
 #include <fstream>
 #include <map>
 #include <random>
+#include <set>
 #include <thread>
 
 #include "unit/storage/engine_test_util.h"
@@ -526,6 +527,73 @@ TEST(EngineTest, GetOrCreateSeriesIsStableAndTyped) {
   WriteBatch bad;
   bad.Add(SeriesId{424242}, 1, Value(1.0));
   EXPECT_EQ(t->Write(bad).code(), StatusCode::kInvalidArgument);
+}
+
+TEST(EngineTest, GetOrCreateSeriesManyMatchesOneByOne) {
+  TestEngine t(FreshDir("getorcreatemany"));
+  ASSERT_TRUE(t.Open().ok());
+  const SeriesId old = t->GetOrCreateSeries(Key("m", "old"), ValueType::kFloat).value();
+  std::vector<SeriesKey> keys;
+  std::vector<ValueType> types;
+  for (int i = 0; i < 300; ++i) {
+    keys.push_back(Key("m", "f" + std::to_string(i)));
+    types.push_back(i % 2 ? ValueType::kInt : ValueType::kFloat);
+  }
+  keys.push_back(Key("m", "f7"));  // again, same type: the same new series
+  types.push_back(ValueType::kInt);
+  keys.push_back(Key("m", "f8"));  // again with another type than its first mention
+  types.push_back(ValueType::kInt);
+  keys.push_back(Key("m", "old"));  // an existing series, and a conflict with it
+  types.push_back(ValueType::kFloat);
+  keys.push_back(Key("m", "old"));
+  types.push_back(ValueType::kString);
+  std::vector<const SeriesKey*> ptrs;
+  for (const auto& k : keys) ptrs.push_back(&k);
+  std::vector<Result<SeriesId>> ids = t->GetOrCreateSeriesMany(ptrs, types);
+  ASSERT_EQ(ids.size(), keys.size());
+  std::set<SeriesId> distinct;
+  for (int i = 0; i < 300; ++i) {
+    ASSERT_TRUE(ids[i].ok()) << i;
+    distinct.insert(*ids[i]);
+  }
+  EXPECT_EQ(distinct.size(), 300u);
+  EXPECT_EQ(*ids[300], *ids[7]);
+  EXPECT_EQ(ids[301].status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(*ids[302], old);
+  EXPECT_EQ(ids[303].status().code(), StatusCode::kInvalidArgument);
+  t.Close();
+  ASSERT_TRUE(t.Open().ok());  // durable, with the types of their first mention
+  for (int i = 0; i < 300; ++i) {
+    EXPECT_EQ(t->GetOrCreateSeries(keys[i], types[i]).value(), *ids[i]) << i;
+  }
+}
+
+TEST(EngineTest, WriteBatchAppendKeepsOrderAndKeys) {
+  TestEngine t(FreshDir("batchappend"));
+  ASSERT_TRUE(t.Open().ok());
+  const SeriesId a = t->GetOrCreateSeries(Key("m", "a"), ValueType::kFloat).value();
+  WriteBatch first, second;
+  first.Add(Key("m", "k1"), 1, Value(1.0));
+  first.Add(a, 2, Value(2.0));
+  second.Add(Key("m", "k2"), 3, Value(3.0));
+  second.Add(a, 4, Value(4.0));
+  second.Add(Key("m", "k1"), 5, Value(5.0));
+  first.Append(std::move(second));
+  EXPECT_TRUE(second.empty());
+  ASSERT_EQ(first.size(), 5u);
+  const auto& e = first.entries();
+  EXPECT_EQ(first.KeyOf(e[0]), Key("m", "k1"));
+  EXPECT_EQ(e[1].id, a);
+  EXPECT_EQ(first.KeyOf(e[2]), Key("m", "k2"));
+  EXPECT_EQ(e[3].id, a);
+  EXPECT_EQ(first.KeyOf(e[4]), Key("m", "k1"));
+  for (size_t i = 0; i < e.size(); ++i) EXPECT_EQ(e[i].ts, static_cast<TimestampNs>(i + 1));
+  ASSERT_TRUE(t->Write(first).ok());
+  const SeriesId k1 = t->GetOrCreateSeries(Key("m", "k1"), ValueType::kFloat).value();
+  EXPECT_EQ(ReadFloats(t.engine.get(), k1),
+            (std::vector<std::pair<TimestampNs, double>>{{1, 1.0}, {5, 5.0}}));
+  EXPECT_EQ(ReadFloats(t.engine.get(), a),
+            (std::vector<std::pair<TimestampNs, double>>{{2, 2.0}, {4, 4.0}}));
 }
 
 TEST(EngineTest, ConcurrentWritersWithBackgroundSealing) {

@@ -1,0 +1,43 @@
+// Response builders shared by the API's handlers (api.cc, write.cc). Internal to verbund_http.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "http/api.h"
+
+namespace verbund::http {
+
+inline constexpr std::string_view kJson = "application/json";
+
+inline Response Json(unsigned status, std::string body) {
+  Response r;
+  r.status = status;
+  r.content_type = std::string(kJson);
+  r.body = std::move(body);
+  return r;
+}
+
+inline Response Empty(unsigned status) {
+  Response r;
+  r.status = status;
+  r.content_type = std::string(kJson);  // as InfluxDB sends it, even on 204
+  return r;
+}
+
+// An InfluxDB-style error: {"error":"..."} and the X-Influxdb-Error header.
+inline Response Error(unsigned status, std::string message) {
+  Response r = Json(status, InfluxError(message));
+  r.error_message = std::move(message);
+  return r;
+}
+
+inline Response NativeError(unsigned status, std::string_view code, std::string_view message) {
+  return Json(status, ApiError(code, message));
+}
+
+inline double Seconds(int64_t ns) { return static_cast<double>(ns) / 1e9; }
+
+}  // namespace verbund::http
