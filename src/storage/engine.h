@@ -107,7 +107,8 @@ struct EngineStats {
   uint64_t head_bytes = 0;
   uint64_t disk_bytes = 0;       // WAL + chunk store + catalog on disk
   uint64_t wal_fsyncs = 0;
-  uint64_t sealed_chunks = 0;
+  uint64_t sealed_chunks = 0;      // chunk writes since open (sealing and compaction)
+  uint64_t chunks = 0;             // chunks in the chunk store now
   uint64_t chunk_cache_bytes = 0;  // decoded-chunk cache in use
   uint64_t chunk_cache_hits = 0;
   uint64_t chunk_cache_misses = 0;

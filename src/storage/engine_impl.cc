@@ -182,6 +182,17 @@ void TrackChunkWindow(Series* s, TimestampNs start) {
     s->seal_window_chunks = 0;
   }
   ++s->seal_window_chunks;
+  // The open window too, each time its chunk count reaches a power of two from 4 on: data of an
+  // active series would otherwise stay in sealing-size chunks (~12 % more bytes per value at
+  // 1024 points than at 4096) until its day ends. Each sample is rewritten O(log) times.
+  const uint32_t n = s->seal_window_chunks;
+  if (n >= 4 && (n & (n - 1)) == 0) {
+    TimestampNs from, to;
+    if (__builtin_mul_overflow(w, kCompactionWindowNs, &from)) from = kMinTs;
+    if (__builtin_add_overflow(from, kCompactionWindowNs, &to)) to = kMaxTs;
+    s->compact_from = std::min(s->compact_from, from);
+    s->compact_to = std::max(s->compact_to, to);
+  }
 }
 
 struct RetentionRule {
@@ -1658,6 +1669,7 @@ EngineStats EngineImpl::Stats() {
     std::lock_guard lock(mu_);
     st.series = series_.size();
     st.head_bytes = head_bytes_;
+    for (const auto& [id, s] : series_) st.chunks += s->dir.size();
   }
   st.points_written = points_written_.load();
   st.sealed_chunks = sealed_chunks_.load();
