@@ -1,0 +1,62 @@
+// Export and offline verification of an audit log (doc/format/audit.md, "Export").
+//
+// An export is one file of framed records: an export header, every entry from index 0 in log
+// order, and signed tree heads, each placed right after the entry that completes its tree
+// size. The verifier needs only the export and the hub's pinned public key (and optionally a
+// tree head the auditor saved earlier); it trusts nothing else in the file.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "audit/hash.h"
+#include "audit/sth.h"
+#include "core/status.h"
+
+namespace verbund::audit {
+
+class AuditLog;
+
+// Writes entries [0, tree_size) of `log` with the tree heads of `sths` whose size is at most
+// tree_size (in size order) to `path` (via path.tmp and rename). tree_size defaults to the
+// largest size among `sths`; entries past the newest signed head would not be covered.
+Status WriteExport(const AuditLog& log, const std::vector<SignedTreeHead>& sths,
+                   const std::string& path, std::optional<uint64_t> tree_size = std::nullopt);
+
+// The outcome of VerifyExport. `check` names the first check that failed:
+//   "export_header"   the file does not start with a known export header
+//   "record"          a record's framing or CRC32C is bad (also: a truncated file)
+//   "entry"           an entry's bytes are not a canonical entry
+//   "tree_head"       a tree head record is malformed or placed where its size is not
+//   "signature"       a tree head's signature does not verify under the pinned key
+//   "root"            a tree head's root differs from the root recomputed from the entries
+//   "order"           tree heads go back in size or time
+//   "unsigned"        the export has no tree head, or entries after the last one
+//   "saved_signature" the saved tree head does not verify under the pinned key
+//   "saved_size"      the export is shorter than the saved tree head (entries were removed)
+//   "saved_root"      the export's root at the saved size differs (history was rewritten)
+struct VerifyReport {
+  bool ok = false;
+  std::string check;     // "" when ok
+  std::string message;   // human-readable reason
+  int64_t index = -1;    // the entry (or tree size) where the check failed, -1 if none
+  uint64_t offset = 0;   // byte offset of the failing record in the export
+  uint64_t entries = 0;  // entries checked
+  uint64_t tree_heads = 0;
+  std::optional<SignedTreeHead> latest;  // the newest verified tree head
+  Hash root{};                           // root over all entries checked
+};
+
+// Checks every record, every entry's encoding, every tree head's signature and root, the
+// order of tree heads, and consistency with `saved` (if given). Never crashes on any input.
+VerifyReport VerifyExport(std::string_view export_bytes, const PublicKey& key,
+                          const SignedTreeHead* saved = nullptr);
+
+// {"ok":true,"entries":..,"tree_heads":..,"root":"..","latest":{sth}} or with
+// "check","message","index","offset" on failure.
+std::string ReportToJson(const VerifyReport& report);
+
+}  // namespace verbund::audit
