@@ -274,11 +274,13 @@ Result<Hash> AuditLog::LeafHash(uint64_t index) const {
 }
 
 Result<std::vector<std::string>> AuditLog::ReadEncoded(uint64_t first, uint64_t count) const {
-  struct Location {
-    uint64_t segment;
-    uint64_t offset;
+  // Runs of entries in one segment: [first entry, end entry) and where its bytes end (0: the
+  // end of the file).
+  struct Run {
+    uint64_t segment, begin, end, end_offset;
   };
-  std::vector<Location> where;
+  std::vector<Run> runs;
+  std::vector<uint64_t> offsets;
   {
     std::shared_lock lock(tree_mu_);
     if (first > tree_.size() || count > tree_.size() - first) {
@@ -286,51 +288,56 @@ Result<std::vector<std::string>> AuditLog::ReadEncoded(uint64_t first, uint64_t 
                              std::to_string(count) + ") beyond log size " +
                              std::to_string(tree_.size()));
     }
-    where.reserve(count);
+    offsets.assign(offsets_.begin() + static_cast<ptrdiff_t>(first),
+                   offsets_.begin() + static_cast<ptrdiff_t>(first + count));
     auto seg = std::upper_bound(segments_.begin(), segments_.end(), first,
                                 [](uint64_t i, const Segment& s) { return i < s.first_index; });
-    for (uint64_t i = first; i < first + count; ++i) {
-      while (seg != segments_.end() && seg->first_index <= i) ++seg;
-      where.push_back({std::prev(seg)->number, offsets_[i]});
+    for (uint64_t i = first; i < first + count;) {
+      const uint64_t number = std::prev(seg)->number;
+      const uint64_t seg_end = seg == segments_.end() ? tree_.size() : seg->first_index;
+      const uint64_t run_end = std::min(first + count, seg_end);
+      // A segment opened and closed without entries gives an empty run: nothing to read.
+      if (run_end > i)
+        runs.push_back({number, i, run_end, run_end < seg_end ? offsets_[run_end] : 0});
+      i = run_end;
+      if (seg != segments_.end()) ++seg;
     }
   }
   std::vector<std::string> out;
   out.reserve(count);
-  int fd = -1;
-  uint64_t open_segment = 0;
-  std::string path;
-  Status s;
-  for (size_t i = 0; i < where.size() && s.ok(); ++i) {
-    if (fd < 0 || where[i].segment != open_segment) {
-      if (fd >= 0) ::close(fd);
-      open_segment = where[i].segment;
-      path = options_.dir + "/" + SegmentFileName(open_segment);
-      fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-      if (fd < 0) return ErrnoStatus("open", path);
+  std::string buf;
+  for (const Run& run : runs) {
+    const std::string path = options_.dir + "/" + SegmentFileName(run.segment);
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return ErrnoStatus("open", path);
+    const uint64_t begin_offset = offsets[run.begin - first];
+    uint64_t end_offset = run.end_offset;
+    if (end_offset == 0) {
+      const off_t size = ::lseek(fd, 0, SEEK_END);
+      end_offset = size > 0 ? static_cast<uint64_t>(size) : 0;
     }
-    std::string rec(kRecordHeaderBytes, '\0');
-    s = PreadAll(fd, rec.data(), kRecordHeaderBytes, where[i].offset, path);
-    if (!s.ok()) break;
-    const uint32_t len = DecodeFixed32(rec.data() + 4);
-    if (len > kMaxRecordPayload) {
-      s = Corruption(path + " offset " + std::to_string(where[i].offset) + ": bad length");
-      break;
+    Status s = end_offset >= begin_offset
+                   ? Status::OK()
+                   : Corruption(path + ": shorter than the log's index of it");
+    if (s.ok()) {
+      buf.resize(end_offset - begin_offset);
+      s = PreadAll(fd, buf.data(), buf.size(), begin_offset, path);
     }
-    rec.resize(kRecordHeaderBytes + len);
-    s = PreadAll(fd, rec.data() + kRecordHeaderBytes, len, where[i].offset + kRecordHeaderBytes,
-                 path);
-    if (!s.ok()) break;
-    Record r;
-    std::string why;
-    if (DecodeRecord(rec, &r, &why) != DecodeOutcome::kOk || r.type != RecordType::kEntry) {
-      s = Corruption(path + " offset " + std::to_string(where[i].offset) + ": " +
-                     (why.empty() ? "not an entry record" : why));
-      break;
+    ::close(fd);
+    RETURN_IF_ERROR(s);
+    for (uint64_t i = run.begin; i < run.end; ++i) {
+      const uint64_t at = offsets[i - first] - begin_offset;
+      Record r;
+      std::string why;
+      if (at > buf.size() ||
+          DecodeRecord(std::string_view(buf).substr(at), &r, &why) != DecodeOutcome::kOk ||
+          r.type != RecordType::kEntry) {
+        return Corruption(path + " offset " + std::to_string(offsets[i - first]) + ": " +
+                          (why.empty() ? "not an entry record" : why));
+      }
+      out.emplace_back(r.payload);
     }
-    out.emplace_back(r.payload);
   }
-  if (fd >= 0) ::close(fd);
-  if (!s.ok()) return s;
   return out;
 }
 
