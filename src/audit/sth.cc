@@ -303,12 +303,12 @@ Result<std::unique_ptr<SthSigner>> SthSigner::Open(const SthSignerOptions& optio
   return signer;
 }
 
-Status SthSigner::Load() {
-  const std::string path = options_.dir + "/" + kSthLogFile;
-  std::error_code ec;
+Result<std::vector<SignedTreeHead>> ReadSthLog(const std::string& dir, uint64_t* valid_bytes) {
+  const std::string path = dir + "/" + kSthLogFile;
+  std::vector<SignedTreeHead> out;
   uint64_t valid = 0;
-  bool exists = std::filesystem::exists(path, ec);
-  if (exists) {
+  std::error_code ec;
+  if (std::filesystem::exists(path, ec)) {
     ASSIGN_OR_RETURN(MappedFile file, MappedFile::Open(path));
     auto fn = [&](uint64_t offset, const Record& r) -> Status {
       if (offset == 0) {
@@ -318,19 +318,29 @@ Status SthSigner::Load() {
       if (r.type != RecordType::kTreeHead) return Corruption("unexpected record in sth.log");
       Result<SignedTreeHead> sth = DecodeSth(r.payload);
       if (!sth.ok()) return Corruption(sth.status().message());
-      history_.push_back(*sth);
+      out.push_back(*sth);
       return Status::OK();
     };
     RETURN_IF_ERROR(
         ScanRecords(file.bytes(), kSthLogFile, /*tolerate_torn_tail=*/true, fn, &valid));
-    if (valid < file.bytes().size() && ::truncate(path.c_str(), static_cast<off_t>(valid)) != 0) {
-      return ErrnoStatus("truncate", path);
-    }
-    exists = valid > 0;
+  }
+  if (valid_bytes != nullptr) *valid_bytes = valid;
+  return out;
+}
+
+Status SthSigner::Load() {
+  const std::string path = options_.dir + "/" + kSthLogFile;
+  uint64_t valid = 0;
+  ASSIGN_OR_RETURN(history_, ReadSthLog(options_.dir, &valid));
+  std::error_code ec;
+  const uint64_t size =
+      std::filesystem::exists(path, ec) ? std::filesystem::file_size(path, ec) : 0;
+  if (valid < size && ::truncate(path.c_str(), static_cast<off_t>(valid)) != 0) {
+    return ErrnoStatus("truncate", path);
   }
   fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   if (fd_ < 0) return ErrnoStatus("open", path);
-  if (!exists) {
+  if (valid == 0) {
     std::string header;
     AppendRecord(&header, RecordType::kSthLogHeader, EncodeSthLogHeader());
     RETURN_IF_ERROR(WriteAll(fd_, header, path));

@@ -93,6 +93,12 @@ class SigningKey {
   PublicKey public_;
 };
 
+// Every tree head in <dir>/sth.log, oldest first, without changing the file (a torn tail is
+// ignored); an empty vector if the file does not exist. *valid_bytes (if set) receives the
+// length of the good prefix.
+Result<std::vector<SignedTreeHead>> ReadSthLog(const std::string& dir,
+                                               uint64_t* valid_bytes = nullptr);
+
 struct SthSignerOptions {
   std::string dir;               // the audit directory (sth.log lives there)
   uint32_t interval_ms = 1000;   // Start(): at most this long between a new entry and its STH
