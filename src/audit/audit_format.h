@@ -17,7 +17,7 @@
 
 namespace verbund::audit {
 
-inline constexpr size_t kRecordHeaderBytes = 9;
+inline constexpr size_t kRecordHeaderBytes = 9;          // framing::kHeaderBytes
 inline constexpr uint32_t kMaxRecordPayload = 1u << 20;  // larger lengths are corrupt
 inline constexpr uint16_t kFormatVersion = 1;
 inline constexpr uint16_t kMinCompatibleVersion = 1;

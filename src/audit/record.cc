@@ -4,7 +4,7 @@
 #include <cstdio>
 
 #include "core/coding.h"
-#include "core/crc32c.h"
+#include "core/framing.h"
 
 namespace verbund::audit {
 namespace {
@@ -27,15 +27,7 @@ Status CheckVersionedMagic(std::string_view payload, const char* magic, size_t s
   return Status::OK();
 }
 
-// True if some complete record with a valid checksum starts anywhere in `rest`.
-bool ValidRecordFollows(std::string_view rest) {
-  for (size_t i = 0; i + kRecordHeaderBytes <= rest.size(); ++i) {
-    Record r;
-    std::string why;
-    if (DecodeRecord(rest.substr(i), &r, &why) == DecodeOutcome::kOk) return true;
-  }
-  return false;
-}
+constexpr framing::Rules kRules{kMaxRecordPayload, IsKnownRecordType};
 
 }  // namespace
 
@@ -59,37 +51,14 @@ bool ParseSegmentFileName(const std::string& name, uint64_t* segment) {
 }
 
 void AppendRecord(std::string* out, RecordType type, std::string_view payload) {
-  const char t = static_cast<char>(type);
-  const uint32_t crc = crc32c::Extend(crc32c::Value(&t, 1), payload.data(), payload.size());
-  PutFixed32(out, crc32c::Mask(crc));
-  PutFixed32(out, static_cast<uint32_t>(payload.size()));
-  out->push_back(t);
-  out->append(payload);
+  framing::Append(out, static_cast<uint8_t>(type), payload);
 }
 
 DecodeOutcome DecodeRecord(std::string_view in, Record* record, std::string* why) {
-  if (in.size() < kRecordHeaderBytes) return DecodeOutcome::kTruncated;
-  const uint32_t masked = DecodeFixed32(in.data());
-  const uint32_t len = DecodeFixed32(in.data() + 4);
-  const uint8_t type = static_cast<uint8_t>(in[8]);
-  if (len > kMaxRecordPayload) {
-    *why = "record length " + std::to_string(len) + " exceeds limit";
-    return DecodeOutcome::kBadRecord;
-  }
-  if (in.size() - kRecordHeaderBytes < len) return DecodeOutcome::kTruncated;
-  const uint32_t crc = crc32c::Extend(0, in.data() + 8, 1 + static_cast<size_t>(len));
-  if (crc32c::Unmask(masked) != crc) {
-    *why = "checksum mismatch";
-    return DecodeOutcome::kBadRecord;
-  }
-  if (!IsKnownRecordType(type)) {
-    *why = "unknown record type " + std::to_string(type);
-    return DecodeOutcome::kBadRecord;
-  }
-  record->type = static_cast<RecordType>(type);
-  record->payload = in.substr(kRecordHeaderBytes, len);
-  record->size = kRecordHeaderBytes + len;
-  return DecodeOutcome::kOk;
+  framing::Frame f;
+  const DecodeOutcome o = framing::Decode(in, kRules, &f, why);
+  if (o == DecodeOutcome::kOk) *record = {static_cast<RecordType>(f.type), f.payload, f.size};
+  return o;
 }
 
 std::string EncodeSegmentHeader(const SegmentHeader& h) {
@@ -141,7 +110,9 @@ Status ScanRecords(std::string_view bytes, std::string_view file, bool tolerate_
     std::string why;
     const DecodeOutcome o = DecodeRecord(bytes.substr(off), &r, &why);
     if (o != DecodeOutcome::kOk) {
-      if (tolerate_torn_tail && !ValidRecordFollows(bytes.substr(off + 1))) return Status::OK();
+      if (tolerate_torn_tail && !framing::ValidRecordFollows(bytes.substr(off + 1), kRules)) {
+        return Status::OK();
+      }
       if (o == DecodeOutcome::kTruncated) why = "truncated record";
       return Corruption(std::string(file) + " offset " + std::to_string(off) + ": " + why);
     }

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "audit/audit_format.h"
+#include "core/framing.h"
 #include "core/status.h"
 
 namespace verbund::audit {
@@ -16,11 +17,9 @@ namespace verbund::audit {
 // Appends a framed record to *out.
 void AppendRecord(std::string* out, RecordType type, std::string_view payload);
 
-enum class DecodeOutcome {
-  kOk,         // *record holds a record with a valid checksum
-  kTruncated,  // the buffer ends inside the header or payload
-  kBadRecord,  // checksum mismatch, unknown type or absurd length
-};
+// kOk, kTruncated (the buffer ends inside the record) or kBad (checksum mismatch, unknown type,
+// length above kMaxRecordPayload).
+using DecodeOutcome = framing::Outcome;
 
 struct Record {
   RecordType type = RecordType::kEntry;
@@ -28,7 +27,7 @@ struct Record {
   size_t size = 0;           // header + payload bytes
 };
 
-// Decodes the record at the front of `in`. On kBadRecord, *why says what was wrong.
+// Decodes the record at the front of `in`. On kBad, *why says what was wrong.
 DecodeOutcome DecodeRecord(std::string_view in, Record* record, std::string* why);
 
 struct SegmentHeader {
