@@ -192,7 +192,11 @@ Status AuditLog::SyncLocked() {
   return Status::OK();
 }
 
-Result<uint64_t> AuditLog::Submit(const Entry& entry) {
+Result<uint64_t> AuditLog::Submit(const Entry& entry) { return Enqueue(entry, nullptr); }
+
+Result<uint64_t> AuditLog::Submit(const Entry& entry, DoneFn done) { return Enqueue(entry, &done); }
+
+Result<uint64_t> AuditLog::Enqueue(const Entry& entry, DoneFn* done) {
   if (options_.read_only) return FailedPrecondition("audit log opened read-only");
   RETURN_IF_ERROR(Validate(entry));
   thread_local std::string frame;
@@ -207,6 +211,7 @@ Result<uint64_t> AuditLog::Submit(const Entry& entry) {
   pending_.append(frame);
   pending_leaves_.push_back(leaf);
   pending_sizes_.push_back(static_cast<uint32_t>(frame.size()));
+  if (done != nullptr && *done) pending_done_.push_back(std::move(*done));
   lock.unlock();
   work_cv_.notify_one();
   return index;
@@ -363,6 +368,7 @@ void AuditLog::Run() {
   std::string bytes;
   std::vector<Hash> leaves;
   std::vector<uint32_t> sizes;
+  std::vector<DoneFn> done;
   const auto interval = std::chrono::milliseconds(options_.fsync_interval_ms);
   for (;;) {
     uint64_t last;
@@ -377,6 +383,7 @@ void AuditLog::Run() {
       bytes.swap(pending_);
       leaves.swap(pending_leaves_);
       sizes.swap(pending_sizes_);
+      done.swap(pending_done_);
       last = next_index_;
     }
     space_cv_.notify_all();
@@ -425,6 +432,8 @@ void AuditLog::Run() {
     }
     done_cv_.notify_all();
     if (!s.ok()) space_cv_.notify_all();
+    for (DoneFn& fn : done) fn(s);
+    done.clear();
   }
 }
 

@@ -15,6 +15,7 @@
 
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
@@ -53,6 +54,11 @@ class AuditLog {
   // Queues `entry` and returns its index at once (encoding and leaf hashing happen on the
   // caller's thread). InvalidArgument if the entry breaks a limit, the log's error if failed.
   Result<uint64_t> Submit(const Entry& entry);
+  // Like Submit, and calls done(status) once the entry is durable (OK) or the log failed: from
+  // the writer thread, in log order, so `done` must be quick and must not call Wait or Sync.
+  // `done` is called only if this returns an index. For event loops that must not block.
+  using DoneFn = std::function<void(const Status&)>;
+  Result<uint64_t> Submit(const Entry& entry, DoneFn done);
   // Blocks until entry `index` is durable under the policy.
   Status Wait(uint64_t index);
   // Submit + Wait: returns only when the entry is acknowledged ("on disk" under kAlways).
@@ -92,6 +98,7 @@ class AuditLog {
 
  private:
   explicit AuditLog(const AuditLogOptions& options);
+  Result<uint64_t> Enqueue(const Entry& entry, DoneFn* done);
   Status Recover();
   Status OpenSegment(uint64_t segment, uint64_t first_index);  // requires file_mu_
   Status SyncLocked();                                         // requires file_mu_
@@ -113,6 +120,7 @@ class AuditLog {
   std::string pending_;               // framed records, in index order
   std::vector<Hash> pending_leaves_;  // their leaf hashes
   std::vector<uint32_t> pending_sizes_;
+  std::vector<DoneFn> pending_done_;  // callbacks of the queued entries that have one
   uint64_t next_index_ = 0;  // index the next Submit gets
   uint64_t acked_ = 0;       // entries [0, acked_) are durable under the policy
   Status error_;

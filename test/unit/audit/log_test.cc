@@ -122,6 +122,28 @@ TEST(AuditLogTest, ReadsAcrossEmptySegmentsLeftByReopening) {
   }
 }
 
+TEST(AuditLogTest, CallbacksRunOnceDurableInLogOrder) {
+  auto log = AuditLog::Open(Options(FreshDir("callbacks")));
+  ASSERT_TRUE(log.ok());
+  std::mutex mu;
+  std::vector<uint64_t> order;
+  std::vector<uint64_t> indices;
+  for (uint64_t i = 0; i < 100; ++i) {
+    auto idx = (*log)->Submit(SampleEntry(i), [&, i](const Status& s) {
+      EXPECT_TRUE(s.ok());
+      std::lock_guard lock(mu);
+      order.push_back(i);
+    });
+    ASSERT_TRUE(idx.ok());
+    indices.push_back(*idx);
+  }
+  ASSERT_TRUE((*log)->Wait(indices.back()).ok());
+  log->reset();  // joins the writer thread, which runs the callbacks after waking waiters
+  std::lock_guard lock(mu);
+  ASSERT_EQ(order.size(), 100u);
+  for (uint64_t i = 0; i < 100; ++i) EXPECT_EQ(order[i], i);
+}
+
 TEST(AuditLogTest, ProofsMatchTheTree) {
   const std::string dir = FreshDir("proofs");
   auto log = AuditLog::Open(Options(dir));
