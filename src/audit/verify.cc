@@ -1,5 +1,8 @@
 #include "audit/verify.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
@@ -11,7 +14,8 @@
 namespace verbund::audit {
 namespace {
 
-constexpr uint64_t kExportBatch = 4096;
+constexpr uint64_t kExportBatch = 4096;  // entries read at once
+constexpr size_t kExportChunkBytes = 1u << 20;
 
 VerifyReport Fail(VerifyReport r, std::string check, std::string message, int64_t index,
                   uint64_t offset) {
@@ -25,13 +29,13 @@ VerifyReport Fail(VerifyReport r, std::string check, std::string message, int64_
 
 }  // namespace
 
-Status WriteExport(const AuditLog& log, const std::vector<SignedTreeHead>& sths,
-                   const std::string& path, std::optional<uint64_t> tree_size) {
+Status StreamExport(const AuditLog& log, const std::vector<SignedTreeHead>& sths,
+                    const ExportSink& sink, std::optional<uint64_t> tree_size) {
   std::vector<SignedTreeHead> heads = sths;
   std::stable_sort(
       heads.begin(), heads.end(),
       [](const SignedTreeHead& a, const SignedTreeHead& b) { return a.tree_size < b.tree_size; });
-  uint64_t size = tree_size.value_or(heads.empty() ? 0 : heads.back().tree_size);
+  const uint64_t size = tree_size.value_or(heads.empty() ? 0 : heads.back().tree_size);
   if (size > log.size()) {
     return InvalidArgument("export size " + std::to_string(size) + " beyond log size " +
                            std::to_string(log.size()));
@@ -51,9 +55,27 @@ Status WriteExport(const AuditLog& log, const std::vector<SignedTreeHead>& sths,
     for (uint64_t i = 0; i < n; ++i) {
       AppendRecord(&out, RecordType::kEntry, entries[i]);
       put_heads(first + i + 1);
+      if (out.size() >= kExportChunkBytes) {
+        RETURN_IF_ERROR(sink(out));
+        out.clear();
+      }
     }
   }
-  return WriteFileDurably(path, out, 0644);
+  return out.empty() ? Status::OK() : sink(out);
+}
+
+Status WriteExport(const AuditLog& log, const std::vector<SignedTreeHead>& sths,
+                   const std::string& path, std::optional<uint64_t> tree_size) {
+  const std::string tmp = path + ".tmp";
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return ErrnoStatus("create", tmp);
+  Status s = StreamExport(
+      log, sths, [&](std::string_view chunk) { return WriteAll(fd, chunk, tmp); }, tree_size);
+  if (s.ok() && ::fsync(fd) != 0) s = ErrnoStatus("fsync", tmp);
+  ::close(fd);
+  if (s.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) s = ErrnoStatus("rename", tmp);
+  if (!s.ok()) ::unlink(tmp.c_str());
+  return s;
 }
 
 VerifyReport VerifyExport(std::string_view bytes, const PublicKey& key,

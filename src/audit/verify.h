@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -20,9 +21,16 @@ namespace verbund::audit {
 
 class AuditLog;
 
-// Writes entries [0, tree_size) of `log` with the tree heads of `sths` whose size is at most
-// tree_size (in size order) to `path` (via path.tmp and rename). tree_size defaults to the
-// largest size among `sths`; entries past the newest signed head would not be covered.
+// Streams the export of entries [0, tree_size) of `log` with the tree heads of `sths` whose
+// size is at most tree_size (in size order) to `sink`, in chunks of about 1 MiB (an HTTP
+// handler can send each as a chunk). tree_size defaults to the largest size among `sths`;
+// entries past the newest signed head would not be covered. Stops at the first error, the
+// sink's included.
+using ExportSink = std::function<Status(std::string_view chunk)>;
+Status StreamExport(const AuditLog& log, const std::vector<SignedTreeHead>& sths,
+                    const ExportSink& sink, std::optional<uint64_t> tree_size = std::nullopt);
+
+// StreamExport into the file `path` (via path.tmp, fsync and rename).
 Status WriteExport(const AuditLog& log, const std::vector<SignedTreeHead>& sths,
                    const std::string& path, std::optional<uint64_t> tree_size = std::nullopt);
 

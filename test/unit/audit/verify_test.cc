@@ -90,6 +90,21 @@ TEST_F(VerifyTest, HonestExportVerifies) {
   EXPECT_EQ(j["latest"]["tree_size"], 30);
 }
 
+TEST_F(VerifyTest, StreamedExportEqualsTheFile) {
+  std::string streamed;
+  int chunks = 0;
+  ASSERT_TRUE(StreamExport(*log_, signer_->History(), [&](std::string_view c) {
+                ++chunks;
+                streamed.append(c);
+                return Status::OK();
+              }).ok());
+  EXPECT_EQ(streamed, export_);
+  EXPECT_GE(chunks, 1);
+  Status failing = StreamExport(*log_, signer_->History(),
+                                [](std::string_view) { return IOError("client went away"); });
+  EXPECT_EQ(failing.code(), StatusCode::kIOError);
+}
+
 TEST_F(VerifyTest, EveryByteChangeIsDetected) {
   for (size_t i = 0; i < export_.size(); ++i) {
     std::string bad = export_;
