@@ -2,6 +2,7 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <cstdlib>
 
 namespace verbund::audit {
@@ -15,32 +16,44 @@ const EVP_MD* Sha256() {
 
 }  // namespace
 
-std::string HashHex(const Hash& h) {
+std::string HexEncode(std::string_view bytes) {
   static const char kDigits[] = "0123456789abcdef";
-  std::string out(64, '0');
-  for (size_t i = 0; i < h.size(); ++i) {
-    out[2 * i] = kDigits[h[i] >> 4];
-    out[2 * i + 1] = kDigits[h[i] & 15];
+  std::string out;
+  out.reserve(2 * bytes.size());
+  for (const unsigned char c : bytes) {
+    out.push_back(kDigits[c >> 4]);
+    out.push_back(kDigits[c & 15]);
   }
   return out;
 }
 
-std::optional<Hash> HashFromHex(std::string_view hex) {
-  if (hex.size() != 64) return std::nullopt;
-  Hash h;
-  for (size_t i = 0; i < 64; ++i) {
-    const char c = hex[i];
-    int d = (c >= '0' && c <= '9')   ? c - '0'
-            : (c >= 'a' && c <= 'f') ? c - 'a' + 10
-            : (c >= 'A' && c <= 'F') ? c - 'A' + 10
-                                     : -1;
-    if (d < 0) return std::nullopt;
-    if (i % 2 == 0) {
-      h[i / 2] = static_cast<uint8_t>(d << 4);
-    } else {
-      h[i / 2] |= static_cast<uint8_t>(d);
+bool HexDecode(std::string_view hex, std::string* out) {
+  if (hex.size() % 2 != 0) return false;
+  out->clear();
+  out->reserve(hex.size() / 2);
+  for (size_t i = 0; i < hex.size(); i += 2) {
+    int v = 0;
+    for (size_t k = i; k < i + 2; ++k) {
+      const char c = hex[k];
+      const int d = (c >= '0' && c <= '9')   ? c - '0'
+                    : (c >= 'a' && c <= 'f') ? c - 'a' + 10
+                    : (c >= 'A' && c <= 'F') ? c - 'A' + 10
+                                             : -1;
+      if (d < 0) return false;
+      v = v * 16 + d;
     }
+    out->push_back(static_cast<char>(v));
   }
+  return true;
+}
+
+std::string HashHex(const Hash& h) { return HexEncode(HashBytes(h)); }
+
+std::optional<Hash> HashFromHex(std::string_view hex) {
+  std::string bytes;
+  if (hex.size() != 64 || !HexDecode(hex, &bytes)) return std::nullopt;
+  Hash h;
+  std::copy(bytes.begin(), bytes.end(), h.begin());
   return h;
 }
 

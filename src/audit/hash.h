@@ -16,6 +16,11 @@ namespace verbund::audit {
 
 using Hash = std::array<uint8_t, 32>;
 
+// Lower-case hex of any bytes, and back (false on an odd length or a non-hex digit; either
+// case accepted).
+std::string HexEncode(std::string_view bytes);
+bool HexDecode(std::string_view hex, std::string* out);
+
 // Lower-case hex of the 32 bytes, and back (nullopt unless exactly 64 hex digits).
 std::string HashHex(const Hash& h);
 std::optional<Hash> HashFromHex(std::string_view hex);

@@ -31,31 +31,13 @@ std::string BioToString(BIO* bio) {
 }
 
 std::string Hex(const uint8_t* p, size_t n) {
-  static const char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(2 * n);
-  for (size_t i = 0; i < n; ++i) {
-    out.push_back(kDigits[p[i] >> 4]);
-    out.push_back(kDigits[p[i] & 15]);
-  }
-  return out;
+  return HexEncode(std::string_view(reinterpret_cast<const char*>(p), n));
 }
 
 bool FromHex(std::string_view hex, uint8_t* out, size_t n) {
-  if (hex.size() != 2 * n) return false;
-  for (size_t i = 0; i < 2 * n; ++i) {
-    const char c = hex[i];
-    const int d = (c >= '0' && c <= '9')   ? c - '0'
-                  : (c >= 'a' && c <= 'f') ? c - 'a' + 10
-                  : (c >= 'A' && c <= 'F') ? c - 'A' + 10
-                                           : -1;
-    if (d < 0) return false;
-    if (i % 2 == 0) {
-      out[i / 2] = static_cast<uint8_t>(d << 4);
-    } else {
-      out[i / 2] |= static_cast<uint8_t>(d);
-    }
-  }
+  std::string bytes;
+  if (hex.size() != 2 * n || !HexDecode(hex, &bytes)) return false;
+  std::memcpy(out, bytes.data(), n);
   return true;
 }
 

@@ -192,4 +192,110 @@ std::string ReportToJson(const VerifyReport& r) {
   return j.dump();
 }
 
+namespace {
+
+nlohmann::ordered_json PathJson(const std::vector<Hash>& proof) {
+  nlohmann::ordered_json a = nlohmann::ordered_json::array();
+  for (const Hash& h : proof) a.push_back(HashHex(h));
+  return a;
+}
+
+bool GetU64(const nlohmann::json& j, const char* name, uint64_t* v) {
+  auto it = j.find(name);
+  if (it == j.end() || !it->is_number_unsigned()) return false;
+  *v = it->get<uint64_t>();
+  return true;
+}
+
+bool GetPath(const nlohmann::json& j, std::vector<Hash>* out) {
+  auto it = j.find("proof");
+  if (it == j.end() || !it->is_array() || it->size() > 128) return false;
+  out->clear();
+  for (const auto& e : *it) {
+    if (!e.is_string()) return false;
+    std::optional<Hash> h = HashFromHex(e.get<std::string>());
+    if (!h) return false;
+    out->push_back(*h);
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string ToJson(const ProofOfInclusion& p) {
+  nlohmann::ordered_json j;
+  j["leaf_index"] = p.leaf_index;
+  j["tree_size"] = p.tree_size;
+  j["leaf_hash"] = HashHex(p.leaf_hash);
+  if (!p.entry.empty()) j["entry"] = HexEncode(p.entry);
+  j["proof"] = PathJson(p.proof);
+  return j.dump();
+}
+
+std::string ToJson(const ProofOfConsistency& p) {
+  nlohmann::ordered_json j;
+  j["first"] = p.first;
+  j["second"] = p.second;
+  j["proof"] = PathJson(p.proof);
+  return j.dump();
+}
+
+Result<ProofOfInclusion> InclusionFromJson(std::string_view json) {
+  const nlohmann::json j = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
+  ProofOfInclusion p;
+  if (!j.is_object() || !GetU64(j, "leaf_index", &p.leaf_index) ||
+      !GetU64(j, "tree_size", &p.tree_size) || !GetPath(j, &p.proof)) {
+    return Malformed("inclusion proof: needs leaf_index, tree_size, leaf_hash and proof");
+  }
+  auto leaf = j.find("leaf_hash");
+  std::optional<Hash> h;
+  if (leaf != j.end() && leaf->is_string()) h = HashFromHex(leaf->get<std::string>());
+  if (!h) return Malformed("inclusion proof: leaf_hash is not 64 hex digits");
+  p.leaf_hash = *h;
+  auto entry = j.find("entry");
+  if (entry != j.end() &&
+      (!entry->is_string() || !HexDecode(entry->get<std::string>(), &p.entry))) {
+    return Malformed("inclusion proof: entry is not hex");
+  }
+  return p;
+}
+
+Result<ProofOfConsistency> ConsistencyFromJson(std::string_view json) {
+  const nlohmann::json j = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
+  ProofOfConsistency p;
+  if (!j.is_object() || !GetU64(j, "first", &p.first) || !GetU64(j, "second", &p.second) ||
+      !GetPath(j, &p.proof)) {
+    return Malformed("consistency proof: needs first, second and proof");
+  }
+  return p;
+}
+
+Status VerifyInclusionProof(const ProofOfInclusion& p, const SignedTreeHead& sth,
+                            const PublicKey& key) {
+  RETURN_IF_ERROR(VerifySth(sth, key));
+  if (sth.tree_size != p.tree_size) {
+    return InvalidArgument("proof is for tree size " + std::to_string(p.tree_size) +
+                           ", the tree head's size is " + std::to_string(sth.tree_size));
+  }
+  if (!p.entry.empty()) {
+    RETURN_IF_ERROR(CheckEntry(p.entry));
+    Hasher hasher;
+    if (hasher.Leaf(p.entry) != p.leaf_hash) return Corruption("entry does not hash to leaf_hash");
+  }
+  return VerifyInclusion(p.leaf_index, p.tree_size, p.leaf_hash, p.proof, sth.root);
+}
+
+Status VerifyConsistencyProof(const ProofOfConsistency& p, const SignedTreeHead& older,
+                              const SignedTreeHead& newer, const PublicKey& key) {
+  RETURN_IF_ERROR(VerifySth(older, key).Annotate("older tree head"));
+  RETURN_IF_ERROR(VerifySth(newer, key).Annotate("newer tree head"));
+  if (older.tree_size != p.first || newer.tree_size != p.second) {
+    return InvalidArgument("proof is for sizes " + std::to_string(p.first) + " -> " +
+                           std::to_string(p.second) + ", the tree heads have " +
+                           std::to_string(older.tree_size) + " -> " +
+                           std::to_string(newer.tree_size));
+  }
+  return VerifyConsistency(p.first, p.second, older.root, newer.root, p.proof);
+}
+
 }  // namespace verbund::audit

@@ -67,4 +67,34 @@ VerifyReport VerifyExport(std::string_view export_bytes, const PublicKey& key,
 // "check","message","index","offset" on failure.
 std::string ReportToJson(const VerifyReport& report);
 
+// Proofs as the hub hands them out (HTTP) and an auditor checks them (verbundctl), in JSON:
+//   inclusion   {"leaf_index":i,"tree_size":n,"leaf_hash":"<hex>","entry":"<hex, optional>",
+//                "proof":["<hex>",...]}
+//   consistency {"first":m,"second":n,"proof":["<hex>",...]}
+struct ProofOfInclusion {
+  uint64_t leaf_index = 0;
+  uint64_t tree_size = 0;
+  Hash leaf_hash{};
+  std::string entry;  // the canonical entry bytes, if sent (then leaf_hash must be theirs)
+  std::vector<Hash> proof;
+};
+struct ProofOfConsistency {
+  uint64_t first = 0;
+  uint64_t second = 0;
+  std::vector<Hash> proof;
+};
+std::string ToJson(const ProofOfInclusion& p);
+std::string ToJson(const ProofOfConsistency& p);
+Result<ProofOfInclusion> InclusionFromJson(std::string_view json);
+Result<ProofOfConsistency> ConsistencyFromJson(std::string_view json);
+
+// OK if `sth` is signed by `key`, covers the proof's tree size, the entry (if given) hashes to
+// the leaf hash, and the proof leads to the signed root.
+Status VerifyInclusionProof(const ProofOfInclusion& p, const SignedTreeHead& sth,
+                            const PublicKey& key);
+// OK if both heads are signed by `key`, their sizes are the proof's, and the proof shows the
+// older tree is a prefix of the newer.
+Status VerifyConsistencyProof(const ProofOfConsistency& p, const SignedTreeHead& older,
+                              const SignedTreeHead& newer, const PublicKey& key);
+
 }  // namespace verbund::audit

@@ -88,6 +88,63 @@ int RunVerify(const VerifyArgs& a) {
   return r.ok ? kExitOk : kExitVerificationFailed;
 }
 
+struct ProofArgs {
+  std::string pubkey;
+  std::string sth;
+  std::string old_sth;
+  std::string inclusion;
+  std::string consistency;
+  bool json = false;
+};
+
+Result<std::string> ReadText(const std::string& path) {
+  ASSIGN_OR_RETURN(MappedFile file, MappedFile::Open(path));
+  return std::string(file.bytes());
+}
+
+int RunVerifyProof(const ProofArgs& a) {
+  if (a.inclusion.empty() == a.consistency.empty()) {
+    std::fprintf(stderr, "verbundctl: give exactly one of --inclusion and --consistency\n");
+    return kExitUsage;
+  }
+  if (!a.consistency.empty() && a.old_sth.empty()) {
+    std::fprintf(stderr, "verbundctl: --consistency needs --old-sth\n");
+    return kExitUsage;
+  }
+  Result<PublicKey> key = LoadPublicKey(a.pubkey);
+  if (!key.ok()) return IoError("public key " + a.pubkey + ": " + key.status().message(), a.json);
+  Result<SignedTreeHead> sth = LoadSth(a.sth);
+  if (!sth.ok()) return IoError("tree head " + a.sth + ": " + sth.status().message(), a.json);
+  Status verdict;
+  if (!a.inclusion.empty()) {
+    Result<std::string> text = ReadText(a.inclusion);
+    if (!text.ok()) return IoError(text.status().message(), a.json);
+    Result<ProofOfInclusion> p = InclusionFromJson(*text);
+    if (!p.ok()) return IoError(a.inclusion + ": " + p.status().message(), a.json);
+    verdict = VerifyInclusionProof(*p, *sth, *key);
+  } else {
+    Result<SignedTreeHead> old = LoadSth(a.old_sth);
+    if (!old.ok()) return IoError("tree head " + a.old_sth + ": " + old.status().message(), a.json);
+    Result<std::string> text = ReadText(a.consistency);
+    if (!text.ok()) return IoError(text.status().message(), a.json);
+    Result<ProofOfConsistency> p = ConsistencyFromJson(*text);
+    if (!p.ok()) return IoError(a.consistency + ": " + p.status().message(), a.json);
+    verdict = VerifyConsistencyProof(*p, *old, *sth, *key);
+  }
+  if (a.json) {
+    nlohmann::ordered_json j;
+    j["ok"] = verdict.ok();
+    if (!verdict.ok()) j["message"] = verdict.message();
+    std::printf("%s\n", j.dump().c_str());
+  } else if (verdict.ok()) {
+    std::printf("OK: the proof verifies against the signed tree head of size %llu\n",
+                static_cast<unsigned long long>(sth->tree_size));
+  } else {
+    std::printf("FAILED: %s\n", verdict.message().c_str());
+  }
+  return verdict.ok() ? kExitOk : kExitVerificationFailed;
+}
+
 int RunPubkey(const std::string& dir, bool pem, bool json) {
   Result<SigningKey> key = SigningKey::Load(dir);
   if (!key.ok()) return IoError(key.status().message(), json);
@@ -154,6 +211,28 @@ void AddAuditCommands(CLI::App& app, int* exit_code) {
   verify->add_flag("--json", verify_args->json, "print the verdict as JSON");
   verify->footer(kExitCodesHelp);
   verify->callback([verify_args, exit_code] { *exit_code = RunVerify(*verify_args); });
+
+  auto proof_args = std::make_shared<ProofArgs>();
+  CLI::App* proof = audit->add_subcommand(
+      "verify-proof",
+      "Verify an inclusion proof (an entry is in the log) or a consistency proof (a newer log "
+      "extends an older one) from the hub against signed tree heads");
+  proof->add_option("--pubkey", proof_args->pubkey, "the hub's pinned public key (file or hex)")
+      ->required();
+  proof
+      ->add_option("--sth", proof_args->sth,
+                   "the signed tree head the proof is for (the newer "
+                   "one for --consistency)")
+      ->required();
+  proof->add_option("--inclusion", proof_args->inclusion,
+                    "an inclusion proof (JSON: leaf_index, tree_size, leaf_hash, [entry], proof)");
+  proof->add_option("--consistency", proof_args->consistency,
+                    "a consistency proof (JSON: first, second, proof)");
+  proof->add_option("--old-sth", proof_args->old_sth,
+                    "with --consistency: the older signed tree head (e.g. one saved earlier)");
+  proof->add_flag("--json", proof_args->json, "print the verdict as JSON");
+  proof->footer(kExitCodesHelp);
+  proof->callback([proof_args, exit_code] { *exit_code = RunVerifyProof(*proof_args); });
 
   auto dir = std::make_shared<std::string>();
   auto pem = std::make_shared<bool>(false);

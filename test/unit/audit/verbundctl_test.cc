@@ -7,6 +7,7 @@
 
 #include "audit/log.h"
 #include "audit/sth.h"
+#include "audit/verify.h"
 #include "unit/audit/audit_test_util.h"
 
 namespace verbund::audit {
@@ -36,6 +37,7 @@ CtlRun Ctl(const std::string& args) {
 TEST(VerbundctlTest, AuditCommands) {
   const std::string dir = FreshDir("ctl");
   std::string pub_hex;
+  SignedTreeHead old_head, new_head;
   {
     AuditLogOptions o;
     o.dir = dir;
@@ -45,9 +47,25 @@ TEST(VerbundctlTest, AuditCommands) {
     auto signer =
         std::move(SthSigner::Open(so, log.get(), std::move(SigningKey::LoadOrCreate(dir)).value()))
             .value();
-    for (uint64_t i = 0; i < 20; ++i) ASSERT_TRUE(log->Append(SampleEntry(i)).ok());
-    ASSERT_TRUE(signer->SignNow().ok());
+    for (uint64_t i = 0; i < 12; ++i) ASSERT_TRUE(log->Append(SampleEntry(i)).ok());
+    old_head = *signer->SignNow();
+    for (uint64_t i = 12; i < 20; ++i) ASSERT_TRUE(log->Append(SampleEntry(i)).ok());
+    new_head = *signer->SignNow();
     pub_hex = signer->public_key().Hex();
+    ProofOfInclusion inc;
+    inc.leaf_index = 5;
+    inc.tree_size = 20;
+    inc.leaf_hash = *log->LeafHash(5);
+    inc.entry = (*log->ReadEncoded(5, 1))[0];
+    inc.proof = *log->InclusionProof(5, 20);
+    WriteFile(dir + "/inclusion.json", ToJson(inc));
+    inc.entry = EncodeEntry(SampleEntry(6));  // another entry under leaf 5's hash
+    WriteFile(dir + "/wrong_entry.json", ToJson(inc));
+    ProofOfConsistency con;
+    con.first = 12;
+    con.second = 20;
+    con.proof = *log->ConsistencyProof(12, 20);
+    WriteFile(dir + "/consistency.json", ToJson(con));
   }
   EXPECT_EQ(Ctl("--help").code, 0);
   EXPECT_EQ(Ctl("audit verify --help").code, 0);
@@ -84,6 +102,23 @@ TEST(VerbundctlTest, AuditCommands) {
   EXPECT_EQ(bad.out.rfind("FAILED: check ", 0), 0u) << bad.out;
   EXPECT_EQ(Ctl("audit verify --log " + dir + "/missing --pubkey " + pub_hex).code, 3);
   EXPECT_EQ(Ctl("audit verify --log " + dir + "/export --pubkey abc").code, 3);
+
+  WriteFile(dir + "/old.json", SthToJson(old_head));
+  WriteFile(dir + "/new.json", SthToJson(new_head));
+  const std::string common = "audit verify-proof --pubkey " + pub_hex + " --sth " + dir;
+  EXPECT_EQ(Ctl(common + "/new.json --inclusion " + dir + "/inclusion.json").code, 0);
+  EXPECT_EQ(Ctl(common + "/old.json --inclusion " + dir + "/inclusion.json").code, 1);
+  EXPECT_EQ(Ctl(common + "/new.json --inclusion " + dir + "/wrong_entry.json").code, 1);
+  EXPECT_EQ(Ctl(common + "/new.json --consistency " + dir + "/consistency.json --old-sth " + dir +
+                "/old.json")
+                .code,
+            0);
+  EXPECT_EQ(Ctl(common + "/old.json --consistency " + dir + "/consistency.json --old-sth " + dir +
+                "/new.json")
+                .code,
+            1);
+  EXPECT_EQ(Ctl(common + "/new.json").code, 2);
+  EXPECT_EQ(Ctl(common + "/new.json --inclusion " + dir + "/export").code, 3);
 }
 
 }  // namespace

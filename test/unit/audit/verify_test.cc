@@ -207,6 +207,39 @@ TEST_F(VerifyTest, EntriesAfterTheLastHeadAreUnsigned) {
   EXPECT_EQ(r.check, "unsigned");
 }
 
+TEST_F(VerifyTest, ProofsAgainstSignedHeads) {
+  const auto history = signer_->History();
+  const SignedTreeHead& older = history[1];  // size 10
+  const SignedTreeHead& newer = history[3];  // size 30
+  for (uint64_t i = 0; i < 30; ++i) {
+    ProofOfInclusion p;
+    p.leaf_index = i;
+    p.tree_size = 30;
+    p.leaf_hash = *log_->LeafHash(i);
+    p.entry = EncodeEntry(SampleEntry(i));
+    p.proof = *log_->InclusionProof(i, 30);
+    auto back = InclusionFromJson(ToJson(p));
+    ASSERT_TRUE(back.ok()) << back.status().ToString();
+    EXPECT_TRUE(VerifyInclusionProof(*back, newer, key_).ok()) << i;
+    EXPECT_FALSE(VerifyInclusionProof(*back, older, key_).ok());
+    back->entry = EncodeEntry(SampleEntry(i + 1));
+    EXPECT_FALSE(VerifyInclusionProof(*back, newer, key_).ok());
+  }
+  ProofOfConsistency c;
+  c.first = 10;
+  c.second = 30;
+  c.proof = *log_->ConsistencyProof(10, 30);
+  auto back = ConsistencyFromJson(ToJson(c));
+  ASSERT_TRUE(back.ok());
+  EXPECT_TRUE(VerifyConsistencyProof(*back, older, newer, key_).ok());
+  EXPECT_FALSE(VerifyConsistencyProof(*back, newer, older, key_).ok());
+  SignedTreeHead forged = newer;
+  forged.root[0] ^= 1;
+  EXPECT_FALSE(VerifyConsistencyProof(*back, older, forged, key_).ok());
+  EXPECT_FALSE(InclusionFromJson("{\"leaf_index\":1}").ok());
+  EXPECT_FALSE(ConsistencyFromJson("[]").ok());
+}
+
 TEST_F(VerifyTest, GarbageNeverVerifies) {
   EXPECT_EQ(Verify("").check, "export_header");
   EXPECT_EQ(Verify("garbage garbage garbage").check, "export_header");
