@@ -108,7 +108,8 @@ struct SthSignerOptions {
 // Produces signed tree heads over an AuditLog's synced prefix and keeps every one of them in
 // <dir>/sth.log (append-only framed records, fdatasynced before SignNow returns).
 // Driving: either the owner calls MaybeSign() from its own timer at least once a second, or
-// Start() runs a thread that does so every interval_ms. Thread-safe.
+// Start() runs a thread that does so every interval_ms. Thread-safe. The log is borrowed and
+// must outlive the signer.
 class SthSigner {
  public:
   // Reads sth.log (a torn tail is cut off) and checks the newest STH against the log: its
