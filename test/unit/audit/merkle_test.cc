@@ -228,7 +228,9 @@ TEST(MerkleTest, AllProofsUpTo64MatchReferenceAndVerify) {
       }
       // A wrong tree size of another depth (a size of the same depth can share the path).
       EXPECT_FALSE(VerifyInclusion(i, 2 * n, leaf, *proof, roots[n]).ok());
-      if (n / 2 > i) EXPECT_FALSE(VerifyInclusion(i, n / 2, leaf, *proof, roots[n]).ok());
+      if (n / 2 > i) {
+        EXPECT_FALSE(VerifyInclusion(i, n / 2, leaf, *proof, roots[n]).ok());
+      }
       for (size_t j = 0; j < proof->size(); ++j) {
         auto bad = *proof;
         bad[j][j % 32] ^= 1;
