@@ -34,16 +34,6 @@ Result<std::string> ReadAll(const std::string& path) {
   return out;
 }
 
-// True if some complete record with a valid checksum starts anywhere in `rest`.
-bool ValidRecordFollows(std::string_view rest) {
-  for (size_t i = 0; i + kRecordHeaderBytes <= rest.size(); ++i) {
-    Record r;
-    std::string why;
-    if (DecodeRecord(rest.substr(i), &r, &why) == DecodeOutcome::kOk) return true;
-  }
-  return false;
-}
-
 }  // namespace
 
 Result<std::vector<uint64_t>> ListSegments(const std::string& dir) {

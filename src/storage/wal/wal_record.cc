@@ -5,7 +5,7 @@
 #include <cstring>
 
 #include "core/coding.h"
-#include "core/crc32c.h"
+#include "core/framing.h"
 
 namespace verbund::storage::wal {
 
@@ -28,39 +28,31 @@ bool ParseSegmentFileName(const std::string& name, uint64_t* segment) {
   return true;
 }
 
+namespace {
+constexpr framing::Rules kRules{kMaxRecordPayload, IsKnownType};
+}  // namespace
+
 void AppendRecord(std::string* out, RecordType type, std::string_view payload) {
-  const char t = static_cast<char>(type);
-  uint32_t crc = crc32c::Extend(crc32c::Value(&t, 1), payload.data(), payload.size());
-  PutFixed32(out, crc32c::Mask(crc));
-  PutFixed32(out, static_cast<uint32_t>(payload.size()));
-  out->push_back(t);
-  out->append(payload);
+  framing::Append(out, static_cast<uint8_t>(type), payload);
 }
 
 DecodeOutcome DecodeRecord(std::string_view in, Record* record, std::string* why) {
-  if (in.size() < kRecordHeaderBytes) return DecodeOutcome::kTruncated;
-  const uint32_t masked = DecodeFixed32(in.data());
-  const uint32_t len = DecodeFixed32(in.data() + 4);
-  const uint8_t type = static_cast<uint8_t>(in[8]);
-  if (len > kMaxRecordPayload) {
-    *why = "record length " + std::to_string(len) + " exceeds limit";
-    return DecodeOutcome::kBadRecord;
+  framing::Frame f;
+  switch (framing::Decode(in, kRules, &f, why)) {
+    case framing::Outcome::kTruncated:
+      return DecodeOutcome::kTruncated;
+    case framing::Outcome::kBad:
+      return DecodeOutcome::kBadRecord;
+    case framing::Outcome::kOk:
+      break;
   }
-  if (in.size() - kRecordHeaderBytes < len) return DecodeOutcome::kTruncated;
-  const uint32_t crc = crc32c::Extend(0, in.data() + 8, 1 + static_cast<size_t>(len));
-  if (crc32c::Unmask(masked) != crc) {
-    *why = "checksum mismatch";
-    return DecodeOutcome::kBadRecord;
-  }
-  if (!IsKnownType(type)) {
-    *why = "unknown record type " + std::to_string(type);
-    return DecodeOutcome::kBadRecord;
-  }
-  record->type = static_cast<RecordType>(type);
-  record->payload = in.substr(kRecordHeaderBytes, len);
-  record->size = kRecordHeaderBytes + len;
+  record->type = static_cast<RecordType>(f.type);
+  record->payload = f.payload;
+  record->size = f.size;
   return DecodeOutcome::kOk;
 }
+
+bool ValidRecordFollows(std::string_view rest) { return framing::ValidRecordFollows(rest, kRules); }
 
 std::string EncodeSegmentHeader(uint64_t segment) {
   std::string p(kSegmentMagic, 5);

@@ -28,6 +28,9 @@ struct Record {
 // Decodes the record at the front of `in`. On kBadRecord, *why says what was wrong.
 DecodeOutcome DecodeRecord(std::string_view in, Record* record, std::string* why);
 
+// True if some complete record with a valid checksum starts anywhere in `rest`.
+bool ValidRecordFollows(std::string_view rest);
+
 // Segment header payload.
 std::string EncodeSegmentHeader(uint64_t segment);
 Status DecodeSegmentHeader(std::string_view payload, uint64_t* segment);
