@@ -22,9 +22,10 @@ Result<std::unique_ptr<MqttIngest>> MqttIngest::Create(const IngestConfig& confi
   return t;
 }
 
-storage::SeriesKey MqttIngest::SeriesKeyFor(const Rule* rule, std::string_view topic) const {
+storage::SeriesKey MqttIngest::SeriesKeyFor(const Rule* rule, std::string_view database,
+                                            std::string_view topic) const {
   storage::SeriesKey key;
-  key.tenant = config_.tenant;
+  key.tenant = std::string(database);
   std::optional<TopicTemplate::Mapping> mapping;
   if (rule && rule->topic_template) mapping = rule->topic_template->Apply(topic, rule->config.measurement);
   if (mapping) {
@@ -52,7 +53,21 @@ void MqttIngest::OnPublish(const mqtt::MessagePtr& message, std::function<void(S
     if (done) done(Status::OK());
     return;
   }
-  const Rule* rule = RuleFor(m.topic);
+  // With tenant namespaces the first level is the tenant (the broker's mount): its readings go
+  // to the tenant's own database, and rules see the topic as the tenant's clients do.
+  std::string_view database = config_.tenant;
+  std::string_view topic = m.topic;
+  if (tenant_namespaces_) {
+    size_t slash = topic.find('/');
+    if (slash == std::string_view::npos || slash == 0) {
+      metrics_.ignored.fetch_add(1, std::memory_order_relaxed);
+      if (done) done(Status::OK());
+      return;
+    }
+    database = topic.substr(0, slash);
+    topic.remove_prefix(slash + 1);
+  }
+  const Rule* rule = RuleFor(topic);
   PayloadFormat format = rule ? rule->config.format : PayloadFormat::kJson;
   if (format == PayloadFormat::kIgnore || m.payload.empty()) {
     metrics_.ignored.fetch_add(1, std::memory_order_relaxed);
@@ -80,7 +95,7 @@ void MqttIngest::OnPublish(const mqtt::MessagePtr& message, std::function<void(S
     name.push_back('\0');
     name += field;
     auto id = series_->Resolve(name, storage::TypeOf(value), [&] {
-      if (!base) base = SeriesKeyFor(rule, m.topic);
+      if (!base) base = SeriesKeyFor(rule, database, topic);
       storage::SeriesKey key = *base;
       key.field = field;
       return key;

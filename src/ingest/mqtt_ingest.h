@@ -37,6 +37,10 @@ class MqttIngest final : public mqtt::Tap {
                                                     const Clock* clock);
 
   void OnPublish(const mqtt::MessagePtr& message, std::function<void(Status)> done) override;
+  // Topics start with their tenant's mount (`acme/...`, see mqtt::Principal): readings go to
+  // the database named after the tenant, and rules match the rest of the topic. Off: every
+  // reading goes to `config.tenant`. Set before the first publish.
+  void set_tenant_namespaces(bool on) { tenant_namespaces_ = on; }
   const MqttIngestMetrics& metrics() const { return metrics_; }
 
  private:
@@ -47,7 +51,8 @@ class MqttIngest final : public mqtt::Tap {
   MqttIngest(IngestConfig config, SeriesIdCache* series, Pipeline* pipeline, const Clock* clock)
       : config_(std::move(config)), series_(series), pipeline_(pipeline), clock_(clock) {}
   const Rule* RuleFor(std::string_view topic) const;
-  storage::SeriesKey SeriesKeyFor(const Rule* rule, std::string_view topic) const;
+  storage::SeriesKey SeriesKeyFor(const Rule* rule, std::string_view database,
+                                  std::string_view topic) const;
 
   IngestConfig config_;
   std::vector<Rule> rules_;
@@ -55,6 +60,7 @@ class MqttIngest final : public mqtt::Tap {
   Pipeline* pipeline_;
   const Clock* clock_;
   MqttIngestMetrics metrics_;
+  bool tenant_namespaces_ = false;
 };
 
 }  // namespace verbund::ingest

@@ -28,6 +28,18 @@ struct ConnectInfo {
 struct Principal {
   std::string name;        // username, certificate identity, or "" when anonymous
   bool anonymous = true;
+  // Tenant namespaces (doc/architecture.md, "Tenants on the broker"): a principal of a tenant
+  // sees only topics under its mount. The broker prefixes every topic and filter the client
+  // sends with `mount` and strips it from every topic it delivers, so no filter, wildcard,
+  // `$share` group, retained or queued message reaches another tenant's topics. Session keys
+  // are `tenant/client id`, so equal client ids of two tenants never take over each other.
+  // Both empty on a single-tenant hub. Operators have a tenant ("_hub") and no mount: the
+  // authorizer gives them `$SYS/#` only.
+  std::string tenant;
+  std::string mount;      // "acme/" (tenant + '/'), or ""
+  std::string client_id;  // as the client sent it (for %c in rules)
+  // Authorizer state for this principal (e.g. its compiled rules); opaque to the broker.
+  std::shared_ptr<const void> policy;
 };
 
 class Authenticator {

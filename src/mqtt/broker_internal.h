@@ -144,6 +144,10 @@ class Session {
   uint32_t expiry() const { return expiry_s_; }
   void set_principal(Principal p);
   const Principal& principal() const;
+  // Whether `m` may reach this session's principal (its mount and the authorizer).
+  bool Receivable(const Message& m) const;
+  // Drops queued messages the principal may not receive (after it changed, on reconnect).
+  void DropUnreceivable();
   ProtocolVersion version = ProtocolVersion::kV311;
   // Cancels a pending delayed will (the client came back in time).
   void CancelWill();
@@ -194,6 +198,7 @@ class Session {
   std::unique_ptr<Offline> offline_;
   uint32_t expiry_s_ = 0;
   uint16_t next_packet_id_ = 1;
+  bool awaiting_principal_ = false;  // restored from a snapshot; no client connected since
 };
 
 // One I/O thread's share of the broker.

@@ -305,6 +305,12 @@ bool Connection::SendPublish(const Outbound& out, bool dup, uint16_t packet_id) 
   const Message& m = *out.msg;
   PublishView v;
   v.topic = m.topic;
+  if (const std::string& mount = session_->principal().mount; !mount.empty()) {
+    // Only topics under the principal's mount can match its filters; anything else is a bug,
+    // and must not leak.
+    if (!v.topic.starts_with(mount)) return false;
+    v.topic.remove_prefix(mount.size());
+  }
   v.payload = m.payload;
   v.qos = out.qos;
   v.retain = out.retain;
@@ -438,8 +444,12 @@ void Connection::HandleConnect(ConnectPacket&& c) {
     return SendConnackAndFail(*reason);
   }
   Principal principal = std::get<Principal>(std::move(auth));
-  if (c.will && !broker().authorizer().CanPublish(principal, c.will->topic)) {
-    return SendConnackAndFail(ReasonCode::kNotAuthorized);
+  principal.client_id = c.client_id;
+  if (c.will) {
+    if (!broker().authorizer().CanPublish(principal, c.will->topic)) {
+      return SendConnackAndFail(ReasonCode::kNotAuthorized);
+    }
+    c.will->topic.insert(0, principal.mount);
   }
 
   const Properties& props = c.properties;
@@ -482,7 +492,8 @@ void Connection::HandleConnect(ConnectPacket&& c) {
 
   auto slot = std::make_shared<SessionSlot>();
   slot->id = broker().NextSlotId();
-  slot->client_id = c.client_id;
+  // Sessions are keyed by tenant and client id: equal ids of two tenants are two sessions.
+  slot->client_id = principal.tenant.empty() ? c.client_id : principal.tenant + '/' + c.client_id;
   slot->owner = shard_.index();
   slot_ = slot;
   slot->handover_state().connecting = weak_from_this();
@@ -508,6 +519,7 @@ void Connection::OnSessionReady(Session* session, bool session_present) {
   session_ = session;
   session->version = version_;
   session->set_principal(std::move(connect_->principal));
+  session->DropUnreceivable();
   session->set_expiry(connect_->expiry);
   ConnackPacket ack;
   ack.session_present = session_present;
@@ -592,7 +604,7 @@ void Connection::HandlePublish(PublishPacket&& p) {
   }
 
   auto msg = std::make_shared<Message>();
-  msg->topic = std::move(p.topic);
+  msg->topic = session_->principal().mount + p.topic;
   msg->payload = std::move(p.payload);
   msg->qos = p.qos;
   msg->retain = p.retain;
@@ -691,9 +703,9 @@ void Connection::HandleSubscribe(SubscribePacket&& s) {
   auto ops = std::make_shared<Ops>();
   SubackPacket ack;
   ack.packet_id = s.packet_id;
+  const Principal& principal = session_->principal();
   for (Subscription& sub : s.subscriptions) {
     Op op;
-    op.full = sub.filter;
     op.filter = sub.filter;
     ReasonCode granted = static_cast<ReasonCode>(std::min<uint8_t>(sub.options.max_qos, 2));
     if (sub.filter.rfind("$share/", 0) == 0) {
@@ -714,10 +726,12 @@ void Connection::HandleSubscribe(SubscribePacket&& s) {
       ack.reasons.push_back(ReasonCode::kTopicFilterInvalid);
       continue;
     }
-    if (!broker().authorizer().CanSubscribe(session_->principal(), op.filter)) {
+    if (!broker().authorizer().CanSubscribe(principal, op.filter)) {
       ack.reasons.push_back(ReasonCode::kNotAuthorized);
       continue;
     }
+    op.filter.insert(0, principal.mount);
+    op.full = MountedFilter(sub.filter, principal.mount);
     auto& subs = session_->mutable_subscriptions();
     op.existed = subs.contains(op.full);
     if (!op.existed && subs.size() >= cfg.max_subscriptions_per_client) {
@@ -779,11 +793,13 @@ void Connection::HandleUnsubscribe(UnsubscribePacket&& u) {
   UnsubackPacket ack;
   ack.packet_id = u.packet_id;
   auto removals = std::make_shared<std::vector<std::pair<std::string, std::string>>>();
-  for (const std::string& full : u.filters) {
-    if (!IsValidTopicFilter(full) && !ParseSharedFilter(full)) {
+  const std::string& mount = session_->principal().mount;
+  for (const std::string& requested : u.filters) {
+    if (!IsValidTopicFilter(requested) && !ParseSharedFilter(requested)) {
       ack.reasons.push_back(ReasonCode::kTopicFilterInvalid);
       continue;
     }
+    const std::string full = MountedFilter(requested, mount);
     bool existed = session_->mutable_subscriptions().erase(full) > 0;
     ack.reasons.push_back(existed ? ReasonCode::kSuccess : ReasonCode::kNoSubscriptionExisted);
     if (!existed) continue;

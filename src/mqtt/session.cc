@@ -15,7 +15,8 @@ Session::Session(Shard& shard, std::shared_ptr<SessionSlot> slot)
 Broker& Session::broker() const { return shard_.broker(); }
 
 void Session::set_principal(Principal p) {
-  if (p.anonymous && p.name.empty()) {
+  awaiting_principal_ = false;
+  if (p.anonymous && p.name.empty() && p.tenant.empty() && p.mount.empty() && !p.policy) {
     principal_.reset();
   } else {
     principal_ = std::make_unique<Principal>(std::move(p));
@@ -40,6 +41,10 @@ const Principal& Session::principal() const {
 Session::~Session() = default;
 
 void Session::Restore(SessionSnapshot&& snap) {
+  // Until its client is back, the session does not know who it belongs to (a snapshot holds no
+  // principal): it queues what its filters match, and the reconnecting principal's rights
+  // decide what of it is sent (DropUnreceivable).
+  awaiting_principal_ = true;
   version = snap.version;
   expiry_s_ = snap.expiry_s;
   if (!snap.subscriptions.empty()) mutable_subscriptions() = std::move(snap.subscriptions);
@@ -79,6 +84,20 @@ SessionSnapshot Session::Snapshot() const {
   return snap;
 }
 
+bool Session::Receivable(const Message& m) const {
+  if (awaiting_principal_) return true;
+  const Principal& p = principal();
+  std::string_view topic = m.topic;
+  if (!topic.starts_with(p.mount)) return false;
+  topic.remove_prefix(p.mount.size());
+  return broker().authorizer().CanReceive(p, topic);
+}
+
+void Session::DropUnreceivable() {
+  if (!flight_) return;
+  std::erase_if(flight_->queue, [this](const Outbound& out) { return !Receivable(*out.msg); });
+}
+
 uint16_t Session::NextPacketId() {
   for (int tries = 0; tries < 65536; ++tries) {
     uint16_t id = next_packet_id_++;
@@ -90,7 +109,7 @@ uint16_t Session::NextPacketId() {
 
 void Session::Deliver(const Delivery& d) {
   const Message& m = *d.msg;
-  if (!broker().authorizer().CanReceive(principal(), m.topic)) return;
+  if (!Receivable(m)) return;
   if (d.options.no_local && !d.from_retained && m.origin_client == slot_->client_id) return;
   if (m.expiry_ns != 0 && m.expiry_ns <= broker().clock().MonotonicNs()) {
     broker().metrics().dropped_expired.fetch_add(1, std::memory_order_relaxed);

@@ -54,6 +54,13 @@ std::optional<SharedFilter> ParseSharedFilter(std::string_view filter) {
   return sf;
 }
 
+std::string MountedFilter(std::string_view filter, std::string_view mount) {
+  if (auto shared = ParseSharedFilter(filter)) {
+    return "$share/" + shared->group + '/' + std::string(mount) + shared->filter;
+  }
+  return std::string(mount) + std::string(filter);
+}
+
 size_t TopicLevels(std::string_view topic) {
   return static_cast<size_t>(std::count(topic.begin(), topic.end(), '/')) + 1;
 }

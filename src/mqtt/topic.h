@@ -22,6 +22,9 @@ struct SharedFilter {
 };
 std::optional<SharedFilter> ParseSharedFilter(std::string_view filter);
 
+// `filter` inside a tenant's namespace: "acme/" + filter, or "$share/g/acme/f" for "$share/g/f".
+std::string MountedFilter(std::string_view filter, std::string_view mount);
+
 // Counts levels ("a/b" = 2).
 size_t TopicLevels(std::string_view topic);
 

@@ -106,6 +106,24 @@ TEST_F(MqttIngestTest, QosZeroGoesWithoutAcknowledgement) {
   EXPECT_EQ(engine_.engine->FindSeries("acme", "m/0").size(), 1u);
 }
 
+TEST_F(MqttIngestTest, TenantNamespacesStoreEachTenantInItsOwnDatabase) {
+  tap_->set_tenant_namespaces(true);
+  ASSERT_TRUE(
+      Publish(Msg("beta/factory/berlin/l2/mill", R"({"temp":20,"ts":1764090000000})")).ok());
+  ASSERT_TRUE(
+      Publish(Msg("gamma/factory/berlin/l2/mill", R"({"temp":30,"ts":1764090000000})")).ok());
+  ASSERT_TRUE(Publish(Msg("nomount", "1")).ok());
+  // The rule matched the topic without its mount; each tenant got its own series.
+  auto beta = engine_.engine->FindSeries("beta", "factory");
+  auto gamma = engine_.engine->FindSeries("gamma", "factory");
+  ASSERT_EQ(beta.size(), 1u);
+  ASSERT_EQ(gamma.size(), 1u);
+  EXPECT_NE(beta[0].id, gamma[0].id);
+  EXPECT_EQ(std::get<double>((*engine_.engine->Latest(gamma[0].id))->value), 30);
+  EXPECT_TRUE(engine_.engine->FindSeries("acme", "").empty());
+  EXPECT_EQ(tap_->metrics().ignored.load(), 1u);
+}
+
 }  // namespace
 }  // namespace verbund::ingest
 

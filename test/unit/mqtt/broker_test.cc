@@ -26,10 +26,19 @@ namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 using namespace std::chrono_literals;
 
+// Anonymous without a username; "tenant/user" names a user of that tenant's namespace.
 class AnonymousAuthenticator final : public Authenticator {
  public:
-  std::variant<Principal, ReasonCode> Authenticate(const ConnectInfo&) override {
-    return Principal{};
+  std::variant<Principal, ReasonCode> Authenticate(const ConnectInfo& info) override {
+    Principal p;
+    if (!info.username) return p;
+    size_t slash = info.username->find('/');
+    if (slash == std::string::npos) return ReasonCode::kBadUserNameOrPassword;
+    p.anonymous = false;
+    p.tenant = info.username->substr(0, slash);
+    p.name = info.username->substr(slash + 1);
+    p.mount = p.tenant + '/';
+    return p;
   }
 };
 
@@ -49,10 +58,14 @@ class Client {
   }
 
   ConnackPacket Connect(const std::string& client_id, bool clean_start = true,
-                        uint16_t keep_alive = 0, uint32_t session_expiry = 0) {
+                        uint16_t keep_alive = 0, uint32_t session_expiry = 0,
+                        std::optional<std::string> username = std::nullopt,
+                        std::optional<Will> will = std::nullopt) {
     ConnectPacket c;
     c.version = version_;
     c.client_id = client_id;
+    c.username = std::move(username);
+    c.will = std::move(will);
     c.clean_start = clean_start;
     c.keep_alive = keep_alive;
     if (version_ == ProtocolVersion::kV5 && session_expiry) {
@@ -348,6 +361,65 @@ TEST_F(BrokerTest, SysTopicsPublishStatistics) {
     stopped.set_value();
   });
   stopped.get_future().wait();
+}
+
+// Tenant namespaces: each tenant's clients see only their own topics, under the names they used.
+TEST_F(BrokerTest, TenantsSeeOnlyTheirOwnNamespace) {
+  Client a = NewClient(), b = NewClient(), a2 = NewClient(ProtocolVersion::kV311);
+  ASSERT_EQ(a.Connect("same-id", true, 0, 0, "acme/alice").reason, ReasonCode::kSuccess);
+  ASSERT_EQ(b.Connect("same-id", true, 0, 0, "beta/bob").reason, ReasonCode::kSuccess);
+  ASSERT_EQ(a2.Connect("other", true, 0, 0, "acme/ann").reason, ReasonCode::kSuccess);
+  a.Subscribe("#", 1);
+  b.Subscribe("+/x", 0);
+  b.Subscribe("$share/g/#", 0);
+  a2.Subscribe("$share/g/#", 0);  // the same group name in another tenant is another group
+
+  b.Publish("acme/x", "from-beta", 0);  // lands in beta's namespace as "acme/x"
+  a2.Publish("factory/x", "from-acme", 0);
+
+  PublishPacket got = a.ReceivePublish();
+  EXPECT_EQ(got.topic, "factory/x");  // the mount is stripped on delivery
+  EXPECT_EQ(got.payload, "from-acme");
+  EXPECT_EQ(a2.ReceivePublish().payload, "from-acme");  // acme's share group
+  EXPECT_FALSE(a.Receive(300ms));                       // never beta's "acme/x"
+  PublishPacket own = b.ReceivePublish();  // one delivery for both matching subscriptions
+  EXPECT_EQ(own.topic, "acme/x");
+  EXPECT_EQ(own.payload, "from-beta");
+  EXPECT_FALSE(b.Receive(300ms));
+  // Both "same-id" sessions are alive: equal client ids of two tenants never take over.
+  a.Publish("ping", "still-here", 0);
+  EXPECT_EQ(a.ReceivePublish().payload, "still-here");
+}
+
+TEST_F(BrokerTest, RetainedMessagesAndWillsStayInTheirTenant) {
+  {
+    Client pub = NewClient();
+    ASSERT_EQ(pub.Connect("p", true, 0, 0, "acme/p").reason, ReasonCode::kSuccess);
+    PublishPacket p;
+    p.topic = "status";
+    p.payload = "acme-retained";
+    p.retain = true;
+    pub.Send(p);
+    Will w;
+    w.topic = "gone";
+    w.payload = "acme-will";
+    Client dying = NewClient();
+    ASSERT_EQ(dying.Connect("d", true, 0, 0, "acme/d", w).reason, ReasonCode::kSuccess);
+    Client acme = NewClient();
+    ASSERT_EQ(acme.Connect("s", true, 0, 0, "acme/s").reason, ReasonCode::kSuccess);
+    Client beta = NewClient();
+    ASSERT_EQ(beta.Connect("s", true, 0, 0, "beta/s").reason, ReasonCode::kSuccess);
+    beta.Subscribe("#", 1);
+    acme.Subscribe("#", 1);
+    PublishPacket r = acme.ReceivePublish();
+    EXPECT_EQ(r.topic, "status");
+    EXPECT_TRUE(r.retain);
+    dying.Close();  // not a DISCONNECT: the will goes out
+    PublishPacket will = acme.ReceivePublish();
+    EXPECT_EQ(will.topic, "gone");
+    EXPECT_EQ(will.payload, "acme-will");
+    EXPECT_FALSE(beta.Receive(300ms));
+  }
 }
 
 }  // namespace
