@@ -123,6 +123,60 @@ void Broker::Unregister(const SessionSlot* slot) {
   if (it != registry_.end() && it->second.get() == slot) registry_.erase(it);
 }
 
+void Broker::ListClients(std::function<void(std::vector<ClientInfo>)> done) {
+  auto per_shard = std::make_shared<std::vector<std::vector<ClientInfo>>>(shards_.size());
+  ForEachShard(
+      [per_shard](Shard& shard) {
+        auto& out = (*per_shard)[shard.index()];
+        for (const auto& conn : shard.connections()) {
+          const Session* s = conn->session();
+          if (s == nullptr) continue;
+          const Principal& p = s->principal();
+          ClientInfo info;
+          info.client_id = p.client_id;
+          info.tenant = p.tenant;
+          info.principal = p.name;
+          info.peer = conn->peer();
+          info.transport = std::string(conn->transport_kind());
+          info.protocol = conn->version() == ProtocolVersion::kV5 ? "5.0" : "3.1.1";
+          info.subscriptions = s->subscriptions().size();
+          info.inflight = s->inflight_count();
+          info.queued = s->queued_count();
+          out.push_back(std::move(info));
+        }
+      },
+      [per_shard, done = std::move(done)] {
+        std::vector<ClientInfo> all;
+        for (auto& v : *per_shard) std::move(v.begin(), v.end(), std::back_inserter(all));
+        done(std::move(all));
+      });
+}
+
+void Broker::Reauthorize(ReauthorizeFn fn, ReasonCode reason, std::function<void(size_t)> done) {
+  auto disconnected = std::make_shared<std::atomic<size_t>>(0);
+  auto shared_fn = std::make_shared<ReauthorizeFn>(std::move(fn));
+  ForEachShard(
+      [shared_fn, reason, disconnected](Shard& shard) {
+        auto conns = shard.connections();  // copy: disconnecting removes from the set
+        for (const auto& conn : conns) {
+          Session* s = conn->session();
+          if (s == nullptr) continue;
+          std::optional<Principal> keep = (*shared_fn)(s->principal());
+          if (!keep) {
+            (void)conn->ReleaseWillOnly();  // its rights are gone, its will's with them
+            conn->Disconnect(reason, "access revoked");
+            disconnected->fetch_add(1);
+            continue;
+          }
+          s->set_principal(std::move(*keep));
+          s->DropUnreceivable();
+        }
+      },
+      [disconnected, done = std::move(done)] {
+        if (done) done(disconnected->load());
+      });
+}
+
 void Broker::ForEachShard(std::function<void(Shard&)> fn, std::function<void()> done) {
   int origin = net::IoPool::CurrentIndex();
   Shard& home = *shards_[origin < 0 ? 0 : origin];

@@ -50,6 +50,23 @@ struct BrokerMetrics {
   std::atomic<uint64_t> auth_failures{0};
 };
 
+// A connected client, as `verbundctl session list` and the admin API show it.
+struct ClientInfo {
+  std::string client_id;  // as the client sent it
+  std::string tenant;     // "" on a single-tenant hub
+  std::string principal;  // "" when anonymous
+  std::string peer;       // "ip:port"
+  std::string transport;  // tcp, tls, ws, wss
+  std::string protocol;   // "3.1.1" or "5.0"
+  size_t subscriptions = 0;
+  size_t inflight = 0;
+  size_t queued = 0;
+};
+
+// Decides, for a connected client's principal, whether it may stay (the principal to keep,
+// e.g. with refreshed rules) or must go (nullopt).
+using ReauthorizeFn = std::function<std::optional<Principal>(const Principal&)>;
+
 struct BrokerOptions {
   MqttConfig mqtt;
   const Clock* clock = nullptr;          // not owned; nullptr = system clock
@@ -95,6 +112,16 @@ class Broker final : public Router {
   // Removes `slot` if it is still the registered one for its client id.
   void Unregister(const SessionSlot* slot);
   uint64_t NextSlotId() { return next_slot_id_.fetch_add(1); }
+
+  // Administration; callable from any thread, `done` runs on an I/O thread.
+  // Every connected client.
+  void ListClients(std::function<void(std::vector<ClientInfo>)> done);
+  // Asks `fn` about every connected client: a client whose principal it refuses is sent
+  // DISCONNECT `reason` (5.0; 3.1.1 clients are closed) and its session keeps no will
+  // publication rights beyond what it had; a refreshed principal replaces the old one at once
+  // (later deliveries, and what is queued, are checked against it). `done` gets the number
+  // of clients disconnected. Used when credentials or rules change, and to kick clients.
+  void Reauthorize(ReauthorizeFn fn, ReasonCode reason, std::function<void(size_t)> done);
 
   // Runs fn on every shard's thread, then `done` on the calling shard's thread (the caller must
   // be on a pool thread).

@@ -148,6 +148,8 @@ class Session {
   bool Receivable(const Message& m) const;
   // Drops queued messages the principal may not receive (after it changed, on reconnect).
   void DropUnreceivable();
+  size_t inflight_count() const { return InflightCount(); }
+  size_t queued_count() const { return QueuedCount(); }
   ProtocolVersion version = ProtocolVersion::kV311;
   // Cancels a pending delayed will (the client came back in time).
   void CancelWill();

@@ -44,6 +44,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   uint16_t client_receive_maximum() const { return client_receive_max_; }
   bool closed() const { return state_ == State::kClosed; }
   std::string peer() const { return transport_->peer(); }
+  std::string_view transport_kind() const { return transport_->kind(); }
+  // The session while connected (null before CONNACK and after close).
+  Session* session() const { return state_ == State::kConnected ? session_ : nullptr; }
 
   // Called by the shard's sweeper (a few times a second): closes a connection that sent no
   // CONNECT in time or whose keep-alive ran out. No per-connection timer: an idle connection

@@ -42,6 +42,17 @@ class AnonymousAuthenticator final : public Authenticator {
   }
 };
 
+// Allows everything, except that a principal whose policy is a string may not receive that
+// topic (stands in for rules that changed on a live session).
+class TestAuthorizer final : public Authorizer {
+ public:
+  bool CanPublish(const Principal&, std::string_view) override { return true; }
+  bool CanSubscribe(const Principal&, std::string_view) override { return true; }
+  bool CanReceive(const Principal& p, std::string_view topic) override {
+    return !p.policy || *static_cast<const std::string*>(p.policy.get()) != topic;
+  }
+};
+
 // A blocking MQTT client for tests.
 class Client {
  public:
@@ -207,7 +218,7 @@ class BrokerTest : public ::testing::Test {
   MqttConfig config_;
   FakeClock clock_;
   AnonymousAuthenticator authn_;
-  AllowAllAuthorizer authz_;
+  TestAuthorizer authz_;
   net::ConnectionLimit limit_{1000};
   std::unique_ptr<net::IoPool> pool_;
   std::unique_ptr<Broker> broker_;
@@ -420,6 +431,45 @@ TEST_F(BrokerTest, RetainedMessagesAndWillsStayInTheirTenant) {
     EXPECT_EQ(will.payload, "acme-will");
     EXPECT_FALSE(beta.Receive(300ms));
   }
+}
+
+TEST_F(BrokerTest, ListAndReauthorizeLiveClients) {
+  Client a = NewClient(), b = NewClient(ProtocolVersion::kV311);
+  ASSERT_EQ(a.Connect("dev-1", true, 0, 0, "acme/alice").reason, ReasonCode::kSuccess);
+  ASSERT_EQ(b.Connect("dev-2", true, 0, 0, "beta/bob").reason, ReasonCode::kSuccess);
+  a.Subscribe("line/#", 1);
+
+  std::promise<std::vector<ClientInfo>> listed;
+  broker_->ListClients([&](std::vector<ClientInfo> c) { listed.set_value(std::move(c)); });
+  auto clients = listed.get_future().get();
+  std::sort(clients.begin(), clients.end(),
+            [](const ClientInfo& x, const ClientInfo& y) { return x.client_id < y.client_id; });
+  ASSERT_EQ(clients.size(), 2u);
+  EXPECT_EQ(clients[0].client_id, "dev-1");
+  EXPECT_EQ(clients[0].tenant, "acme");
+  EXPECT_EQ(clients[0].principal, "alice");
+  EXPECT_EQ(clients[0].protocol, "5.0");
+  EXPECT_EQ(clients[0].subscriptions, 1u);
+  EXPECT_EQ(clients[1].protocol, "3.1.1");
+
+  // alice's rules narrow (no more line/2); bob is revoked.
+  std::promise<size_t> done;
+  broker_->Reauthorize(
+      [](const Principal& p) -> std::optional<Principal> {
+        if (p.tenant == "beta") return std::nullopt;
+        Principal narrowed = p;
+        narrowed.policy = std::make_shared<const std::string>("line/2");
+        return narrowed;
+      },
+      ReasonCode::kNotAuthorized, [&](size_t n) { done.set_value(n); });
+  EXPECT_EQ(done.get_future().get(), 1u);
+  EXPECT_TRUE(b.ClosedWithin(2s));
+
+  a.Publish("line/2", "denied", 1);
+  EXPECT_EQ(a.ReceiveAck(PacketType::kPuback).type, PacketType::kPuback);
+  a.Publish("line/1", "allowed", 0);
+  PublishPacket got = a.ReceivePublish();
+  EXPECT_EQ(got.payload, "allowed");  // line/2 never arrived
 }
 
 }  // namespace
