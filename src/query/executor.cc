@@ -34,7 +34,7 @@ Executor::~Executor() = default;
 
 StatementResult Executor::Execute(const Statement& st, const QueryOptions& q) const {
   return ExecuteStatement(StatementContext{engine_, &options_, std::string(q.database),
-                                           options_.clock->NowNs(), measurements_.get()},
+                                           options_.clock->NowNs(), measurements_.get(), q.scope},
                           st);
 }
 

@@ -42,8 +42,24 @@ struct ExecutorOptions {
   size_t max_select_points = 0;
 };
 
+// What one caller may see and change (its tenant's databases, its rules' measurements). An
+// empty function allows everything. Denials do not depend on whether a database or
+// measurement exists, so they reveal nothing about other tenants' data.
+struct QueryScope {
+  // May use the database at all (SELECT, SHOW ... ON, DELETE); also filters SHOW DATABASES.
+  std::function<bool(std::string_view db)> database;
+  // May read the measurement (SELECT, SHOW MEASUREMENTS/TAG KEYS/...): a regex FROM skips
+  // the ones it may not; naming one is an error.
+  std::function<bool(std::string_view db, std::string_view measurement)> read;
+  // CREATE DATABASE.
+  std::function<bool(std::string_view db)> create;
+  // DELETE from the measurement.
+  std::function<bool(std::string_view db, std::string_view measurement)> remove;
+};
+
 struct QueryOptions {
   std::string_view database;               // the `db` parameter ("" = none given)
+  const QueryScope* scope = nullptr;       // null = everything; not owned
   EpochUnit epoch = EpochUnit::kRfc3339;   // the `epoch` parameter
   size_t chunk_size = 10000;               // rows per chunk for RunChunked (`chunk_size`)
 };

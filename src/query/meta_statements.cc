@@ -70,11 +70,18 @@ class StatementVisitor {
     SeriesOut so;
     so.name = "databases";
     so.columns = {"name"};
-    for (const auto& n : names) so.values.push_back({Cell(n)});
+    for (const auto& n : names) {
+      if (ctx_.scope && ctx_.scope->database && !ctx_.scope->database(n)) continue;
+      so.values.push_back({Cell(n)});
+    }
     out_.series.push_back(std::move(so));
   }
 
   void operator()(const CreateDatabaseStatement& s) {
+    if (ctx_.scope && ctx_.scope->create && !ctx_.scope->create(s.name)) {
+      out_.error = "not authorized to create database " + s.name;
+      return;
+    }
     if (ctx_.options->create_database) {
       Status status = ctx_.options->create_database(s.name);
       if (!status.ok()) out_.error = status.message();
@@ -223,6 +230,15 @@ class StatementVisitor {
       out_.error = tr.status().message();
       return;
     }
+    if (ctx_.scope && ctx_.scope->remove) {
+      for (const Source& src : s.sources) {
+        if (!src.is_regex && !ctx_.scope->remove(ctx_.db, src.name)) {
+          out_.error = "not authorized to delete from " + src.name + " in " + ctx_.db;
+          return;
+        }
+      }
+      std::erase_if(ms, [&](const Measurement& m) { return !ctx_.scope->remove(ctx_.db, m.name); });
+    }
     std::vector<storage::SeriesId> ids;
     for (const Measurement& m : ms) {
       for (const TagSet* ts : FilterTagSets(m, s.condition.get(), regexes, ctx_.now)) {
@@ -254,6 +270,11 @@ class StatementVisitor {
       out_.error = "database name required";
       return false;
     }
+    // Before the existence check: a database of another tenant and none at all look the same.
+    if (ctx_.scope && ctx_.scope->database && !ctx_.scope->database(ctx_.db)) {
+      out_.error = "not authorized to access database " + ctx_.db;
+      return false;
+    }
     if (!DatabaseExists(ctx_.db)) {
       out_.error = "database not found: " + ctx_.db;
       return false;
@@ -282,6 +303,10 @@ class StatementVisitor {
         out_.error = st.message();
         return false;
       }
+    }
+    if (Status scoped = ApplyReadScope(ctx_, sources, &names); !scoped.ok()) {
+      out_.error = scoped.message();
+      return false;
     }
     for (const auto& n : names) ms->push_back(BuildMeasurement(n, std::move(all[n])));
     return true;

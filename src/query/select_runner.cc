@@ -40,6 +40,7 @@ class SelectRunner {
     Status st;
     std::vector<std::string> names = ResolveSources(s_.sources, all, &st);
     RETURN_IF_ERROR(st);
+    RETURN_IF_ERROR(ApplyReadScope(ctx_, s_.sources, &names));
     // Validate the field list even when nothing matches (errors do not depend on data).
     {
       Measurement empty;
@@ -607,6 +608,19 @@ class SelectRunner {
 };
 
 }  // namespace
+
+Status ApplyReadScope(const StatementContext& ctx, const std::vector<Source>& sources,
+                      std::vector<std::string>* names) {
+  if (ctx.scope == nullptr || !ctx.scope->read) return Status::OK();
+  // Named sources first, whether or not they exist: the answer must not tell.
+  for (const Source& src : sources) {
+    if (!src.is_regex && !ctx.scope->read(ctx.db, src.name)) {
+      return PermissionDenied("not authorized to read measurement " + src.name + " in " + ctx.db);
+    }
+  }
+  std::erase_if(*names, [&](const std::string& m) { return !ctx.scope->read(ctx.db, m); });
+  return Status::OK();
+}
 
 Status RunSelect(const StatementContext& ctx, const SelectStatement& s,
                  std::vector<SeriesOut>* out) {

@@ -23,7 +23,13 @@ struct StatementContext {
   std::string db;
   int64_t now;
   MeasurementCache* measurements;
+  const QueryScope* scope = nullptr;  // null = everything
 };
+
+// Keeps the measurements of `names` the scope lets the caller read; PermissionDenied when a
+// source names one it may not (a regex source just skips them).
+Status ApplyReadScope(const StatementContext& ctx, const std::vector<Source>& sources,
+                      std::vector<std::string>* names);
 
 // Appends the series `s` produces to `out`; on error `out` may hold a part of them.
 Status RunSelect(const StatementContext& ctx, const SelectStatement& s,

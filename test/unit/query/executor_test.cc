@@ -279,3 +279,69 @@ TEST_F(ExecutorTest, FloatsThatAreWholeNumbersPrintWithoutFraction) {
 
 }  // namespace
 }  // namespace verbund::query
+
+namespace verbund::query {
+namespace {
+
+// A caller's scope: tenant "t" may use databases t and t_*, read everything but `mem`, and
+// create only its own databases.
+class ScopedExecutorTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    engine_.AddLines("t", testing::kInfluxParityData, ingest::Precision::kSecond);
+    engine_.AddLines("other", "secret,host=x v=1 1700000000\n", ingest::Precision::kSecond);
+    scope_.database = [](std::string_view db) { return db == "t" || db.starts_with("t_"); };
+    scope_.read = [](std::string_view, std::string_view m) { return m != "mem"; };
+    scope_.create = scope_.database;
+    scope_.remove = [](std::string_view, std::string_view m) { return m == "cpu"; };
+    executor_ = std::make_unique<Executor>(&engine_, ExecutorOptions{});
+  }
+  std::string Run(std::string_view q, std::string_view db = "t") {
+    QueryOptions o;
+    o.database = db;
+    o.epoch = EpochUnit::kSecond;
+    o.scope = &scope_;
+    return executor_->Run(q, o).body;
+  }
+
+  testing::FakeEngine engine_;
+  QueryScope scope_;
+  std::unique_ptr<Executor> executor_;
+};
+
+TEST_F(ScopedExecutorTest, ShowDatabasesListsOnlyTheCallersOwn) {
+  EXPECT_EQ(Run("SHOW DATABASES"),
+            R"({"results":[{"statement_id":0,"series":[{"name":"databases","columns":["name"],)"
+            R"("values":[["t"]]}]}]})");
+}
+
+TEST_F(ScopedExecutorTest, AnotherTenantsDatabaseLooksLikeNoneButSaysWhy) {
+  const std::string denied = Run("SELECT * FROM secret", "other");
+  EXPECT_NE(denied.find("not authorized to access database other"), std::string::npos) << denied;
+  // The same answer for a database that does not exist at all: existence is not revealed.
+  EXPECT_NE(Run("SELECT * FROM secret", "nothere").find("not authorized to access database"),
+            std::string::npos);
+  EXPECT_NE(Run("SHOW MEASUREMENTS ON other").find("not authorized"), std::string::npos);
+  EXPECT_NE(Run("SELECT * FROM other..secret").find("not authorized"), std::string::npos);
+}
+
+TEST_F(ScopedExecutorTest, MeasurementRulesFilterRegexesAndRefuseNamedOnes) {
+  EXPECT_NE(Run("SELECT * FROM mem").find("not authorized to read measurement mem"),
+            std::string::npos);
+  const std::string all = Run("SHOW MEASUREMENTS");
+  EXPECT_NE(all.find("\"cpu\""), std::string::npos) << all;
+  EXPECT_EQ(all.find("\"mem\""), std::string::npos) << all;
+  const std::string regex = Run("SELECT count(*) FROM /.*/");
+  EXPECT_EQ(regex.find("\"mem\""), std::string::npos) << regex;
+  EXPECT_NE(regex.find("\"cpu\""), std::string::npos) << regex;
+}
+
+TEST_F(ScopedExecutorTest, CreateAndDeleteNeedTheirRights) {
+  EXPECT_NE(Run("CREATE DATABASE other_db").find("not authorized to create database other_db"),
+            std::string::npos);
+  EXPECT_EQ(Run("CREATE DATABASE t_new"), R"({"results":[{"statement_id":0}]})");
+  EXPECT_NE(Run("DELETE FROM mem").find("not authorized"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace verbund::query
