@@ -48,16 +48,11 @@ const MqttIngest::Rule* MqttIngest::RuleFor(std::string_view topic) const {
 void MqttIngest::OnPublish(const mqtt::MessagePtr& message, std::function<void(Status)> done) {
   const mqtt::Message& m = *message;
   metrics_.messages.fetch_add(1, std::memory_order_relaxed);
-  // The hub's own topics carry no readings.
-  if (!m.topic.empty() && m.topic[0] == '$') {
-    if (done) done(Status::OK());
-    return;
-  }
   // With tenant namespaces the first level is the tenant (the broker's mount): its readings go
   // to the tenant's own database, and rules see the topic as the tenant's clients do.
   std::string_view database = config_.tenant;
   std::string_view topic = m.topic;
-  if (tenant_namespaces_) {
+  if (tenant_namespaces_ && !topic.starts_with('$')) {
     size_t slash = topic.find('/');
     if (slash == std::string_view::npos || slash == 0) {
       metrics_.ignored.fetch_add(1, std::memory_order_relaxed);
@@ -66,6 +61,11 @@ void MqttIngest::OnPublish(const mqtt::MessagePtr& message, std::function<void(S
     }
     database = topic.substr(0, slash);
     topic.remove_prefix(slash + 1);
+  }
+  // The hub's own topics ($SYS, and '$' topics in general) carry no readings.
+  if (topic.starts_with('$')) {
+    if (done) done(Status::OK());
+    return;
   }
   const Rule* rule = RuleFor(topic);
   PayloadFormat format = rule ? rule->config.format : PayloadFormat::kJson;

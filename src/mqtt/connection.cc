@@ -305,7 +305,8 @@ bool Connection::SendPublish(const Outbound& out, bool dup, uint16_t packet_id) 
   const Message& m = *out.msg;
   PublishView v;
   v.topic = m.topic;
-  if (const std::string& mount = session_->principal().mount; !mount.empty()) {
+  if (const std::string& mount = session_->principal().mount;
+      !mount.empty() && !IsHubTopic(v.topic)) {
     // Only topics under the principal's mount can match its filters; anything else is a bug,
     // and must not leak.
     if (!v.topic.starts_with(mount)) return false;
@@ -730,7 +731,7 @@ void Connection::HandleSubscribe(SubscribePacket&& s) {
       ack.reasons.push_back(ReasonCode::kNotAuthorized);
       continue;
     }
-    op.filter.insert(0, principal.mount);
+    if (!IsHubTopic(op.filter)) op.filter.insert(0, principal.mount);
     op.full = MountedFilter(sub.filter, principal.mount);
     auto& subs = session_->mutable_subscriptions();
     op.existed = subs.contains(op.full);

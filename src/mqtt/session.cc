@@ -4,6 +4,7 @@
 #include "mqtt/broker_internal.h"
 #include "mqtt/broker_store.h"
 #include "mqtt/connection.h"
+#include "mqtt/topic.h"
 
 namespace verbund::mqtt {
 
@@ -88,8 +89,10 @@ bool Session::Receivable(const Message& m) const {
   if (awaiting_principal_) return true;
   const Principal& p = principal();
   std::string_view topic = m.topic;
-  if (!topic.starts_with(p.mount)) return false;
-  topic.remove_prefix(p.mount.size());
+  if (!IsHubTopic(topic)) {
+    if (!topic.starts_with(p.mount)) return false;
+    topic.remove_prefix(p.mount.size());
+  }
   return broker().authorizer().CanReceive(p, topic);
 }
 

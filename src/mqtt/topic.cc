@@ -54,10 +54,16 @@ std::optional<SharedFilter> ParseSharedFilter(std::string_view filter) {
   return sf;
 }
 
+bool IsHubTopic(std::string_view topic) {
+  return topic.starts_with("$SYS") && (topic.size() == 4 || topic[4] == '/');
+}
+
 std::string MountedFilter(std::string_view filter, std::string_view mount) {
   if (auto shared = ParseSharedFilter(filter)) {
+    if (IsHubTopic(shared->filter)) return std::string(filter);
     return "$share/" + shared->group + '/' + std::string(mount) + shared->filter;
   }
+  if (IsHubTopic(filter)) return std::string(filter);
   return std::string(mount) + std::string(filter);
 }
 

@@ -22,7 +22,12 @@ struct SharedFilter {
 };
 std::optional<SharedFilter> ParseSharedFilter(std::string_view filter);
 
-// `filter` inside a tenant's namespace: "acme/" + filter, or "$share/g/acme/f" for "$share/g/f".
+// `$SYS` and `$SYS/...`: the hub's own topics, outside every tenant's namespace (who may read
+// them is the authorizer's decision).
+bool IsHubTopic(std::string_view topic);
+
+// `filter` inside a tenant's namespace: "acme/" + filter, or "$share/g/acme/f" for "$share/g/f";
+// filters of hub topics stay as they are.
 std::string MountedFilter(std::string_view filter, std::string_view mount);
 
 // Counts levels ("a/b" = 2).

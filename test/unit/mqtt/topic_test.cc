@@ -39,6 +39,21 @@ TEST(SharedFilterTest, ParsesGroupAndFilter) {
   EXPECT_FALSE(ParseSharedFilter("factory/#"));
 }
 
+TEST(MountedFilterTest, PrefixesTenantFiltersButNotHubTopics) {
+  EXPECT_EQ(MountedFilter("#", "acme/"), "acme/#");
+  EXPECT_EQ(MountedFilter("+/x", "acme/"), "acme/+/x");
+  EXPECT_EQ(MountedFilter("$share/g/line/#", "acme/"), "$share/g/acme/line/#");
+  EXPECT_EQ(MountedFilter("$SYS/#", "acme/"), "$SYS/#");
+  EXPECT_EQ(MountedFilter("$SYS", "acme/"), "$SYS");
+  EXPECT_EQ(MountedFilter("$SYSTEM/x", "acme/"), "acme/$SYSTEM/x");
+  EXPECT_EQ(MountedFilter("$share/g/$SYS/#", "acme/"), "$share/g/$SYS/#");
+  EXPECT_EQ(MountedFilter("a/b", ""), "a/b");
+  // A mounted wildcard never reaches another tenant's topics, nor the hub's.
+  EXPECT_FALSE(TopicMatches(MountedFilter("#", "acme/"), "beta/x"));
+  EXPECT_FALSE(TopicMatches(MountedFilter("+/#", "acme/"), "$SYS/broker/uptime"));
+  EXPECT_TRUE(TopicMatches(MountedFilter("+/#", "acme/"), "acme/a/b"));
+}
+
 TEST(TopicLevelsTest, CountsSeparators) {
   EXPECT_EQ(TopicLevels("a"), 1u);
   EXPECT_EQ(TopicLevels("a/b/"), 3u);
