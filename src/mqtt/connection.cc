@@ -305,13 +305,11 @@ bool Connection::SendPublish(const Outbound& out, bool dup, uint16_t packet_id) 
   const Message& m = *out.msg;
   PublishView v;
   v.topic = m.topic;
-  if (const std::string& mount = session_->principal().mount;
-      !mount.empty() && !IsHubTopic(v.topic)) {
-    // Only topics under the principal's mount can match its filters; anything else is a bug,
-    // and must not leak.
-    if (!v.topic.starts_with(mount)) return false;
-    v.topic.remove_prefix(mount.size());
-  }
+  // Only topics in the principal's namespace can match its filters; anything else would be a
+  // bug, and must not leak.
+  auto visible = UnmountTopic(m.topic, session_->principal().mount);
+  if (!visible) return false;
+  v.topic = *visible;
   v.payload = m.payload;
   v.qos = out.qos;
   v.retain = out.retain;
@@ -450,7 +448,7 @@ void Connection::HandleConnect(ConnectPacket&& c) {
     if (!broker().authorizer().CanPublish(principal, c.will->topic)) {
       return SendConnackAndFail(ReasonCode::kNotAuthorized);
     }
-    c.will->topic.insert(0, principal.mount);
+    c.will->topic = MountTopic(c.will->topic, principal.mount);
   }
 
   const Properties& props = c.properties;
@@ -605,7 +603,7 @@ void Connection::HandlePublish(PublishPacket&& p) {
   }
 
   auto msg = std::make_shared<Message>();
-  msg->topic = session_->principal().mount + p.topic;
+  msg->topic = MountTopic(p.topic, session_->principal().mount);
   msg->payload = std::move(p.payload);
   msg->qos = p.qos;
   msg->retain = p.retain;
@@ -731,7 +729,7 @@ void Connection::HandleSubscribe(SubscribePacket&& s) {
       ack.reasons.push_back(ReasonCode::kNotAuthorized);
       continue;
     }
-    if (!IsHubTopic(op.filter)) op.filter.insert(0, principal.mount);
+    op.filter = MountTopic(op.filter, principal.mount);
     op.full = MountedFilter(sub.filter, principal.mount);
     auto& subs = session_->mutable_subscriptions();
     op.existed = subs.contains(op.full);

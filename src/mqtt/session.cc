@@ -88,12 +88,8 @@ SessionSnapshot Session::Snapshot() const {
 bool Session::Receivable(const Message& m) const {
   if (awaiting_principal_) return true;
   const Principal& p = principal();
-  std::string_view topic = m.topic;
-  if (!IsHubTopic(topic)) {
-    if (!topic.starts_with(p.mount)) return false;
-    topic.remove_prefix(p.mount.size());
-  }
-  return broker().authorizer().CanReceive(p, topic);
+  auto topic = UnmountTopic(m.topic, p.mount);
+  return topic && broker().authorizer().CanReceive(p, *topic);
 }
 
 void Session::DropUnreceivable() {

@@ -58,13 +58,34 @@ bool IsHubTopic(std::string_view topic) {
   return topic.starts_with("$SYS") && (topic.size() == 4 || topic[4] == '/');
 }
 
+std::string MountTopic(std::string_view topic, std::string_view mount) {
+  std::string out;
+  if (mount.empty() || IsHubTopic(topic)) {
+    out = topic;
+    return out;
+  }
+  out.reserve(mount.size() + topic.size() + 1);
+  if (topic.starts_with('$')) out.push_back('$');
+  out.append(mount);
+  out.append(topic);
+  return out;
+}
+
+std::optional<std::string_view> UnmountTopic(std::string_view topic, std::string_view mount) {
+  if (mount.empty() || IsHubTopic(topic)) return topic;
+  if (topic.starts_with('$')) {
+    if (topic.size() <= mount.size() || topic.substr(1, mount.size()) != mount) return std::nullopt;
+    return topic.substr(1 + mount.size());
+  }
+  if (!topic.starts_with(mount)) return std::nullopt;
+  return topic.substr(mount.size());
+}
+
 std::string MountedFilter(std::string_view filter, std::string_view mount) {
   if (auto shared = ParseSharedFilter(filter)) {
-    if (IsHubTopic(shared->filter)) return std::string(filter);
-    return "$share/" + shared->group + '/' + std::string(mount) + shared->filter;
+    return "$share/" + shared->group + '/' + MountTopic(shared->filter, mount);
   }
-  if (IsHubTopic(filter)) return std::string(filter);
-  return std::string(mount) + std::string(filter);
+  return MountTopic(filter, mount);
 }
 
 size_t TopicLevels(std::string_view topic) {

@@ -26,8 +26,14 @@ std::optional<SharedFilter> ParseSharedFilter(std::string_view filter);
 // them is the authorizer's decision).
 bool IsHubTopic(std::string_view topic);
 
-// `filter` inside a tenant's namespace: "acme/" + filter, or "$share/g/acme/f" for "$share/g/f";
-// filters of hub topics stay as they are.
+// A client's topic or filter inside its tenant's namespace (mount "acme/"): "acme/" + topic; a
+// '$' topic of the client becomes "$acme/$..." so that it stays a '$' topic, never matched by a
+// leading wildcard (4.7.2); hub topics and an empty mount leave it as it is.
+std::string MountTopic(std::string_view topic, std::string_view mount);
+// The inverse for delivery: the topic as the client knows it, or nullopt when `topic` is not in
+// the namespace.
+std::optional<std::string_view> UnmountTopic(std::string_view topic, std::string_view mount);
+// A SUBSCRIBE filter mounted: MountTopic, and "$share/g/f" becomes "$share/g/" + MountTopic(f).
 std::string MountedFilter(std::string_view filter, std::string_view mount);
 
 // Counts levels ("a/b" = 2).

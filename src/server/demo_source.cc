@@ -7,9 +7,9 @@
 
 namespace verbund::server {
 
-DemoSource::DemoSource(const DemoConfig& config, boost::asio::io_context& ctx,
-                       mqtt::Router* router)
-    : config_(config), timer_(ctx), router_(router) {
+DemoSource::DemoSource(const DemoConfig& config, boost::asio::io_context& ctx, mqtt::Router* router,
+                       std::string mount)
+    : config_(config), timer_(ctx), router_(router), mount_(std::move(mount)) {
   for (int i = 0; i < 6; ++i) temperature_[i] = 60 + 3 * i;
   for (int i = 0; i < 4; ++i) {
     lat_[i] = 48.137 + 0.01 * i;
@@ -34,7 +34,7 @@ void DemoSource::Stop() {
 
 void DemoSource::Publish(std::string topic, std::string payload) {
   auto msg = std::make_shared<mqtt::Message>();
-  msg->topic = std::move(topic);
+  msg->topic = mount_ + topic;
   msg->payload = std::move(payload);
   msg->properties.content_type = "application/json";
   router_->Publish(std::move(msg));

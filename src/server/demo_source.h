@@ -16,7 +16,9 @@ namespace verbund::server {
 
 class DemoSource {
  public:
-  DemoSource(const DemoConfig& config, boost::asio::io_context& ctx, mqtt::Router* router);
+  // `mount`: the namespace of the tenant the readings belong to ("demo/"), see mqtt::Principal.
+  DemoSource(const DemoConfig& config, boost::asio::io_context& ctx, mqtt::Router* router,
+             std::string mount);
   void Start();
   void Stop();
 
@@ -27,6 +29,7 @@ class DemoSource {
   DemoConfig config_;
   boost::asio::steady_timer timer_;
   mqtt::Router* router_;
+  const std::string mount_;
   std::mt19937_64 rng_{20261125};
   uint64_t tick_ = 0;
   bool stopped_ = false;

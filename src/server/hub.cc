@@ -22,6 +22,7 @@
 #include "net/tls.h"
 #include "query/executor.h"
 #include "server/demo_source.h"
+#include "server/mqtt_access.h"
 #include "storage/engine.h"
 
 namespace verbund::server {
@@ -39,8 +40,7 @@ struct Hub::Impl {
   std::unique_ptr<ingest::Pipeline> pipeline;
   std::unique_ptr<ingest::MqttIngest> mqtt_ingest;
   std::unique_ptr<mqtt::BrokerStore> broker_store;
-  std::unique_ptr<mqtt::PasswordAuthenticator> authenticator;
-  std::unique_ptr<mqtt::Authorizer> authorizer;
+  std::unique_ptr<MqttAccess> mqtt_access;
   std::unique_ptr<mqtt::Broker> broker;
   std::unique_ptr<http::DatabaseRegistry> databases;
   std::unique_ptr<query::Executor> executor;
@@ -102,18 +102,19 @@ Status Hub::Start() {
   h.series = std::make_unique<ingest::SeriesIdCache>(h.engine.get());
 
   ASSIGN_OR_RETURN(h.broker_store, mqtt::BrokerStore::Open(c.data_dir + "/mqtt", h.keys.get()));
-  ASSIGN_OR_RETURN(h.authenticator,
-                   mqtt::PasswordAuthenticator::Create(c.mqtt.password_file, c.mqtt.allow_anonymous));
-  h.authorizer = std::make_unique<mqtt::AllowAllAuthorizer>();
+  ASSIGN_OR_RETURN(auto legacy_auth, mqtt::PasswordAuthenticator::Create(c.mqtt.password_file,
+                                                                         c.mqtt.allow_anonymous));
+  h.mqtt_access = std::make_unique<MqttAccess>(std::move(legacy_auth), c.ingest.tenant);
 
   mqtt::BrokerOptions bo;
   bo.mqtt = c.mqtt;
-  bo.authenticator = h.authenticator.get();
-  bo.authorizer = h.authorizer.get();
+  bo.authenticator = h.mqtt_access.get();
+  bo.authorizer = h.mqtt_access.get();
   bo.store = h.broker_store.get();
   h.broker = std::make_unique<mqtt::Broker>(std::move(bo), h.pool.get());
   if (c.ingest.enabled) {
     ASSIGN_OR_RETURN(h.mqtt_ingest, ingest::MqttIngest::Create(c.ingest, h.series.get(), h.pipeline.get(), nullptr));
+    h.mqtt_ingest->set_tenant_namespaces(true);  // every client topic starts with its tenant
     h.broker->AddTap(h.mqtt_ingest.get());
   }
   RETURN_IF_ERROR(h.broker->Restore().Annotate("restoring broker state"));
@@ -186,7 +187,9 @@ Status Hub::Start() {
     boost::asio::post(h.pool->context(0), [s = h.sys.get()] { s->Start(); });
   }
   if (c.demo.enabled) {
-    h.demo = std::make_unique<DemoSource>(c.demo, h.pool->context(0), h.broker.get());
+    // The demo publishes in the default tenant's namespace, where anonymous clients are.
+    h.demo = std::make_unique<DemoSource>(c.demo, h.pool->context(0), h.broker.get(),
+                                          c.ingest.tenant + '/');
     boost::asio::post(h.pool->context(0), [d = h.demo.get()] { d->Start(); });
   }
   return Status::OK();

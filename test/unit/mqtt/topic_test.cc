@@ -45,13 +45,27 @@ TEST(MountedFilterTest, PrefixesTenantFiltersButNotHubTopics) {
   EXPECT_EQ(MountedFilter("$share/g/line/#", "acme/"), "$share/g/acme/line/#");
   EXPECT_EQ(MountedFilter("$SYS/#", "acme/"), "$SYS/#");
   EXPECT_EQ(MountedFilter("$SYS", "acme/"), "$SYS");
-  EXPECT_EQ(MountedFilter("$SYSTEM/x", "acme/"), "acme/$SYSTEM/x");
+  EXPECT_EQ(MountedFilter("$SYSTEM/x", "acme/"), "$acme/$SYSTEM/x");
+  EXPECT_EQ(MountedFilter("$share/g/$vt/#", "acme/"), "$share/g/$acme/$vt/#");
   EXPECT_EQ(MountedFilter("$share/g/$SYS/#", "acme/"), "$share/g/$SYS/#");
   EXPECT_EQ(MountedFilter("a/b", ""), "a/b");
   // A mounted wildcard never reaches another tenant's topics, nor the hub's.
   EXPECT_FALSE(TopicMatches(MountedFilter("#", "acme/"), "beta/x"));
   EXPECT_FALSE(TopicMatches(MountedFilter("+/#", "acme/"), "$SYS/broker/uptime"));
   EXPECT_TRUE(TopicMatches(MountedFilter("+/#", "acme/"), "acme/a/b"));
+  // A client's own '$' topic stays one: a leading wildcard does not match it (4.7.2).
+  EXPECT_FALSE(TopicMatches(MountedFilter("#", "acme/"), MountTopic("$vt/x", "acme/")));
+  EXPECT_TRUE(TopicMatches(MountedFilter("$vt/#", "acme/"), MountTopic("$vt/x", "acme/")));
+}
+
+TEST(MountTopicTest, UnmountInvertsMount) {
+  for (std::string_view t : {"a", "a/b", "$vt/x", "$SYS/broker/uptime", "/lead", "$"}) {
+    EXPECT_EQ(UnmountTopic(MountTopic(t, "acme/"), "acme/"), t) << t;
+    EXPECT_EQ(UnmountTopic(MountTopic(t, ""), ""), t) << t;
+  }
+  EXPECT_FALSE(UnmountTopic("beta/x", "acme/"));
+  EXPECT_FALSE(UnmountTopic("$beta/$x", "acme/"));
+  EXPECT_FALSE(UnmountTopic("$acme", "acme/"));
 }
 
 TEST(TopicLevelsTest, CountsSeparators) {

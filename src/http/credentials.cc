@@ -1,0 +1,73 @@
+#include "http/credentials.h"
+
+#include <openssl/evp.h>
+
+namespace verbund::http {
+namespace {
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// Standard base64 with padding (RFC 7617 uses RFC 4648 section 4).
+std::optional<std::string> DecodeBase64(std::string_view in) {
+  if (in.empty() || in.size() % 4 != 0 || in.size() > 8192) return std::nullopt;
+  std::string out(in.size() / 4 * 3, '\0');
+  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(in.data()),
+                          static_cast<int>(in.size()));
+  if (n < 0) return std::nullopt;
+  size_t pad = in.ends_with("==") ? 2 : in.ends_with('=') ? 1 : 0;
+  out.resize(static_cast<size_t>(n) - pad);
+  return out;
+}
+
+}  // namespace
+
+Result<Credentials> ExtractCredentials(const Params& params, std::string_view authorization) {
+  Credentials c;
+  authorization = Trim(authorization);
+  if (!authorization.empty()) {
+    size_t space = authorization.find(' ');
+    std::string_view scheme = authorization.substr(0, space);
+    std::string_view value =
+        space == std::string_view::npos ? std::string_view() : Trim(authorization.substr(space));
+    if (EqualsIgnoreCase(scheme, "Basic")) {
+      auto decoded = DecodeBase64(value);
+      if (!decoded) return InvalidArgument("malformed Basic authorization");
+      size_t colon = decoded->find(':');
+      if (colon == std::string::npos) return InvalidArgument("malformed Basic authorization");
+      c.username = decoded->substr(0, colon);
+      c.password = decoded->substr(colon + 1);
+      return c;
+    }
+    if (EqualsIgnoreCase(scheme, "Token") || EqualsIgnoreCase(scheme, "Bearer")) {
+      if (value.empty() || value.find(' ') != std::string_view::npos) {
+        return InvalidArgument("malformed token authorization");
+      }
+      c.token = std::string(value);
+      return c;
+    }
+    return InvalidArgument("unsupported authorization scheme '" + std::string(scheme) + "'");
+  }
+  if (params.Has("u") || params.Has("p")) {
+    c.username = std::string(params.Get("u"));
+    c.password = std::string(params.Get("p"));
+  }
+  return c;
+}
+
+}  // namespace verbund::http
