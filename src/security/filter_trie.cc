@@ -1,5 +1,7 @@
 #include "security/filter_trie.h"
 
+#include <algorithm>
+
 namespace verbund::security {
 
 void FilterTrie::Insert(std::string_view filter, RuleRef ref) {
@@ -21,12 +23,14 @@ void FilterTrie::Insert(std::string_view filter, RuleRef ref) {
         nodes_.emplace_back();
       }
     } else {
-      auto it = nodes_[n].children.find(level);
-      if (it != nodes_[n].children.end()) {
-        next = it->second;
+      auto& children = nodes_[n].children;
+      auto it = std::lower_bound(children.begin(), children.end(), level,
+                                 [](const Child& c, std::string_view l) { return c.level < l; });
+      if (it != children.end() && it->level == level) {
+        next = it->node;
       } else {
         next = static_cast<uint32_t>(nodes_.size());
-        nodes_[n].children.emplace(std::string(level), next);
+        children.insert(it, Child{std::string(level), next});
         nodes_.emplace_back();
       }
     }

@@ -54,12 +54,31 @@ class FilterTrie {
 
  private:
   static constexpr uint32_t kNone = UINT32_MAX;
+  struct Child {
+    std::string level;
+    uint32_t node;
+  };
   struct Node {
-    StringMap<uint32_t> children;
+    std::vector<Child> children;  // sorted by level: a binary search over contiguous memory
     uint32_t plus = kNone;
     std::vector<RuleRef> hash;   // filters ending in "#" below this node
     std::vector<RuleRef> exact;  // filters ending at this node
   };
+
+  static uint32_t Find(const Node& node, std::string_view level) {
+    size_t lo = 0, hi = node.children.size();
+    while (lo < hi) {
+      size_t mid = (lo + hi) / 2;
+      int c = std::string_view(node.children[mid].level).compare(level);
+      if (c == 0) return node.children[mid].node;
+      if (c < 0) {
+        lo = mid + 1;
+      } else {
+        hi = mid;
+      }
+    }
+    return kNone;
+  }
 
   template <typename Visit>
   static bool VisitAll(const std::vector<RuleRef>& refs, Visit& visit) {
@@ -76,8 +95,8 @@ class FilterTrie {
     if (!root_dollar && VisitAll(node.hash, visit)) return true;
     if (i == t.size()) return VisitAll(node.exact, visit);
     if (!node.children.empty()) {
-      auto it = node.children.find(t[i]);
-      if (it != node.children.end() && Match(it->second, t, i + 1, visit)) return true;
+      uint32_t child = Find(node, t[i]);
+      if (child != kNone && Match(child, t, i + 1, visit)) return true;
     }
     if (node.plus != kNone && !root_dollar && Match(node.plus, t, i + 1, visit)) return true;
     return false;
@@ -95,8 +114,8 @@ class FilterTrie {
       return i == 0 && node.plus != kNone && VisitAll(nodes_[node.plus].hash, visit);
     }
     if (level != "+" && !node.children.empty()) {
-      auto it = node.children.find(level);
-      if (it != node.children.end() && Cover(it->second, s, i + 1, visit)) return true;
+      uint32_t child = Find(node, level);
+      if (child != kNone && Cover(child, s, i + 1, visit)) return true;
     }
     if (node.plus != kNone && !root_dollar && Cover(node.plus, s, i + 1, visit)) return true;
     return false;

@@ -123,8 +123,8 @@ bool Glob::Matches(std::string_view text) const {
 }
 
 bool SubstitutableValue(std::string_view value) {
-  return !value.empty() &&
-         value.find_first_of(std::string_view("+#/\0", 4)) == std::string_view::npos;
+  if (value.empty() || HasWildcardOrNul(value)) return false;
+  return value.find('/') == std::string_view::npos;
 }
 
 Result<TopicPattern> ParseTopicPattern(std::string_view pattern) {

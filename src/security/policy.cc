@@ -3,6 +3,7 @@
 #include <cassert>
 
 #include "security/names.h"
+#include "security/topic_filter.h"
 
 namespace verbund::security {
 namespace {
@@ -247,29 +248,24 @@ TenantPolicy::Specialized TenantPolicy::Specialize(uint32_t selector, std::strin
 
 // ---- SessionPolicy
 
-const TenantPolicy::Specialized* SessionPolicy::specialized() const {
-  static const TenantPolicy::Specialized kNothing;
-  return specialized_ ? specialized_.get() : &kNothing;
-}
-
 bool SessionPolicy::Allowed(Right right, std::string_view subject) const {
   if (policy_ == nullptr || (rights_ & Bit(right)) == 0) return false;
   if (right == Right::kAdmin) return operator_ || (tenant_admin_ && subject == tenant_);
   if (operator_) return false;
   if (Bit(right) & kTopicRights) {
-    if (subject.empty() || subject.find_first_of(std::string_view("+#\0", 3)) != subject.npos) {
+    if (subject.empty() || HasWildcardOrNul(subject)) {
       return false;
     }
   } else if (!TenantOwnsDatabase(tenant_, subject.substr(0, subject.find('/')))) {
     return false;
   }
-  return policy_->EvaluateWith(selector_, principal_, client_id_, specialized(), right, subject);
+  return policy_->EvaluateWith(selector_, principal_, client_id_, &specialized_, right, subject);
 }
 
 bool SessionPolicy::CanSubscribe(std::string_view filter) const {
   if (policy_ == nullptr || (rights_ & Bit(Right::kSubscribe)) == 0 || operator_) return false;
   if (!ValidTopicFilter(filter)) return false;
-  return policy_->SubscribeWith(selector_, principal_, client_id_, specialized(), filter);
+  return policy_->SubscribeWith(selector_, principal_, client_id_, &specialized_, filter);
 }
 
 }  // namespace verbund::security

@@ -107,8 +107,6 @@ class SessionPolicy {
 
  private:
   friend class Snapshot;
-  const TenantPolicy::Specialized* specialized() const;
-
   std::shared_ptr<const TenantPolicy> policy_;  // null: deny everything
   std::string tenant_;
   std::string principal_;
@@ -118,7 +116,7 @@ class SessionPolicy {
   bool operator_ = false;
   bool tenant_admin_ = false;
   uint64_t version_ = 0;
-  std::shared_ptr<const TenantPolicy::Specialized> specialized_;
+  TenantPolicy::Specialized specialized_;  // empty unless the tenant has placeholder rules
 };
 
 }  // namespace verbund::security

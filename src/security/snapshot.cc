@@ -2,6 +2,7 @@
 
 #include "keys/password.h"
 #include "security/names.h"
+#include "security/topic_filter.h"
 
 namespace verbund::security {
 namespace {
@@ -119,7 +120,7 @@ bool Snapshot::Allowed(const Identity& who, Right right, std::string_view subjec
   }
   if (is_operator) return false;
   if (Bit(right) & kTopicRights) {
-    if (subject.empty() || subject.find_first_of(std::string_view("+#\0", 3)) != subject.npos) {
+    if (subject.empty() || HasWildcardOrNul(subject)) {
       return false;
     }
   } else if (!TenantOwnsDatabase(who.tenant, subject.substr(0, subject.find('/')))) {
@@ -159,8 +160,7 @@ SessionPolicy Snapshot::PolicyFor(const Identity& who, std::string_view client_i
   s.tenant_admin_ = pit->second.tenant_admin;
   s.version_ = version_;
   if (!t->policy->placeholder_topics_.empty() || !t->policy->placeholder_data_.empty()) {
-    s.specialized_ = std::make_shared<const TenantPolicy::Specialized>(
-        t->policy->Specialize(s.selector_, who.principal, client_id));
+    s.specialized_ = t->policy->Specialize(s.selector_, who.principal, client_id);
   }
   return s;
 }

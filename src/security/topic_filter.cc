@@ -11,24 +11,27 @@ bool IsDollarLiteral(std::string_view level) { return !level.empty() && level[0]
 }  // namespace
 
 TopicLevels::TopicLevels(std::string_view topic) {
-  size_t start = 0;
-  while (true) {
-    size_t pos = topic.find('/', start);
-    std::string_view level = topic.substr(start, pos == std::string_view::npos ? pos : pos - start);
-    if (size_ < kInline) {
-      inline_[size_] = level;
-    } else {
-      heap_.push_back(level);
+  const char* p = topic.data();
+  const char* end = p + topic.size();
+  const char* start = p;
+  for (;; ++p) {
+    if (p == end || *p == '/') {
+      std::string_view level(start, static_cast<size_t>(p - start));
+      if (size_ < kInline) {
+        inline_[size_] = level;
+      } else {
+        heap_.push_back(level);
+      }
+      ++size_;
+      if (p == end) return;
+      start = p + 1;
     }
-    ++size_;
-    if (pos == std::string_view::npos) return;
-    start = pos + 1;
   }
 }
 
 bool ValidTopicName(std::string_view topic) {
   if (topic.empty() || topic.size() > kMaxTopicBytes) return false;
-  if (topic.find_first_of(std::string_view("+#\0", 3)) != std::string_view::npos) return false;
+  if (HasWildcardOrNul(topic)) return false;
   return ValidUtf8(topic);
 }
 

@@ -20,6 +20,14 @@ bool ValidTopicName(std::string_view topic);
 // A topic filter: like a name, but `+` may stand alone in a level and `#` alone in the last.
 bool ValidTopicFilter(std::string_view filter);
 
+// True if `s` holds '+', '#' or NUL (one pass; find_first_of would scan once per character).
+inline bool HasWildcardOrNul(std::string_view s) {
+  for (char c : s) {
+    if (c == '+' || c == '#' || c == '\0') return true;
+  }
+  return false;
+}
+
 // True if `filter` matches the topic name `topic` ("a/#" matches "a" and "a/b").
 bool FilterMatches(std::string_view filter, std::string_view topic);
 
