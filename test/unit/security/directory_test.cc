@@ -22,6 +22,8 @@ using testing::MakeRule;
 using testing::OpenPlain;
 using testing::TempPath;
 
+const auto* const kCleaner = ::testing::AddGlobalTestEnvironment(new testing::TempRootCleaner);
+
 std::string ReadAll(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());

@@ -12,10 +12,23 @@
 
 namespace verbund::security::testing {
 
+inline std::filesystem::path TempRoot() {
+  return std::filesystem::path(::testing::TempDir()) /
+         ("verbund_security_" + std::to_string(::getpid()));
+}
+
+// Removes every file TempPath made when the test binary ends.
+class TempRootCleaner : public ::testing::Environment {
+ public:
+  void TearDown() override {
+    std::error_code ec;
+    std::filesystem::remove_all(TempRoot(), ec);
+  }
+};
+
 inline std::string TempPath(std::string_view name) {
   static std::atomic<int> counter{0};
-  auto dir = std::filesystem::path(::testing::TempDir()) /
-             ("verbund_security_" + std::to_string(::getpid()));
+  auto dir = TempRoot();
   std::filesystem::create_directories(dir);
   auto path = dir / (std::string(name) + "_" + std::to_string(counter++) + ".dir");
   std::filesystem::remove(path);
