@@ -12,6 +12,7 @@
 #include <variant>
 
 #include "core/status.h"
+#include "keys/password.h"
 #include "mqtt/codec/reason_code.h"
 
 namespace verbund::mqtt {
@@ -78,9 +79,10 @@ class PasswordAuthenticator final : public Authenticator {
   bool allow_anonymous_ = true;
 };
 
-// Derives the scrypt encoding of a password with a fresh random salt.
-std::string HashPassword(std::string_view password);
-// Checks a password against an encoded hash in constant time.
-bool VerifyPassword(std::string_view password, std::string_view encoded);
+// The password encoding lives in keys/password.h; these forwards keep the mqtt spelling.
+inline std::string HashPassword(std::string_view password) { return keys::HashPassword(password); }
+inline bool VerifyPassword(std::string_view password, std::string_view encoded) {
+  return keys::VerifyPassword(password, encoded);
+}
 
 }  // namespace verbund::mqtt

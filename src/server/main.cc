@@ -9,7 +9,7 @@
 
 #include "core/config.h"
 #include "core/logging.h"
-#include "mqtt/auth.h"
+#include "keys/password.h"
 #include "server/hub.h"
 
 #ifndef VERBUND_VERSION
@@ -59,7 +59,7 @@ int main(int argc, char** argv) {
   if (hash_password) {
     std::string password;
     std::getline(std::cin, password);
-    std::cout << verbund::mqtt::HashPassword(password) << "\n";
+    std::cout << verbund::keys::HashPassword(password) << "\n";
     return 0;
   }
 
