@@ -7,6 +7,9 @@
 #include <filesystem>
 #include <future>
 
+#include "audit/hash.h"
+#include "audit/log.h"
+#include "audit/sth.h"
 #include "core/logging.h"
 #include "http/databases.h"
 #include "http/server.h"
@@ -21,6 +24,7 @@
 #include "net/listener.h"
 #include "net/tls.h"
 #include "query/executor.h"
+#include "server/audit_events.h"
 #include "server/demo_source.h"
 #include "storage/engine.h"
 
@@ -38,6 +42,10 @@ struct Hub::Impl {
   std::unique_ptr<ingest::SeriesIdCache> series;
   std::unique_ptr<ingest::Pipeline> pipeline;
   std::unique_ptr<ingest::MqttIngest> mqtt_ingest;
+  // The audit log outlives the broker and HTTP server, whose last events it records.
+  std::unique_ptr<audit::AuditLog> audit_log;
+  std::unique_ptr<audit::SthSigner> audit_signer;
+  std::unique_ptr<AuditRecorder> audit_recorder;
   std::unique_ptr<mqtt::BrokerStore> broker_store;
   std::unique_ptr<mqtt::PasswordAuthenticator> authenticator;
   std::unique_ptr<mqtt::Authorizer> authorizer;
@@ -101,6 +109,9 @@ Status Hub::Start() {
   h.pipeline = std::make_unique<ingest::Pipeline>(h.engine.get(), po);
   h.series = std::make_unique<ingest::SeriesIdCache>(h.engine.get());
 
+  // Audit log: before anything that reports events to it.
+  if (c.audit.enabled) RETURN_IF_ERROR(StartAudit().Annotate("audit log"));
+
   ASSIGN_OR_RETURN(h.broker_store, mqtt::BrokerStore::Open(c.data_dir + "/mqtt", h.keys.get()));
   ASSIGN_OR_RETURN(h.authenticator,
                    mqtt::PasswordAuthenticator::Create(c.mqtt.password_file, c.mqtt.allow_anonymous));
@@ -111,6 +122,7 @@ Status Hub::Start() {
   bo.authenticator = h.authenticator.get();
   bo.authorizer = h.authorizer.get();
   bo.store = h.broker_store.get();
+  bo.events = h.audit_recorder.get();
   h.broker = std::make_unique<mqtt::Broker>(std::move(bo), h.pool.get());
   if (c.ingest.enabled) {
     ASSIGN_OR_RETURN(h.mqtt_ingest, ingest::MqttIngest::Create(c.ingest, h.series.get(), h.pipeline.get(), nullptr));
@@ -166,6 +178,9 @@ Status Hub::Start() {
     deps.data_dir = c.data_dir;
     deps.wal_fsync_seconds = &h.wal_fsync_seconds;
     deps.series_cache = h.series.get();
+    deps.request_events = h.audit_recorder.get();
+    deps.audit_log = h.audit_log.get();
+    deps.audit_signer = h.audit_signer.get();
     ASSIGN_OR_RETURN(h.http, http::Server::Create(c.http, h.pool.get(), c.http.tls ? h.tls.get() : nullptr,
                                                   std::move(deps)));
     h.ports.http = h.http->port();
@@ -190,6 +205,47 @@ Status Hub::Start() {
     boost::asio::post(h.pool->context(0), [d = h.demo.get()] { d->Start(); });
   }
   return Status::OK();
+}
+
+Status Hub::StartAudit() {
+  Impl& h = *impl_;
+  const Config& c = h.config;
+  audit::AuditLogOptions ao;
+  ao.dir = c.data_dir + "/audit";
+  ao.fsync = c.audit.fsync.value_or(c.storage.fsync);
+  ao.fsync_interval_ms = c.storage.fsync_interval_ms;
+  ASSIGN_OR_RETURN(h.audit_log, audit::AuditLog::Open(ao));
+  ASSIGN_OR_RETURN(audit::SigningKey key, audit::SigningKey::LoadOrCreate(ao.dir));
+  audit::SthSignerOptions so;
+  so.dir = ao.dir;
+  so.interval_ms = c.audit.sth_interval_ms;
+  ASSIGN_OR_RETURN(h.audit_signer, audit::SthSigner::Open(so, h.audit_log.get(), std::move(key)));
+  h.audit_signer->Start();
+  h.audit_recorder = std::make_unique<AuditRecorder>(h.audit_log.get(), nullptr);
+  const audit::PublicKey& pub = h.audit_signer->public_key();
+  audit::Hasher hasher;
+  const audit::Hash fingerprint =
+      hasher.Plain(std::string_view(reinterpret_cast<const char*>(pub.raw.data()), pub.raw.size()));
+  static const char* kPolicies[] = {"always", "interval", "never"};
+  Logger("hub")->info(
+      "audit log {}: {} entries, fsync {}; public key (ed25519) {}, fingerprint SHA256:{}", ao.dir,
+      h.audit_log->size(), kPolicies[static_cast<int>(ao.fsync)], pub.Hex(),
+      audit::HashHex(fingerprint));
+  return Status::OK();
+}
+
+void Hub::StopAudit() {
+  Impl& h = *impl_;
+  if (!h.audit_log) return;
+  // Everything the broker and HTTP reported is queued: sync it and sign a final tree head.
+  if (h.audit_signer) {
+    h.audit_signer->Stop();
+    Status st = h.audit_signer->MaybeSign();
+    if (!st.ok()) Logger("hub")->error("audit: final tree head: {}", st.ToString());
+  }
+  h.audit_recorder.reset();
+  h.audit_signer.reset();
+  h.audit_log.reset();  // writes and syncs what is queued
 }
 
 void Hub::RunUntilSignal() {
@@ -222,6 +278,8 @@ void Hub::Stop() {
   // Everything acknowledged is in the WAL; drain what is queued and seal the head.
   if (h.pipeline) h.pipeline->Drain();
   h.pipeline.reset();
+  // /write answers still waiting for the pipeline report to the audit log: close it after.
+  StopAudit();
   if (h.engine) {
     Status st = h.engine->Flush();
     if (!st.ok()) Logger("hub")->error("storage flush at shutdown: {}", st.ToString());
