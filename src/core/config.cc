@@ -115,15 +115,26 @@ Status ReadHttp(const toml::table& t, HttpConfig* c) {
   return r.RejectUnknown();
 }
 
+// "always" | "interval" | "never" -> *out; an absent key leaves *out unchanged.
+template <typename Policy>
+Status ReadFsync(TableReader& r, std::string_view key, Policy* out) {
+  std::string fsync;
+  RETURN_IF_ERROR(r.String(key, &fsync));
+  if (fsync == "always")
+    *out = FsyncPolicy::kAlways;
+  else if (fsync == "interval")
+    *out = FsyncPolicy::kInterval;
+  else if (fsync == "never")
+    *out = FsyncPolicy::kNever;
+  else if (!fsync.empty())
+    return InvalidArgument(r.Name(key) + ": expected always, interval or never, got '" + fsync +
+                           "'");
+  return Status::OK();
+}
+
 Status ReadStorage(const toml::table& t, StorageConfig* c) {
   TableReader r(t, "storage");
-  std::string fsync;
-  RETURN_IF_ERROR(r.String("fsync", &fsync));
-  if (fsync == "always") c->fsync = FsyncPolicy::kAlways;
-  else if (fsync == "interval") c->fsync = FsyncPolicy::kInterval;
-  else if (fsync == "never") c->fsync = FsyncPolicy::kNever;
-  else if (!fsync.empty())
-    return InvalidArgument("storage.fsync: expected always, interval or never, got '" + fsync + "'");
+  RETURN_IF_ERROR(ReadFsync(r, "fsync", &c->fsync));
   RETURN_IF_ERROR(r.Int("fsync_interval_ms", &c->fsync_interval_ms, 1, 60'000));
   uint64_t head_mb = c->head_memory_bytes >> 20;
   RETURN_IF_ERROR(r.Int("head_memory_mb", &head_mb, 1, 1 << 20));
@@ -134,6 +145,14 @@ Status ReadStorage(const toml::table& t, StorageConfig* c) {
   c->chunk_cache_bytes = cache_mb << 20;
   RETURN_IF_ERROR(r.String("key_file", &c->key_file));
   RETURN_IF_ERROR(r.Int("default_retention_s", &c->default_retention_s, 0, 1LL << 40));
+  return r.RejectUnknown();
+}
+
+Status ReadAudit(const toml::table& t, AuditConfig* c) {
+  TableReader r(t, "audit");
+  RETURN_IF_ERROR(r.Bool("enabled", &c->enabled));
+  RETURN_IF_ERROR(ReadFsync(r, "fsync", &c->fsync));
+  RETURN_IF_ERROR(r.Int("sth_interval_ms", &c->sth_interval_ms, 10, 3'600'000));
   return r.RejectUnknown();
 }
 
@@ -246,6 +265,8 @@ Result<Config> ParseConfig(std::string_view text) {
   RETURN_IF_ERROR(SubTable(root, &r, "tls", [&](const toml::table& t) { return ReadTls(t, &c.tls); }));
   RETURN_IF_ERROR(SubTable(root, &r, "http", [&](const toml::table& t) { return ReadHttp(t, &c.http); }));
   RETURN_IF_ERROR(SubTable(root, &r, "storage", [&](const toml::table& t) { return ReadStorage(t, &c.storage); }));
+  RETURN_IF_ERROR(
+      SubTable(root, &r, "audit", [&](const toml::table& t) { return ReadAudit(t, &c.audit); }));
   RETURN_IF_ERROR(SubTable(root, &r, "ingest", [&](const toml::table& t) { return ReadIngest(t, &c.ingest); }));
   RETURN_IF_ERROR(SubTable(root, &r, "demo", [&](const toml::table& t) { return ReadDemo(t, &c.demo); }));
   RETURN_IF_ERROR(r.RejectUnknown());

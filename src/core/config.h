@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -58,6 +59,15 @@ struct StorageConfig {
   uint64_t default_retention_s = 0; // 0 = keep forever
 };
 
+// The audit log (doc/format/audit.md) in <data_dir>/audit.
+struct AuditConfig {
+  bool enabled = true;
+  // When an entry counts as durable; unset: the same as storage.fsync (and, for interval,
+  // storage.fsync_interval_ms).
+  std::optional<FsyncPolicy> fsync;
+  uint32_t sth_interval_ms = 1000;  // at most this long between an entry and its signed tree head
+};
+
 enum class PayloadFormat { kJson, kNumber, kIgnore };
 
 struct IngestRule {
@@ -89,6 +99,7 @@ struct Config {
   TlsConfig tls;
   HttpConfig http;
   StorageConfig storage;
+  AuditConfig audit;
   IngestConfig ingest;
   DemoConfig demo;
 };

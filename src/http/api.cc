@@ -7,6 +7,7 @@
 #include <limits>
 #include <map>
 
+#include "http/audit_routes.h"
 #include "http/gzip.h"
 #include "http/point_mapping.h"
 #include "http/responses.h"
@@ -139,6 +140,10 @@ int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
 
 }  // namespace
 
+namespace {
+constexpr std::string_view kAuditPrefix = "/api/v1/audit/";
+}  // namespace
+
 std::string_view RouteName(Route r) {
   switch (r) {
     case Route::kPing: return "ping";
@@ -149,6 +154,8 @@ std::string_view RouteName(Route r) {
     case Route::kApiSeries: return "api_v1_series";
     case Route::kApiRead: return "api_v1_read";
     case Route::kApiLatest: return "api_v1_latest";
+    case Route::kApiAudit:
+      return "api_v1_audit";
     case Route::kOther:
     case Route::kCount: break;
   }
@@ -165,6 +172,7 @@ Route RouteOf(std::string_view path) {
   if (path == "/api/v1/series") return Route::kApiSeries;
   if (path == "/api/v1/read") return Route::kApiRead;
   if (path == "/api/v1/latest") return Route::kApiLatest;
+  if (path.starts_with(kAuditPrefix)) return Route::kApiAudit;
   return Route::kOther;
 }
 
@@ -307,7 +315,13 @@ Api::Api(ServerDeps deps, uint32_t max_body_bytes, RunAsync run_async, size_t wr
       run_async_(std::move(run_async)),
       write_parallelism_(std::max<size_t>(1, write_parallelism)) {
   if (!deps_.clock) deps_.clock = SystemClock::Default();
+  if (deps_.audit_log && deps_.audit_signer) {
+    audit_routes_ =
+        std::make_unique<AuditRoutes>(deps_.audit_log, deps_.audit_signer, deps_.audit_authorize);
+  }
 }
+
+Api::~Api() = default;
 
 bool Api::DatabaseExists(std::string_view db) {
   if (deps_.database_exists) return deps_.database_exists(db);
@@ -406,6 +420,24 @@ void Api::Handle(Request req, Reply reply) {
       });
       return;
     }
+    case Route::kApiAudit: {
+      if (!get) {
+        Response r = NativeError(405, "method_not_allowed", "method " + m + " not allowed");
+        r.headers.emplace_back("Allow", "GET");
+        return counted(std::move(r));
+      }
+      if (!audit_routes_) {
+        return counted(NativeError(404, "not_found", "the audit log is not enabled"));
+      }
+      std::string path = target->path.substr(kAuditPrefix.size());
+      if (!path.empty() && path.back() == '/') path.pop_back();
+      auto shared =
+          std::make_shared<std::pair<Request, Params>>(std::move(req), std::move(target->params));
+      run_async_([this, shared, path = std::move(path), counted] {
+        audit_routes_->Handle(shared->first, path, shared->second, counted);
+      });
+      return;
+    }
     case Route::kOther:
     case Route::kCount:
       break;
@@ -425,13 +457,49 @@ void Api::Ping(const Request& req, const Params& params, const Reply& reply) {
   reply(Empty(204));
 }
 
-void Api::Query(const Request& req, Params params, const Reply& reply) {
+namespace {
+
+// What the audit entry of a /query says besides its answer (request events only).
+struct QueryReport {
+  std::string peer;
+  std::string db;
+  std::string statement;
+  query::QuerySummary summary;
+};
+
+}  // namespace
+
+void Api::Query(const Request& req, Params params, const Reply& unreported) {
   int64_t start = deps_.clock->MonotonicNs();
+  // Every answer waits for its audit entry.
+  std::shared_ptr<QueryReport> report;
+  Reply reply = unreported;
+  RequestEvents* events = deps_.request_events;
+  if (events) {
+    report = std::make_shared<QueryReport>();
+    report->peer = req.peer;
+    reply = AfterReport(
+        [events, report](const Response& r, RequestEvents::Done done) {
+          const std::string& error =
+              report->summary.error.empty() ? r.error_message : report->summary.error;
+          events->Query(
+              {report->peer, report->db, report->statement, report->summary.rows, r.status, error},
+              std::move(done));
+        },
+        unreported);
+  }
+  auto note_request = [&] {
+    if (!report) return;
+    report->db = std::string(params.Get("db"));
+    report->statement = std::string(params.Get("q"));
+  };
+  note_request();
   if (req.method == "POST" &&
       req.content_type.rfind("application/x-www-form-urlencoded", 0) == 0) {
     Result<Params> form = ParseQueryString(req.body);
     if (!form.ok()) return reply(Error(400, (form.status().message())));
     params.PrependAll(*form);
+    note_request();
   }
   std::string_view q = params.Get("q");
   if (q.empty()) return reply(Error(400, ("missing required parameter \"q\"")));
@@ -447,6 +515,7 @@ void Api::Query(const Request& req, Params params, const Reply& reply) {
   if (!chunked) {
     query::QueryResponse resp = deps_.executor->Run(q, qo);
     metrics_.query_seconds.Observe(Seconds(deps_.clock->MonotonicNs() - start));
+    if (report) report->summary = std::move(resp.summary);
     if (req.method == "GET" && !resp.parse_error) AddGetDeprecations(q, &resp.body);
     std::string body = pretty ? PrettyJson(resp.body) : std::move(resp.body);
     body += '\n';
@@ -457,7 +526,8 @@ void Api::Query(const Request& req, Params params, const Reply& reply) {
   std::string first;
   bool have_first = false;
   std::shared_ptr<ChunkStream> stream;
-  bool ok = deps_.executor->RunChunked(q, qo, [&](std::string&& doc) {
+  query::QuerySummary summary;
+  bool ok = deps_.executor->RunChunked(q, qo, &summary, [&](std::string&& doc) {
     if (pretty) doc = PrettyJson(doc);
     doc += '\n';
     if (!have_first) {
@@ -470,11 +540,24 @@ void Api::Query(const Request& req, Params params, const Reply& reply) {
       stream->Push(std::move(first));
       Response r = Json(200, "");
       r.stream = stream;
-      reply(std::move(r));
+      unreported(std::move(r));  // its entry is made, and waited for, when the query ends
     }
     return stream->Push(std::move(doc));
   });
   metrics_.query_seconds.Observe(Seconds(deps_.clock->MonotonicNs() - start));
+  if (report) report->summary = std::move(summary);
+  if (stream && report) {
+    // The 200 is out: the response ends once the entry is durable (with an error document
+    // instead if it cannot be recorded).
+    events->Query({report->peer, report->db, report->statement, report->summary.rows, 200,
+                   report->summary.error},
+                  [stream, report](const Status& st) {
+                    if (!st.ok())
+                      stream->Push(InfluxError("audit log unavailable: " + st.message()) + "\n");
+                    stream->Finish();
+                  });
+    return;
+  }
   if (stream) {
     stream->Finish();
     return;

@@ -35,6 +35,7 @@ struct Request {
   std::string body;              // as received (possibly gzip-compressed)
   std::string content_type;
   std::string content_encoding;
+  std::string peer;  // the client's "ip:port" ("" when unknown)
 };
 
 struct Response {
@@ -49,14 +50,24 @@ struct Response {
 using Reply = std::function<void(Response)>;
 
 enum class Route : uint8_t {
-  kPing, kHealth, kWrite, kQuery, kMetrics, kApiSeries, kApiRead, kApiLatest, kOther, kCount
+  kPing,
+  kHealth,
+  kWrite,
+  kQuery,
+  kMetrics,
+  kApiSeries,
+  kApiRead,
+  kApiLatest,
+  kApiAudit,
+  kOther,
+  kCount
 };
 std::string_view RouteName(Route r);
 Route RouteOf(std::string_view path);
 
 // Request and latency metrics of the HTTP layer (exported on /metrics).
 struct HttpMetrics {
-  static constexpr std::array<unsigned, 12> kStatuses = {200, 204, 400, 401, 404, 405,
+  static constexpr std::array<unsigned, 13> kStatuses = {200, 204, 400, 401, 403, 404, 405,
                                                          408, 413, 415, 500, 503, 0};
   metrics::Counter requests[static_cast<size_t>(Route::kCount)][kStatuses.size()];
   metrics::Counter connections_total;
@@ -70,12 +81,15 @@ struct HttpMetrics {
   void Count(Route r, unsigned status);
 };
 
+class AuditRoutes;
+
 class Api {
  public:
   using RunAsync = std::function<void(std::function<void()>)>;
   // `deps` must be complete (engine, pipeline, executor, database functions, clock).
   // `write_parallelism`: how many of the executor's threads may parse one /write body at once.
   Api(ServerDeps deps, uint32_t max_body_bytes, RunAsync run_async, size_t write_parallelism = 1);
+  ~Api();
 
   void Handle(Request req, Reply reply);
 
@@ -100,6 +114,7 @@ class Api {
   RunAsync run_async_;
   const size_t write_parallelism_;
   HttpMetrics metrics_;
+  std::unique_ptr<AuditRoutes> audit_routes_;  // /api/v1/audit/...
 };
 
 // InfluxDB-style error body: {"error":"..."} (JSON-escaped).

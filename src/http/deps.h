@@ -12,6 +12,7 @@
 #include "core/clock.h"
 #include "core/metrics.h"
 #include "core/status.h"
+#include "http/request_events.h"
 
 namespace verbund::storage {
 class Engine;
@@ -26,8 +27,17 @@ class Executor;
 namespace verbund::mqtt {
 struct BrokerMetrics;
 }
+namespace verbund::audit {
+class AuditLog;
+class SthSigner;
+}  // namespace verbund::audit
 
 namespace verbund::http {
+
+struct Request;
+
+// Whether a request may read the audit entries of `tenant` ("" = hub-wide: every entry).
+using AuditAuthorizeFn = std::function<bool(const Request& request, std::string_view tenant)>;
 
 struct ServerDeps {
   storage::Engine* engine = nullptr;           // required; not owned
@@ -47,6 +57,15 @@ struct ServerDeps {
   const metrics::Histogram* wal_fsync_seconds = nullptr;
   // Optional: series ids cached across writes (shared with MQTT ingest); null = resolve each time.
   ingest::SeriesIdCache* series_cache = nullptr;
+  // Optional: every /write and /query is reported here and answered only once it is recorded
+  // (the audit log); not owned.
+  RequestEvents* request_events = nullptr;
+  // Optional: the audit log served under /api/v1/audit (404 when null); not owned. The signer
+  // gives the tree heads and the public key.
+  const audit::AuditLog* audit_log = nullptr;
+  const audit::SthSigner* audit_signer = nullptr;
+  // Who may read the audit log; empty = everyone (authentication comes with a later issue).
+  AuditAuthorizeFn audit_authorize;
   // Threads that parse /write bodies, run queries and read storage off the I/O threads
   // (0 = hardware concurrency, at least 2).
   size_t worker_threads = 0;

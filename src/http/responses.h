@@ -2,6 +2,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -36,6 +38,24 @@ inline Response Error(unsigned status, std::string message) {
 
 inline Response NativeError(unsigned status, std::string_view code, std::string_view message) {
   return Json(status, ApiError(code, message));
+}
+
+// `reply`, but a response is first reported by `report` (to the audit log) and sent only when
+// report's `done` says the entry is durable; one that cannot be recorded is answered 503 instead,
+// so nothing is answered that the audit log does not hold.
+using ReportFn = std::function<void(const Response& r, RequestEvents::Done done)>;
+inline Reply AfterReport(ReportFn report, Reply reply) {
+  return [report = std::move(report), reply = std::move(reply)](Response r) {
+    auto held = std::make_shared<Response>(std::move(r));
+    report(*held, [reply, held](const Status& st) {
+      if (!st.ok()) {
+        Response failed = Error(503, "audit log unavailable: " + st.message());
+        failed.headers.emplace_back("Retry-After", "1");
+        return reply(std::move(failed));
+      }
+      reply(std::move(*held));
+    });
+  };
 }
 
 inline double Seconds(int64_t ns) { return static_cast<double>(ns) / 1e9; }

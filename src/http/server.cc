@@ -119,6 +119,13 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   }
 
   void Run() {
+    beast::error_code ec;
+    tcp::endpoint remote = Lowest().socket().remote_endpoint(ec);
+    if (!ec) {
+      const std::string ip = remote.address().to_string();
+      peer_ =
+          (remote.address().is_v6() ? "[" + ip + "]" : ip) + ":" + std::to_string(remote.port());
+    }
     if constexpr (kTls) {
       Lowest().expires_after(server_->timeout);
       stream_.async_handshake(asio::ssl::stream_base::server,
@@ -243,6 +250,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     req.content_type = std::string(msg[bhttp::field::content_type]);
     req.content_encoding = std::string(msg[bhttp::field::content_encoding]);
     req.body = std::move(msg.body());
+    req.peer = peer_;
     parser_.reset();
     // The reply may be kept by its caller after it ran (the pipeline keeps its done callbacks
     // until its next batch), so it holds the session only until it is called.
@@ -371,6 +379,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   std::unique_ptr<bhttp::response_serializer<bhttp::empty_body>> chunk_serializer_;
   std::shared_ptr<ChunkStream> chunks_;
   std::string pending_;
+  std::string peer_;  // "ip:port" of the client
   bool keep_alive_ = true;
   unsigned version_ = 11;  // of the request being answered
   bool head_ = false;

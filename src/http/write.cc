@@ -14,6 +14,7 @@
 #include <atomic>
 #include <memory>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "http/api.h"
@@ -34,7 +35,29 @@ struct PieceResult {
   std::string parse_error_text;  // ParsedBatch::ErrorText() of the piece
   bool parsed_points = false;
   MappedWrite mapped;
+  std::vector<std::string> measurements;  // distinct, with request events only
 };
+
+// What the audit entry of a /write says besides its answer (request events only).
+struct WriteReport {
+  std::string peer;
+  std::string db;
+  uint64_t measurements = 0;
+  uint64_t points = 0;  // durable
+  uint64_t rejected = 0;
+};
+
+// The distinct measurements of `parsed` (series texts are memoised by index).
+std::vector<std::string> Measurements(const ingest::ParsedBatch& parsed) {
+  std::vector<bool> seen(parsed.series_count());
+  std::unordered_set<std::string_view> names;
+  for (const ingest::Point& p : parsed.points()) {
+    if (seen[p.series_index]) continue;
+    seen[p.series_index] = true;
+    names.insert(p.measurement);
+  }
+  return std::vector<std::string>(names.begin(), names.end());
+}
 
 }  // namespace
 
@@ -48,11 +71,27 @@ struct Api::WriteJob {
   std::vector<PieceResult> results;
   std::unique_ptr<std::atomic<bool>[]> claimed;
   std::atomic<size_t> remaining{0};
+  std::shared_ptr<WriteReport> report;  // request events only
 };
 
-void Api::Write(Request req, const Params& params, const Reply& reply) {
+void Api::Write(Request req, const Params& params, const Reply& unreported) {
   const int64_t start = deps_.clock->MonotonicNs();
   std::string_view db = params.Get("db");
+  // Every answer waits for its audit entry (which the pipeline's acknowledgement precedes).
+  std::shared_ptr<WriteReport> report;
+  Reply reply = unreported;
+  if (RequestEvents* events = deps_.request_events) {
+    report = std::make_shared<WriteReport>();
+    report->peer = req.peer;
+    report->db = std::string(db);
+    reply = AfterReport(
+        [events, report](const Response& r, RequestEvents::Done done) {
+          events->Write({report->peer, report->db, report->measurements, report->points,
+                         report->rejected, r.status, r.error_message},
+                        std::move(done));
+        },
+        unreported);
+  }
   if (db.empty()) return reply(Error(400, ("database is required")));
   if (!DatabaseExists(db)) {
     return reply(Error(404, ("database not found: \"" + std::string(db) + "\"")));
@@ -77,6 +116,7 @@ void Api::Write(Request req, const Params& params, const Reply& reply) {
   job->options.now = deps_.clock->NowNs();
   job->reply = reply;
   job->start = start;
+  job->report = std::move(report);
   job->pieces = ingest::SplitLines(job->body, write_parallelism_, kMinPieceBytes);
   const size_t n = job->pieces.size();
   job->results.resize(n);
@@ -94,6 +134,7 @@ void Api::RunWritePiece(const std::shared_ptr<WriteJob>& job, size_t i) {
   if (r.parse_errors > 0) r.parse_error_text = parsed.ErrorText();
   r.parsed_points = !parsed.points().empty();
   if (r.parsed_points) r.mapped = MapPoints(parsed, job->db, deps_.engine, deps_.series_cache);
+  if (r.parsed_points && job->report) r.measurements = Measurements(parsed);
   if (job->remaining.fetch_sub(1, std::memory_order_acq_rel) == 1) FinishWrite(*job);
 }
 
@@ -109,6 +150,14 @@ void Api::FinishWrite(WriteJob& job) {
       parse_text += r.parse_error_text;
     }
     parsed_points = parsed_points || r.parsed_points;
+  }
+  if (job.report) {
+    std::unordered_set<std::string_view> names;
+    for (const PieceResult& r : job.results)
+      names.insert(r.measurements.begin(), r.measurements.end());
+    job.report->measurements = names.size();
+    job.report->rejected = parse_errors;
+    for (const PieceResult& r : job.results) job.report->rejected += r.mapped.rejected;
   }
   if (!parsed_points) {
     if (parse_errors > 0) {
@@ -138,32 +187,35 @@ void Api::FinishWrite(WriteJob& job) {
     return reply(Error(400, (partial)));
   }
   const size_t points = mapped.points;
-  deps_.pipeline->Submit(std::move(mapped.batch), [this, reply, partial = std::move(partial),
-                                                   points, start = job.start](Status st) {
-    metrics_.write_seconds.Observe(Seconds(deps_.clock->MonotonicNs() - start));
-    if (!st.ok()) {
-      metrics_.points_rejected.Inc(points);
-      unsigned code = 500;
-      switch (st.code()) {
-        case StatusCode::kInvalidArgument:
-          code = 400;
-          break;
-        case StatusCode::kResourceExhausted:
-        case StatusCode::kUnavailable:
-        case StatusCode::kFailedPrecondition:
-          code = 503;
-          break;
-        default:
-          break;
-      }
-      Response r = Error(code, (st.message()));
-      if (code == 503) r.headers.emplace_back("Retry-After", "1");
-      return reply(std::move(r));
-    }
-    metrics_.points_written.Inc(points);
-    if (!partial.empty()) return reply(Error(400, (partial)));
-    reply(Empty(204));
-  });
+  deps_.pipeline->Submit(
+      std::move(mapped.batch), [this, reply, partial = std::move(partial), points,
+                                start = job.start, report = job.report](Status st) {
+        metrics_.write_seconds.Observe(Seconds(deps_.clock->MonotonicNs() - start));
+        if (!st.ok()) {
+          metrics_.points_rejected.Inc(points);
+          if (report) report->rejected += points;
+          unsigned code = 500;
+          switch (st.code()) {
+            case StatusCode::kInvalidArgument:
+              code = 400;
+              break;
+            case StatusCode::kResourceExhausted:
+            case StatusCode::kUnavailable:
+            case StatusCode::kFailedPrecondition:
+              code = 503;
+              break;
+            default:
+              break;
+          }
+          Response r = Error(code, (st.message()));
+          if (code == 503) r.headers.emplace_back("Retry-After", "1");
+          return reply(std::move(r));
+        }
+        metrics_.points_written.Inc(points);
+        if (report) report->points = points;
+        if (!partial.empty()) return reply(Error(400, (partial)));
+        reply(Empty(204));
+      });
 }
 
 }  // namespace verbund::http

@@ -133,7 +133,7 @@ void Broker::ListClients(std::function<void(std::vector<ClientInfo>)> done) {
           if (s == nullptr) continue;
           const Principal& p = s->principal();
           ClientInfo info;
-          info.client_id = p.client_id;
+          info.client_id = std::string(s->visible_client_id());
           info.tenant = p.tenant;
           info.principal = p.name;
           info.peer = conn->peer();

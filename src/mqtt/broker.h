@@ -30,6 +30,7 @@
 namespace verbund::mqtt {
 
 class BrokerStore;
+class SecurityEvents;
 class Shard;
 struct SessionSlot;
 struct SessionSnapshot;
@@ -73,6 +74,7 @@ struct BrokerOptions {
   Authenticator* authenticator = nullptr; // not owned; required
   Authorizer* authorizer = nullptr;       // not owned; required
   BrokerStore* store = nullptr;           // not owned; nullptr = nothing persisted
+  SecurityEvents* events = nullptr;       // not owned; nullptr = no security events reported
 };
 
 class Broker final : public Router {
@@ -105,6 +107,7 @@ class Broker final : public Router {
   size_t shard_count() const { return shards_.size(); }
   const std::vector<Tap*>& taps() const { return taps_; }
   BrokerStore* store() { return options_.store; }
+  SecurityEvents* events() { return options_.events; }
 
   // Client-id registry (connect, takeover, expiry). Thread-safe.
   // Registers `slot` for its client id, returning the slot it replaces (or null).

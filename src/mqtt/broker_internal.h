@@ -144,6 +144,8 @@ class Session {
   uint32_t expiry() const { return expiry_s_; }
   void set_principal(Principal p);
   const Principal& principal() const;
+  // The client id as the client sent it (the slot's key without the tenant).
+  std::string_view visible_client_id() const;
   // Whether `m` may reach this session's principal (its mount and the authorizer).
   bool Receivable(const Message& m) const;
   // Drops queued messages the principal may not receive (after it changed, on reconnect).

@@ -3,10 +3,10 @@
 #include <openssl/rand.h>
 
 #include <algorithm>
-
 #include <boost/asio/post.hpp>
 
 #include "core/logging.h"
+#include "mqtt/security_events.h"
 #include "mqtt/topic.h"
 
 namespace verbund::mqtt {
@@ -169,6 +169,7 @@ bool Connection::Received(const boost::system::error_code& ec, size_t n) {
     return false;
   }
   broker().metrics().bytes_in.fetch_add(n, std::memory_order_relaxed);
+  if (accounting_) accounting_->bytes_in += n;
   // Bytes before CONNECT do not extend the CONNECT timeout (a slow-loris client).
   if (state_ == State::kConnected) last_packet_ns_ = broker().clock().MonotonicNs();
   return true;
@@ -276,6 +277,12 @@ void Connection::Close(std::string_view why) {
   if (state_ != State::kClosing) Finish();
   state_ = State::kClosed;
   broker().metrics().connections_active.fetch_sub(1, std::memory_order_relaxed);
+  if (accounting_ && broker().events()) {
+    const Accounting& a = *accounting_;
+    broker().events()->Disconnected({a.client_id, a.principal, transport_->peer(), why,
+                                     a.messages_in, a.messages_out, a.bytes_in, a.bytes_out,
+                                     a.tenant});
+  }
   if (Log()->should_log(spdlog::level::debug)) Log()->debug("{} closed: {}", LogId(), why);
   transport_->Close();
   shard_.RemoveConnection(shared_from_this());
@@ -346,6 +353,7 @@ bool Connection::SendPublish(const Outbound& out, bool dup, uint16_t packet_id) 
   if (v.topic_alias && !v.topic.empty()) aliases_->outbound.emplace(m.topic, *v.topic_alias);
   EncodePublish(v, version_, &output().pending);
   broker().metrics().messages_out[out.qos].fetch_add(1, std::memory_order_relaxed);
+  if (accounting_) ++accounting_->messages_out;
   Write();
   return true;
 }
@@ -361,6 +369,7 @@ void Connection::Write() {
       [self = shared_from_this()](const boost::system::error_code& ec, size_t n) {
         self->writing_ = false;
         self->broker().metrics().bytes_out.fetch_add(n, std::memory_order_relaxed);
+        if (self->accounting_) self->accounting_->bytes_out += n;
         // Written and nothing waiting: give the buffers back, so a connection between bursts
         // holds no output memory. While busy, the two buffers take turns.
         if (self->out_->pending.empty()) {
@@ -419,19 +428,19 @@ void Connection::HandleConnect(ConnectPacket&& c) {
   const MqttConfig& cfg = broker().config();
   connect_ = std::make_unique<PendingConnect>();
   if (c.properties.authentication_method) {
-    return SendConnackAndFail(ReasonCode::kBadAuthenticationMethod);
+    return RefuseConnect(c, ReasonCode::kBadAuthenticationMethod);
   }
   if (c.client_id.empty()) {
     // 3.1.1 MQTT-3.1.3-8: an empty id needs a clean session; MQTT 3.1 requires an id.
     if ((version_ == ProtocolVersion::kV311 && !c.clean_start) ||
         c.protocol_name == kProtocolNameV31) {
-      return SendConnackAndFail(ReasonCode::kClientIdentifierNotValid);
+      return RefuseConnect(c, ReasonCode::kClientIdentifierNotValid);
     }
     c.client_id = RandomClientId();
     if (version_ == ProtocolVersion::kV5)
       connect_->connack.assigned_client_identifier = c.client_id;
   }
-  if (c.client_id.size() > 256) return SendConnackAndFail(ReasonCode::kClientIdentifierNotValid);
+  if (c.client_id.size() > 256) return RefuseConnect(c, ReasonCode::kClientIdentifierNotValid);
 
   ConnectInfo info{c.client_id, c.username, c.password, transport_->peer(),
                    transport_->peer_identity(), transport_->kind()};
@@ -440,13 +449,13 @@ void Connection::HandleConnect(ConnectPacket&& c) {
     broker().metrics().auth_failures.fetch_add(1, std::memory_order_relaxed);
     Log()->warn("{} authentication failed for client '{}' user '{}': {}", LogId(), c.client_id,
                 c.username.value_or(""), ReasonCodeName(*reason));
-    return SendConnackAndFail(*reason);
+    return RefuseConnect(c, *reason);
   }
   Principal principal = std::get<Principal>(std::move(auth));
   principal.client_id = c.client_id;
   if (c.will) {
     if (!broker().authorizer().CanPublish(principal, c.will->topic)) {
-      return SendConnackAndFail(ReasonCode::kNotAuthorized);
+      return RefuseConnect(c, ReasonCode::kNotAuthorized);
     }
     c.will->topic = MountTopic(c.will->topic, principal.mount);
   }
@@ -489,10 +498,21 @@ void Connection::HandleConnect(ConnectPacket&& c) {
     connect_->connack.shared_subscription_available = 1;
   }
 
+  connect_->principal = std::move(principal);
+  connect_->expiry = expiry;
+  connect_->client_id = c.client_id;
+  connect_->clean_start = c.clean_start;
+  if (RecordConnect(c, info)) return;  // continues once the audit log has the connect
+  RegisterSession();
+}
+
+void Connection::RegisterSession() {
+  const PendingConnect& c = *connect_;
   auto slot = std::make_shared<SessionSlot>();
   slot->id = broker().NextSlotId();
   // Sessions are keyed by tenant and client id: equal ids of two tenants are two sessions.
-  slot->client_id = principal.tenant.empty() ? c.client_id : principal.tenant + '/' + c.client_id;
+  slot->client_id =
+      c.principal.tenant.empty() ? c.client_id : c.principal.tenant + '/' + c.client_id;
   slot->owner = shard_.index();
   slot_ = slot;
   slot->handover_state().connecting = weak_from_this();
@@ -500,8 +520,6 @@ void Connection::HandleConnect(ConnectPacket&& c) {
   std::shared_ptr<SessionSlot> previous = broker().Register(slot);
 
   state_ = State::kAwaitSession;
-  connect_->principal = std::move(principal);
-  connect_->expiry = expiry;
   if (!previous) {
     shard_.Adopt(slot, std::nullopt, nullptr);
     return;
@@ -511,6 +529,46 @@ void Connection::HandleConnect(ConnectPacket&& c) {
                     [&broker = broker(), previous, slot, clean] {
                       broker.shard(previous->owner).Detach(previous, slot, clean);
                     });
+}
+
+bool Connection::RecordConnect(const ConnectPacket& c, const ConnectInfo& info) {
+  SecurityEvents* events = broker().events();
+  if (events == nullptr) return false;
+  accounting_ = std::make_unique<Accounting>();
+  accounting_->principal = connect_->principal.name;
+  accounting_->tenant = connect_->principal.tenant;
+  accounting_->client_id = info.client_id;
+  std::string_view protocol = version_ == ProtocolVersion::kV5      ? "5.0"
+                              : c.protocol_name == kProtocolNameV31 ? "3.1"
+                                                                    : "3.1.1";
+  // No further packet is read until the entry is durable; then the session is set up and the
+  // CONNACK sent as without events.
+  state_ = State::kAwaitSession;
+  std::weak_ptr<Connection> weak = weak_from_this();
+  auto& ctx = shard_.context();
+  events->Connected({info.client_id, connect_->principal.name, info.peer, info.transport, protocol,
+                     connect_->principal.tenant},
+                    [weak, &ctx](const Status& st) {
+                      boost::asio::post(ctx, [weak, st] {
+                        auto self = weak.lock();
+                        if (!self || self->state_ != State::kAwaitSession || self->slot_) return;
+                        if (!st.ok()) {
+                          Log()->error("{} refused: the audit log cannot record the connect: {}",
+                                       self->LogId(), st.ToString());
+                          return self->SendConnackAndFail(ReasonCode::kServerUnavailable);
+                        }
+                        self->RegisterSession();
+                      });
+                    });
+  return true;
+}
+
+void Connection::RefuseConnect(const ConnectPacket& c, ReasonCode reason) {
+  if (SecurityEvents* events = broker().events()) {
+    events->ConnectFailed({c.client_id, c.username ? std::string_view(*c.username) : "",
+                           transport_->peer(), transport_->kind(), reason});
+  }
+  SendConnackAndFail(reason);
 }
 
 void Connection::OnSessionReady(Session* session, bool session_present) {
@@ -549,6 +607,7 @@ void Connection::Acknowledge(PacketType type, uint16_t id, ReasonCode reason) {
 void Connection::HandlePublish(PublishPacket&& p) {
   const MqttConfig& cfg = broker().config();
   broker().metrics().messages_in[p.qos].fetch_add(1, std::memory_order_relaxed);
+  if (accounting_) ++accounting_->messages_in;
   if (!p.properties.subscription_identifiers.empty()) {
     // MQTT-3.3.4-6: only the server puts Subscription Identifiers in a PUBLISH.
     return Protocol(ReasonCode::kProtocolError, "subscription identifier in a client PUBLISH");
@@ -595,6 +654,11 @@ void Connection::HandlePublish(PublishPacket&& p) {
   }
   if (!broker().authorizer().CanPublish(session_->principal(), p.topic)) {
     Log()->warn("{} not authorized to publish to '{}'", LogId(), p.topic);
+    if (SecurityEvents* events = broker().events()) {
+      const Principal& who = session_->principal();
+      events->PublishDenied(
+          {session_->visible_client_id(), who.name, transport_->peer(), p.topic, who.tenant});
+    }
     if (p.qos > 0) {
       --incoming_unacked_;
       Acknowledge(ack_type, p.packet_id, ReasonCode::kNotAuthorized);
@@ -742,6 +806,13 @@ void Connection::HandleSubscribe(SubscribePacket&& s) {
     subs[op.full] = op.record;
     ack.reasons.push_back(granted);
     ops->list.push_back(std::move(op));
+  }
+  if (SecurityEvents* events = broker().events()) {
+    const std::string peer = transport_->peer();
+    for (size_t i = 0; i < ack.reasons.size(); ++i) {
+      events->Subscribed({session_->visible_client_id(), principal.name, peer,
+                          s.subscriptions[i].filter, ack.reasons[i], principal.tenant});
+    }
   }
   if (version_ == ProtocolVersion::kV311) {
     for (auto& r : ack.reasons) {

@@ -87,6 +87,18 @@ class Connection : public std::enable_shared_from_this<Connection> {
     Properties connack;
     Principal principal;
     uint32_t expiry = 0;
+    std::string client_id;
+    bool clean_start = false;
+  };
+  // With SecurityEvents only, from the reported connect on: what the disconnect event reports.
+  struct Accounting {
+    std::string principal;
+    std::string tenant;
+    std::string client_id;  // as the client sent it
+    uint64_t messages_in = 0;
+    uint64_t messages_out = 0;
+    uint64_t bytes_in = 0;
+    uint64_t bytes_out = 0;
   };
   // Topic aliases (5.0): client -> broker (index = alias), broker -> client. Made on first use:
   // most clients never use one.
@@ -130,6 +142,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void HandlePacket(Packet&& p);
   void HandleConnect(ConnectPacket&& c);
+  // Reports an accepted CONNECT (SecurityEvents) and waits for it to be durable; true if
+  // RegisterSession will be called once it is.
+  bool RecordConnect(const ConnectPacket& c, const ConnectInfo& info);
+  void RegisterSession();
+  void RefuseConnect(const ConnectPacket& c, ReasonCode reason);
   void HandlePublish(PublishPacket&& p);
   void HandleAck(const AckPacket& a);
   void HandleSubscribe(SubscribePacket&& s);
@@ -151,6 +168,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::unique_ptr<Will> will_;  // heap: most clients have none, and a Will is large
   std::unique_ptr<PendingConnect> connect_;
   std::unique_ptr<Aliases> aliases_;
+  std::unique_ptr<Accounting> accounting_;
   // Connected: when the last bytes arrived (keep-alive); before CONNECT: when accepted.
   int64_t last_packet_ns_ = 0;
   uint32_t keep_alive_ms_ = 0;

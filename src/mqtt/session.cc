@@ -85,6 +85,16 @@ SessionSnapshot Session::Snapshot() const {
   return snap;
 }
 
+std::string_view Session::visible_client_id() const {
+  std::string_view id = slot_->client_id;
+  const std::string& tenant = principal().tenant;
+  if (!tenant.empty() && id.size() > tenant.size() && id.starts_with(tenant) &&
+      id[tenant.size()] == '/') {
+    id.remove_prefix(tenant.size() + 1);
+  }
+  return id;
+}
+
 bool Session::Receivable(const Message& m) const {
   if (awaiting_principal_) return true;
   const Principal& p = principal();

@@ -40,7 +40,9 @@ StatementResult Executor::Execute(const Statement& st, const QueryOptions& q) co
 
 QueryResponse Executor::Run(std::string_view text, const QueryOptions& options) const {
   auto q = ParseQuery(text);
-  if (!q.ok()) return QueryResponse{true, ParseErrorBody(q.status())};
+  if (!q.ok())
+    return QueryResponse{
+        true, ParseErrorBody(q.status()), {0, "error parsing query: " + q.status().message()}};
   return Run(*q, options);
 }
 
@@ -53,6 +55,7 @@ QueryResponse Executor::Run(const Query& query, const QueryOptions& options) con
     if (i) out += ',';
     out += "{\"statement_id\":" + std::to_string(i);
     if (!so.error.empty()) {
+      resp.summary.error = so.error;
       // InfluxDB 1.x stops at the first failing statement; when statements remain, its
       // response carries only "not executed" under the failing statement's id.
       out += ",\"error\":";
@@ -65,6 +68,7 @@ QueryResponse Executor::Run(const Query& query, const QueryOptions& options) con
       for (size_t k = 0; k < so.series.size(); ++k) {
         if (k) out += ',';
         AppendSeries(&out, so.series[k], 0, so.series[k].values.size(), false, options.epoch);
+        resp.summary.rows += so.series[k].values.size();
       }
       out += ']';
     }
@@ -74,10 +78,13 @@ QueryResponse Executor::Run(const Query& query, const QueryOptions& options) con
   return resp;
 }
 
-bool Executor::RunChunked(std::string_view text, const QueryOptions& options,
+bool Executor::RunChunked(std::string_view text, const QueryOptions& options, QuerySummary* summary,
                           const std::function<bool(std::string&&)>& emit) const {
+  QuerySummary ignored;
+  if (summary == nullptr) summary = &ignored;
   auto q = ParseQuery(text);
   if (!q.ok()) {
+    summary->error = "error parsing query: " + q.status().message();
     emit(ParseErrorBody(q.status()));
     return false;
   }
@@ -86,6 +93,7 @@ bool Executor::RunChunked(std::string_view text, const QueryOptions& options,
     StatementResult so = Execute(q->statements[i], options);
     std::string head = "{\"results\":[{\"statement_id\":" + std::to_string(i);
     if (!so.error.empty()) {
+      summary->error = so.error;
       // Like InfluxDB 1.x: the error, then "not executed" (under the same id) per remaining one.
       std::string doc = head + ",\"error\":";
       AppendJsonString(&doc, so.error);
@@ -110,6 +118,7 @@ bool Executor::RunChunked(std::string_view text, const QueryOptions& options,
         bool result_partial = series_partial || k + 1 < so.series.size();
         std::string doc = head + ",\"series\":[";
         AppendSeries(&doc, s, begin, end, series_partial, options.epoch);
+        summary->rows += end - begin;
         doc += ']';
         if (result_partial) doc += ",\"partial\":true";
         doc += "}]}";

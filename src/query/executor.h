@@ -64,9 +64,16 @@ struct QueryOptions {
   size_t chunk_size = 10000;               // rows per chunk for RunChunked (`chunk_size`)
 };
 
+// What a query answered, for the audit log.
+struct QuerySummary {
+  size_t rows = 0;    // rows of every series of every statement
+  std::string error;  // the parse error or the first statement error ("" = none)
+};
+
 struct QueryResponse {
   bool parse_error = false;  // true: body is {"error":"error parsing query: ..."}, send HTTP 400
   std::string body;          // one JSON document (no trailing newline)
+  QuerySummary summary;
 };
 
 class MeasurementCache;
@@ -86,6 +93,11 @@ class Executor {
   // one document per statement without series. Stops early when emit returns false. Returns
   // false if the query did not parse (the error document was emitted; send HTTP 400).
   bool RunChunked(std::string_view text, const QueryOptions& options,
+                  const std::function<bool(std::string&& document)>& emit) const {
+    return RunChunked(text, options, nullptr, emit);
+  }
+  // The same; `summary` (optional) receives the rows emitted and the error.
+  bool RunChunked(std::string_view text, const QueryOptions& options, QuerySummary* summary,
                   const std::function<bool(std::string&& document)>& emit) const;
 
   // The same for an already parsed query (used by tests and by callers that parse once).

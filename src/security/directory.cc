@@ -112,14 +112,6 @@ Result<PrincipalRecord*> FindPrincipal(DirectoryState& s, std::string_view tenan
 
 void Bump(DirectoryState& s, PrincipalRecord* p) { p->generation = s.next_generation++; }
 
-// Bumps the generation of every principal a rule with this selector applies to.
-void BumpForRule(DirectoryState& s, const std::string& tenant, const std::string& selector) {
-  for (auto it = s.principals.lower_bound(PrincipalKey{tenant, ""});
-       it != s.principals.end() && it->first.first == tenant; ++it) {
-    if (selector == "*" || selector == it->first.second) Bump(s, &it->second);
-  }
-}
-
 // Removes the certificate identities and tokens of principals matching `match`.
 template <typename Match>
 void RemoveCredentials(DirectoryState& s, Match match) {
@@ -528,7 +520,6 @@ Result<std::vector<uint64_t>> Directory::AddRules(std::vector<Rule> rules) {
     for (Rule& rule : rules) {
       rule.id = s.next_rule_id++;
       ids.push_back(rule.id);
-      BumpForRule(s, tenant, rule.principal);
       if (rule.principal != principal) principal = "*";
       s.rules.emplace(rule.id, rule);
     }
@@ -548,7 +539,6 @@ Status Directory::RemoveRule(std::string_view tenant, uint64_t id) {
     }
     Rule rule = it->second;
     s.rules.erase(it);
-    BumpForRule(s, rule.tenant, rule.principal);
     return Event(ChangeKind::kRulesChanged, tenant,
                  rule.principal == "*" ? std::string_view() : std::string_view(rule.principal));
   });

@@ -70,7 +70,8 @@ class Snapshot {
   SessionPolicy PolicyFor(const Identity& who, std::string_view client_id) const;
 
   // False once the identity's principal is deleted, disabled, its generation moved on (its
-  // credentials or rules changed), or its token was revoked.
+  // credentials changed: password, certificate identity removed, a token revoked), or its token
+  // was revoked. Rule changes keep identities current: holders rebuild their SessionPolicy.
   bool IsCurrent(const Identity& who) const;
 
   bool HasTenant(std::string_view tenant) const;

@@ -7,6 +7,10 @@
 #include <filesystem>
 #include <future>
 
+#include "audit/hash.h"
+#include "audit/log.h"
+#include "audit/sth.h"
+#include "core/coding.h"
 #include "core/logging.h"
 #include "http/databases.h"
 #include "http/server.h"
@@ -21,11 +25,42 @@
 #include "net/listener.h"
 #include "net/tls.h"
 #include "query/executor.h"
+#include "security/directory.h"
+#include "security/names.h"
+#include "server/audit_events.h"
 #include "server/demo_source.h"
 #include "server/mqtt_access.h"
 #include "storage/engine.h"
 
 namespace verbund::server {
+namespace {
+
+// The directory of tenants and principals, sealed like the catalog (AES-256-GCM under the
+// hub's own system key, the file name as associated data).
+Result<std::unique_ptr<security::Directory>> OpenDirectory(const std::string& path,
+                                                           keys::KeyProvider* keys) {
+  std::error_code ec;
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+  if (ec) return IOError("cannot create the directory of " + path + ": " + ec.message());
+  ASSIGN_OR_RETURN(keys::KeyId key_id, keys->ActiveKeyId(security::kOperatorTenant));
+  security::DirectoryOptions o;
+  o.path = path;
+  o.seal = [keys, key_id](std::string_view aad, std::string_view plain) -> Result<std::string> {
+    ASSIGN_OR_RETURN(keys::DataKey key, keys->GetKey(key_id));
+    std::string out;
+    PutFixed32(&out, key_id);
+    RETURN_IF_ERROR(keys::Aead::SealTo(key, aad, plain, &out));
+    return out;
+  };
+  o.open = [keys](std::string_view aad, std::string_view sealed) -> Result<std::string> {
+    if (sealed.size() < 4) return Corruption("sealed directory too short");
+    ASSIGN_OR_RETURN(keys::DataKey key, keys->GetKey(DecodeFixed32(sealed.data())));
+    return keys::Aead::Open(key, aad, sealed.substr(4));
+  };
+  return security::Directory::Open(std::move(o));
+}
+
+}  // namespace
 
 struct Hub::Impl {
   Config config;
@@ -39,7 +74,13 @@ struct Hub::Impl {
   std::unique_ptr<ingest::SeriesIdCache> series;
   std::unique_ptr<ingest::Pipeline> pipeline;
   std::unique_ptr<ingest::MqttIngest> mqtt_ingest;
+  // The audit log outlives the broker and HTTP server, whose last events it records.
+  std::unique_ptr<audit::AuditLog> audit_log;
+  std::unique_ptr<audit::SthSigner> audit_signer;
+  std::unique_ptr<AuditRecorder> audit_recorder;
   std::unique_ptr<mqtt::BrokerStore> broker_store;
+  std::unique_ptr<security::Directory> directory;
+  int directory_listener = 0;
   std::unique_ptr<MqttAccess> mqtt_access;
   std::unique_ptr<mqtt::Broker> broker;
   std::unique_ptr<http::DatabaseRegistry> databases;
@@ -101,16 +142,22 @@ Status Hub::Start() {
   h.pipeline = std::make_unique<ingest::Pipeline>(h.engine.get(), po);
   h.series = std::make_unique<ingest::SeriesIdCache>(h.engine.get());
 
+  // Audit log: before anything that reports events to it.
+  if (c.audit.enabled) RETURN_IF_ERROR(StartAudit().Annotate("audit log"));
+
   ASSIGN_OR_RETURN(h.broker_store, mqtt::BrokerStore::Open(c.data_dir + "/mqtt", h.keys.get()));
   ASSIGN_OR_RETURN(auto legacy_auth, mqtt::PasswordAuthenticator::Create(c.mqtt.password_file,
                                                                          c.mqtt.allow_anonymous));
-  h.mqtt_access = std::make_unique<MqttAccess>(std::move(legacy_auth), c.ingest.tenant);
+  ASSIGN_OR_RETURN(h.directory, OpenDirectory(c.data_dir + "/security/directory", h.keys.get()));
+  h.mqtt_access =
+      std::make_unique<MqttAccess>(std::move(legacy_auth), c.ingest.tenant, h.directory.get());
 
   mqtt::BrokerOptions bo;
   bo.mqtt = c.mqtt;
   bo.authenticator = h.mqtt_access.get();
   bo.authorizer = h.mqtt_access.get();
   bo.store = h.broker_store.get();
+  bo.events = h.audit_recorder.get();
   h.broker = std::make_unique<mqtt::Broker>(std::move(bo), h.pool.get());
   if (c.ingest.enabled) {
     ASSIGN_OR_RETURN(h.mqtt_ingest, ingest::MqttIngest::Create(c.ingest, h.series.get(), h.pipeline.get(), nullptr));
@@ -118,6 +165,13 @@ Status Hub::Start() {
     h.broker->AddTap(h.mqtt_ingest.get());
   }
   RETURN_IF_ERROR(h.broker->Restore().Annotate("restoring broker state"));
+  // A changed credential or rule reaches connected clients at once: refused identities are
+  // disconnected (0x87), the others get their rules rebuilt.
+  h.directory_listener = h.directory->AddListener(
+      [broker = h.broker.get(), access = h.mqtt_access.get()](const security::ChangeEvent&) {
+        broker->Reauthorize([access](const mqtt::Principal& p) { return access->Reauthorize(p); },
+                            mqtt::ReasonCode::kNotAuthorized, nullptr);
+      });
 
   auto accept = [broker = h.broker.get()](std::unique_ptr<net::Transport> t,
                                           net::ConnectionLease lease) {
@@ -167,6 +221,9 @@ Status Hub::Start() {
     deps.data_dir = c.data_dir;
     deps.wal_fsync_seconds = &h.wal_fsync_seconds;
     deps.series_cache = h.series.get();
+    deps.request_events = h.audit_recorder.get();
+    deps.audit_log = h.audit_log.get();
+    deps.audit_signer = h.audit_signer.get();
     ASSIGN_OR_RETURN(h.http, http::Server::Create(c.http, h.pool.get(), c.http.tls ? h.tls.get() : nullptr,
                                                   std::move(deps)));
     h.ports.http = h.http->port();
@@ -195,6 +252,47 @@ Status Hub::Start() {
   return Status::OK();
 }
 
+Status Hub::StartAudit() {
+  Impl& h = *impl_;
+  const Config& c = h.config;
+  audit::AuditLogOptions ao;
+  ao.dir = c.data_dir + "/audit";
+  ao.fsync = c.audit.fsync.value_or(c.storage.fsync);
+  ao.fsync_interval_ms = c.storage.fsync_interval_ms;
+  ASSIGN_OR_RETURN(h.audit_log, audit::AuditLog::Open(ao));
+  ASSIGN_OR_RETURN(audit::SigningKey key, audit::SigningKey::LoadOrCreate(ao.dir));
+  audit::SthSignerOptions so;
+  so.dir = ao.dir;
+  so.interval_ms = c.audit.sth_interval_ms;
+  ASSIGN_OR_RETURN(h.audit_signer, audit::SthSigner::Open(so, h.audit_log.get(), std::move(key)));
+  h.audit_signer->Start();
+  h.audit_recorder = std::make_unique<AuditRecorder>(h.audit_log.get(), nullptr);
+  const audit::PublicKey& pub = h.audit_signer->public_key();
+  audit::Hasher hasher;
+  const audit::Hash fingerprint =
+      hasher.Plain(std::string_view(reinterpret_cast<const char*>(pub.raw.data()), pub.raw.size()));
+  static const char* kPolicies[] = {"always", "interval", "never"};
+  Logger("hub")->info(
+      "audit log {}: {} entries, fsync {}; public key (ed25519) {}, fingerprint SHA256:{}", ao.dir,
+      h.audit_log->size(), kPolicies[static_cast<int>(ao.fsync)], pub.Hex(),
+      audit::HashHex(fingerprint));
+  return Status::OK();
+}
+
+void Hub::StopAudit() {
+  Impl& h = *impl_;
+  if (!h.audit_log) return;
+  // Everything the broker and HTTP reported is queued: sync it and sign a final tree head.
+  if (h.audit_signer) {
+    h.audit_signer->Stop();
+    Status st = h.audit_signer->MaybeSign();
+    if (!st.ok()) Logger("hub")->error("audit: final tree head: {}", st.ToString());
+  }
+  h.audit_recorder.reset();
+  h.audit_signer.reset();
+  h.audit_log.reset();  // writes and syncs what is queued
+}
+
 void Hub::RunUntilSignal() {
   boost::asio::io_context signals_ctx;
   boost::asio::signal_set signals(signals_ctx, SIGINT, SIGTERM);
@@ -209,6 +307,7 @@ void Hub::Stop() {
   Impl& h = *impl_;
   if (h.stopped || !h.pool) return;
   h.stopped = true;
+  if (h.directory && h.directory_listener) h.directory->RemoveListener(h.directory_listener);
   for (auto& l : h.listeners) l->Stop();
   if (h.demo || h.sys) {
     std::promise<void> done;
@@ -225,6 +324,8 @@ void Hub::Stop() {
   // Everything acknowledged is in the WAL; drain what is queued and seal the head.
   if (h.pipeline) h.pipeline->Drain();
   h.pipeline.reset();
+  // /write answers still waiting for the pipeline report to the audit log: close it after.
+  StopAudit();
   if (h.engine) {
     Status st = h.engine->Flush();
     if (!st.ok()) Logger("hub")->error("storage flush at shutdown: {}", st.ToString());

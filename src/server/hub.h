@@ -29,6 +29,8 @@ class Hub {
   Ports ports() const;
 
  private:
+  Status StartAudit();
+  void StopAudit();  // after the broker and HTTP server: their last events are in the log
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

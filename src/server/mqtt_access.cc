@@ -4,12 +4,71 @@
 
 namespace verbund::server {
 
-MqttAccess::MqttAccess(std::unique_ptr<mqtt::PasswordAuthenticator> legacy,
-                       std::string default_tenant)
-    : legacy_(std::move(legacy)), default_tenant_(std::move(default_tenant)) {}
+using mqtt::ReasonCode;
+using security::Right;
 
-std::variant<mqtt::Principal, mqtt::ReasonCode> MqttAccess::Authenticate(
-    const mqtt::ConnectInfo& info) {
+// What Principal::policy holds for a directory principal.
+struct MqttAccess::Grant {
+  security::Identity identity;
+  security::SessionPolicy policy;
+};
+
+MqttAccess::MqttAccess(std::unique_ptr<mqtt::PasswordAuthenticator> legacy,
+                       std::string default_tenant, security::Directory* directory,
+                       const Clock* clock)
+    : legacy_(std::move(legacy)),
+      default_tenant_(std::move(default_tenant)),
+      directory_(directory),
+      clock_(clock ? clock : SystemClock::Default()) {}
+
+const security::Identity* MqttAccess::IdentityOf(const mqtt::Principal& p) {
+  return p.policy ? &static_cast<const Grant*>(p.policy.get())->identity : nullptr;
+}
+
+mqtt::Principal MqttAccess::FromIdentity(const security::Identity& id, std::string_view client_id,
+                                         const security::Snapshot& snap) const {
+  mqtt::Principal p;
+  p.name = id.principal;
+  p.anonymous = false;
+  p.tenant = id.tenant;
+  p.mount = id.IsOperator() ? "" : id.tenant + '/';
+  p.client_id = std::string(client_id);
+  auto grant = std::make_shared<Grant>();
+  grant->identity = id;
+  grant->policy = snap.PolicyFor(id, client_id);
+  p.policy = std::move(grant);
+  return p;
+}
+
+std::variant<mqtt::Principal, ReasonCode> MqttAccess::Authenticate(const mqtt::ConnectInfo& info) {
+  if (directory_ != nullptr) {
+    auto snap = directory_->snapshot();
+    if (info.cert_identity) {
+      security::AuthResult r = snap->AuthenticateCertificate(*info.cert_identity);
+      if (r.ok()) return FromIdentity(*r.identity, info.client_id, *snap);
+      if (r.error == security::AuthError::kDisabled) return ReasonCode::kNotAuthorized;
+    }
+    // A `tenant/name` username of a tenant (or the operators) the directory knows.
+    if (info.username && !info.cert_identity) {
+      const std::string& user = *info.username;
+      size_t slash = user.find('/');
+      std::string_view tenant =
+          slash == std::string::npos ? "" : std::string_view(user).substr(0, slash);
+      if (!tenant.empty() && (tenant == security::kOperatorTenant || snap->HasTenant(tenant))) {
+        const int64_t now = clock_->MonotonicNs();
+        security::ThrottleDecision d = throttle_.Check(user, info.peer, now);
+        if (!d.allowed) return ReasonCode::kConnectionRateExceeded;
+        security::AuthResult r = snap->AuthenticatePassword(user, info.password.value_or(""));
+        if (!r.ok()) {
+          throttle_.RecordFailure(user, info.peer, now);
+          return r.error == security::AuthError::kDisabled ? ReasonCode::kNotAuthorized
+                                                           : ReasonCode::kBadUserNameOrPassword;
+        }
+        throttle_.RecordSuccess(user, info.peer, now);
+        return FromIdentity(*r.identity, info.client_id, *snap);
+      }
+    }
+  }
   auto result = legacy_->Authenticate(info);
   if (auto* p = std::get_if<mqtt::Principal>(&result)) {
     p->tenant = default_tenant_;
@@ -18,12 +77,37 @@ std::variant<mqtt::Principal, mqtt::ReasonCode> MqttAccess::Authenticate(
   return result;
 }
 
-bool MqttAccess::CanPublish(const mqtt::Principal&, std::string_view topic) {
-  return !mqtt::IsHubTopic(topic);
+bool MqttAccess::HubTopicsOpen() const {
+  return directory_ == nullptr || directory_->ListTenants().empty();
 }
 
-bool MqttAccess::CanSubscribe(const mqtt::Principal&, std::string_view) { return true; }
+bool MqttAccess::CanPublish(const mqtt::Principal& p, std::string_view topic) {
+  if (mqtt::IsHubTopic(topic)) return false;
+  const auto* grant = static_cast<const Grant*>(p.policy.get());
+  if (grant == nullptr) return true;
+  return !grant->identity.IsOperator() && grant->policy.Allowed(Right::kPublish, topic);
+}
 
-bool MqttAccess::CanReceive(const mqtt::Principal&, std::string_view) { return true; }
+bool MqttAccess::CanSubscribe(const mqtt::Principal& p, std::string_view filter) {
+  const auto* grant = static_cast<const Grant*>(p.policy.get());
+  if (grant != nullptr && grant->identity.IsOperator()) return mqtt::IsHubTopic(filter);
+  if (mqtt::IsHubTopic(filter)) return grant == nullptr && HubTopicsOpen();
+  return grant == nullptr || grant->policy.CanSubscribe(filter);
+}
+
+bool MqttAccess::CanReceive(const mqtt::Principal& p, std::string_view topic) {
+  const auto* grant = static_cast<const Grant*>(p.policy.get());
+  if (grant != nullptr && grant->identity.IsOperator()) return mqtt::IsHubTopic(topic);
+  if (mqtt::IsHubTopic(topic)) return grant == nullptr && HubTopicsOpen();
+  return grant == nullptr || grant->policy.CanReceive(topic);
+}
+
+std::optional<mqtt::Principal> MqttAccess::Reauthorize(const mqtt::Principal& p) const {
+  const auto* grant = static_cast<const Grant*>(p.policy.get());
+  if (grant == nullptr || directory_ == nullptr) return p;
+  auto snap = directory_->snapshot();
+  if (!snap->IsCurrent(grant->identity)) return std::nullopt;
+  return FromIdentity(grant->identity, p.client_id, *snap);
+}
 
 }  // namespace verbund::server

@@ -61,6 +61,30 @@ TEST(ConfigTest, BadValueIsNamed) {
   EXPECT_NE(c.status().message().find("storage.fsync"), std::string::npos);
 }
 
+TEST(ConfigTest, AuditDefaultsFollowTheWal) {
+  auto c = ParseConfig("[storage]\nfsync = \"never\"\n");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_TRUE(c->audit.enabled);
+  EXPECT_FALSE(c->audit.fsync.has_value());  // the hub uses storage.fsync
+  EXPECT_EQ(c->audit.sth_interval_ms, 1000u);
+  c = ParseConfig("[audit]\nenabled = false\nfsync = \"interval\"\nsth_interval_ms = 250\n");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_FALSE(c->audit.enabled);
+  EXPECT_EQ(c->audit.fsync, FsyncPolicy::kInterval);
+  EXPECT_EQ(c->audit.sth_interval_ms, 250u);
+}
+
+TEST(ConfigTest, AuditBadValuesAreNamed) {
+  for (const char* text :
+       {"[audit]\nfsync = \"sometimes\"\n", "[audit]\nfsync = 1\n", "[audit]\nenabled = \"yes\"\n",
+        "[audit]\nsth_interval_ms = 0\n", "[audit]\ndir = \"/tmp\"\n", "audit = 1\n"}) {
+    auto c = ParseConfig(text);
+    ASSERT_FALSE(c.ok()) << text;
+    EXPECT_EQ(c.status().code(), StatusCode::kInvalidArgument) << text;
+    EXPECT_NE(c.status().message().find("audit"), std::string::npos) << c.status().message();
+  }
+}
+
 TEST(ConfigTest, SyntaxErrorNamesLine) {
   auto c = ParseConfig("a = 1\n[mqtt\n");
   ASSERT_FALSE(c.ok());

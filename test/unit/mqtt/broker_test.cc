@@ -6,16 +6,20 @@
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <chrono>
+#include <condition_variable>
 #include <future>
 #include <map>
+#include <mutex>
 #include <thread>
 
 #include "core/clock.h"
 #include "mqtt/codec/codec.h"
+#include "mqtt/security_events.h"
 #include "mqtt/sys_topics.h"
 #include "net/transports.h"
 
@@ -192,7 +196,8 @@ class BrokerTest : public ::testing::Test {
     o.mqtt = config_;
     o.clock = &clock_;
     o.authenticator = &authn_;
-    o.authorizer = &authz_;
+    o.authorizer = authorizer_ ? authorizer_ : &authz_;
+    o.events = events_;
     broker_ = std::make_unique<Broker>(std::move(o), pool_.get());
     auto listener = net::Listener::Create(
         "mqtt.listen", "127.0.0.1:0", net::TransportKind::kTcp, pool_.get(), nullptr, &limit_,
@@ -219,6 +224,8 @@ class BrokerTest : public ::testing::Test {
   FakeClock clock_;
   AnonymousAuthenticator authn_;
   TestAuthorizer authz_;
+  Authorizer* authorizer_ = nullptr;  // set before SetUp: replaces authz_
+  SecurityEvents* events_ = nullptr;  // set before SetUp
   net::ConnectionLimit limit_{1000};
   std::unique_ptr<net::IoPool> pool_;
   std::unique_ptr<Broker> broker_;
@@ -470,6 +477,138 @@ TEST_F(BrokerTest, ListAndReauthorizeLiveClients) {
   a.Publish("line/1", "allowed", 0);
   PublishPacket got = a.ReceivePublish();
   EXPECT_EQ(got.payload, "allowed");  // line/2 never arrived
+}
+
+// Records security events as text; Connected's done is held until the test releases it.
+class RecordingEvents final : public SecurityEvents {
+ public:
+  void Connected(const ConnectedEvent& e, Done done) override {
+    Add("connected " + std::string(e.client_id) + " " + std::string(e.protocol) + " " +
+            std::string(e.transport),
+        std::move(done));
+  }
+  void ConnectFailed(const ConnectFailedEvent& e) override {
+    Add("connect_failed " + std::to_string(static_cast<int>(e.reason)), nullptr);
+  }
+  void Disconnected(const DisconnectedEvent& e) override {
+    Add("disconnected " + std::string(e.client_id) + " in=" + std::to_string(e.messages_in) +
+            " out=" + std::to_string(e.messages_out) +
+            " bytes=" + (e.bytes_in > 0 && e.bytes_out > 0 ? "yes" : "no"),
+        nullptr);
+  }
+  void Subscribed(const SubscribedEvent& e) override {
+    Add("subscribed " + std::string(e.client_id) + " " + std::string(e.filter) + " " +
+            std::to_string(static_cast<int>(e.reason)),
+        nullptr);
+  }
+  void PublishDenied(const PublishDeniedEvent& e) override {
+    Add("publish_denied " + std::string(e.client_id) + " " + std::string(e.topic), nullptr);
+  }
+
+  // Waits for the next held done callback.
+  Done TakeDone() {
+    std::unique_lock lock(mu_);
+    cv_.wait_for(lock, 5s, [&] { return !done_.empty(); });
+    if (done_.empty()) return nullptr;
+    Done d = std::move(done_.front());
+    done_.erase(done_.begin());
+    return d;
+  }
+  // Waits until `line` was recorded.
+  bool Saw(const std::string& line) {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(
+        lock, 5s, [&] { return std::find(lines_.begin(), lines_.end(), line) != lines_.end(); });
+  }
+
+ private:
+  void Add(std::string line, Done done) {
+    std::lock_guard lock(mu_);
+    lines_.push_back(std::move(line));
+    if (done) done_.push_back(std::move(done));
+    cv_.notify_all();
+  }
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::string> lines_;
+  std::vector<Done> done_;
+};
+
+class DenySecretAuthorizer final : public Authorizer {
+ public:
+  bool CanPublish(const Principal&, std::string_view t) override {
+    return t.rfind("secret", 0) != 0;
+  }
+  bool CanSubscribe(const Principal&, std::string_view f) override {
+    return f.rfind("secret", 0) != 0;
+  }
+  bool CanReceive(const Principal&, std::string_view) override { return true; }
+};
+
+class SecurityEventsTest : public BrokerTest {
+ protected:
+  void SetUp() override {
+    events_ = &events;
+    authorizer_ = &deny;
+    BrokerTest::SetUp();
+  }
+  RecordingEvents events;
+  DenySecretAuthorizer deny;
+};
+
+TEST_F(SecurityEventsTest, ConnackWaitsUntilTheConnectIsRecorded) {
+  Client c = NewClient(ProtocolVersion::kV311);
+  ConnectPacket connect;
+  connect.version = ProtocolVersion::kV311;
+  connect.client_id = "plc";
+  c.Send(connect);
+  SecurityEvents::Done done = events.TakeDone();
+  ASSERT_TRUE(done);
+  EXPECT_TRUE(events.Saw("connected plc 3.1.1 tcp"));
+  EXPECT_FALSE(c.Receive(200ms));  // no CONNACK before the entry is durable
+  done(Status::OK());
+  auto ack = c.Receive();
+  ASSERT_TRUE(ack && std::holds_alternative<ConnackPacket>(*ack));
+  EXPECT_EQ(std::get<ConnackPacket>(*ack).reason, ReasonCode::kSuccess);
+
+  c.Subscribe("plant/#", 1);
+  c.Subscribe("secret/#", 1);
+  EXPECT_TRUE(events.Saw("subscribed plc plant/# 1"));
+  EXPECT_TRUE(events.Saw("subscribed plc secret/# 135"));  // 0x87 not authorized
+  c.Publish("secret/valve", "open", 0);
+  EXPECT_TRUE(events.Saw("publish_denied plc secret/valve"));
+  c.Publish("plant/a", "1", 0);  // delivered back to its own subscription
+  EXPECT_EQ(c.ReceivePublish().topic, "plant/a");
+  DisconnectPacket d;
+  c.Send(d);
+  EXPECT_TRUE(events.Saw("disconnected plc in=2 out=1 bytes=yes"));
+}
+
+TEST_F(SecurityEventsTest, ARecordingFailureRefusesTheClient) {
+  Client c = NewClient(ProtocolVersion::kV5);
+  ConnectPacket connect;
+  connect.version = ProtocolVersion::kV5;
+  connect.client_id = "plc5";
+  c.Send(connect);
+  SecurityEvents::Done done = events.TakeDone();
+  ASSERT_TRUE(done);
+  done(IOError("disk gone"));
+  auto ack = c.Receive();
+  ASSERT_TRUE(ack && std::holds_alternative<ConnackPacket>(*ack));
+  EXPECT_EQ(std::get<ConnackPacket>(*ack).reason, ReasonCode::kServerUnavailable);
+  EXPECT_TRUE(c.ClosedWithin(2s));
+}
+
+TEST_F(SecurityEventsTest, RefusedConnectIsReported) {
+  Client c = NewClient(ProtocolVersion::kV5);
+  ConnectPacket connect;
+  connect.version = ProtocolVersion::kV5;
+  connect.client_id = std::string(300, 'x');  // longer than 256
+  c.Send(connect);
+  auto ack = c.Receive();
+  ASSERT_TRUE(ack && std::holds_alternative<ConnackPacket>(*ack));
+  EXPECT_EQ(std::get<ConnackPacket>(*ack).reason, ReasonCode::kClientIdentifierNotValid);
+  EXPECT_TRUE(events.Saw("connect_failed 133"));  // 0x85
 }
 
 }  // namespace

@@ -315,7 +315,9 @@ TEST(DirectoryTest, RulesAddListRemove) {
             StatusCode::kInvalidArgument);
 }
 
-TEST(DirectoryTest, RuleChangesBumpGenerations) {
+// A rule change narrows or widens live sessions (their policies are rebuilt from the new
+// snapshot); it does not make their identity stale, which would disconnect them.
+TEST(DirectoryTest, RuleChangesKeepIdentitiesCurrentButCredentialChangesDoNot) {
   auto d = OpenPlain(TempPath("generations"));
   ASSERT_TRUE(d->CreateTenant("acme").ok());
   ASSERT_TRUE(d->CreatePrincipal("acme", "bob", PrincipalKind::kDevice).ok());
@@ -325,9 +327,13 @@ TEST(DirectoryTest, RuleChangesBumpGenerations) {
   Identity bob = *d->snapshot()->AuthenticateCertificate("bob").identity;
   Identity eve = *d->snapshot()->AuthenticateCertificate("eve").identity;
   ASSERT_TRUE(d->AddRule(MakeRule("acme", Effect::kAllow, kPub, "bob", "a")).ok());
+  EXPECT_TRUE(d->snapshot()->IsCurrent(bob));
+  EXPECT_FALSE(d->snapshot()->PolicyFor(bob, "c1").Allowed(Right::kPublish, "b"));
+  EXPECT_TRUE(d->snapshot()->PolicyFor(bob, "c1").Allowed(Right::kPublish, "a"));
+  ASSERT_TRUE(d->RemoveCertificateIdentity("bob").ok());
   EXPECT_FALSE(d->snapshot()->IsCurrent(bob));
   EXPECT_TRUE(d->snapshot()->IsCurrent(eve));
-  ASSERT_TRUE(d->AddRule(MakeRule("acme", Effect::kAllow, kPub, "*", "b")).ok());
+  ASSERT_TRUE(d->SetDisabled("acme", "eve", true).ok());
   EXPECT_FALSE(d->snapshot()->IsCurrent(eve));
   ASSERT_TRUE(d->SetPrincipalQuotas("acme", "eve", Quotas{1, 2, 3, 4, 5}).ok());
   EXPECT_EQ(d->snapshot()->PrincipalQuotas("acme", "eve"), (Quotas{1, 2, 3, 4, 5}));
