@@ -1,0 +1,19 @@
+// Who sent an HTTP request, once authenticated (see server/http_access.h for how): the
+// directory identity, or none when `[http] auth = false` lets anonymous callers in.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "security/types.h"
+
+namespace verbund::http {
+
+struct Caller {
+  std::optional<security::Identity> identity;  // nullopt: anonymous (only with auth off)
+  std::string peer;                            // "ip:port"
+
+  bool anonymous() const { return !identity.has_value(); }
+};
+
+}  // namespace verbund::http
