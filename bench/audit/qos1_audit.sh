@@ -77,6 +77,7 @@ max_queued_messages = 1000000
 
 [http]
 listen = "127.0.0.1:$(free_port)"
+auth = false
 
 [audit]
 enabled = $audit

@@ -115,6 +115,7 @@ tls_listen = ""
 ws_listen = ""
 [http]
 listen = "127.0.0.1:$PORT"
+auth = false
 [storage]
 fsync = "always"
 [ingest]

@@ -146,6 +146,7 @@ tls_listen = ""
 ws_listen = ""
 [http]
 listen = "127.0.0.1:$V_HTTP"
+auth = false
 [storage]
 fsync = "always"
 [ingest]

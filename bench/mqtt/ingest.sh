@@ -29,6 +29,7 @@ ws_listen = ""
 receive_maximum = 65535
 [http]
 listen = "127.0.0.1:$http_port"
+auth = false
 [storage]
 fsync = "$FSYNC"
 [ingest]

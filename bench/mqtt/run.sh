@@ -120,6 +120,7 @@ max_queued_messages = $QUEUED
 
 [http]
 listen = "127.0.0.1:$http_port"
+auth = false
 
 [ingest]
 enabled = false

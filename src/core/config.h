@@ -45,6 +45,9 @@ struct HttpConfig {
   std::string listen = "0.0.0.0:8086";
   bool tls = false;                 // serve HTTPS with [tls] cert/key
   uint32_t max_body_bytes = 64 << 20;
+  // Every request but /ping and /health must authenticate (u/p, Basic, Token, Bearer). false:
+  // requests without credentials see everything (the demo); with credentials they are checked.
+  bool auth = true;
 };
 
 enum class FsyncPolicy { kAlways, kInterval, kNever };

@@ -7,7 +7,9 @@
 #include <limits>
 #include <map>
 
+#include "http/access.h"
 #include "http/audit_routes.h"
+#include "http/credentials.h"
 #include "http/gzip.h"
 #include "http/point_mapping.h"
 #include "http/responses.h"
@@ -315,6 +317,12 @@ Api::Api(ServerDeps deps, uint32_t max_body_bytes, RunAsync run_async, size_t wr
       run_async_(std::move(run_async)),
       write_parallelism_(std::max<size_t>(1, write_parallelism)) {
   if (!deps_.clock) deps_.clock = SystemClock::Default();
+  if (!deps_.audit_authorize && deps_.access != nullptr) {
+    // Operators read everything; a tenant admin its own tenant's entries.
+    deps_.audit_authorize = [access = deps_.access](const Request& req, std::string_view tenant) {
+      return req.caller != nullptr && access->MayReadAudit(*req.caller, tenant);
+    };
+  }
   if (deps_.audit_log && deps_.audit_signer) {
     audit_routes_ =
         std::make_unique<AuditRoutes>(deps_.audit_log, deps_.audit_signer, deps_.audit_authorize);
@@ -337,6 +345,26 @@ bool Api::DatabaseExists(std::string_view db) {
   return false;
 }
 
+namespace {
+
+// 401 (with the challenge Basic-auth clients expect) or 429 while logins back off.
+Response AuthRefusal(bool native, const Status& st, int64_t retry_after_ms) {
+  const bool limited = st.code() == StatusCode::kResourceExhausted;
+  const unsigned status = limited ? 429 : 401;
+  Response r = native
+                   ? NativeError(status, limited ? "rate_limited" : "unauthenticated", st.message())
+                   : Error(status, st.message());
+  if (limited) {
+    r.headers.emplace_back("Retry-After",
+                           std::to_string(std::max<int64_t>(1, (retry_after_ms + 999) / 1000)));
+  } else {
+    r.headers.emplace_back("WWW-Authenticate", "Basic realm=\"InfluxDB\"");
+  }
+  return r;
+}
+
+}  // namespace
+
 void Api::Handle(Request req, Reply reply) {
   Result<Target> target = ParseTarget(req.target);
   if (!target.ok()) {
@@ -358,6 +386,34 @@ void Api::Handle(Request req, Reply reply) {
     }
     reply(std::move(r));
   };
+  const bool open_route = route == Route::kPing || route == Route::kHealth ||
+                          route == Route::kOther || route == Route::kCount;
+  if (deps_.access == nullptr || open_route) {
+    req.caller = std::make_shared<const Caller>(Caller{std::nullopt, req.peer});
+    return Dispatch(std::move(req), std::move(*target), std::move(counted));
+  }
+  const bool native = target->path.starts_with("/api/");
+  Result<Credentials> credentials = ExtractCredentials(target->params, req.authorization);
+  if (!credentials.ok()) {
+    return counted(AuthRefusal(native, Unauthenticated(credentials.status().message()), 0));
+  }
+  // Passwords cost a scrypt run: authenticate on a worker thread, then route.
+  auto shared = std::make_shared<std::tuple<Request, Target, Credentials>>(
+      std::move(req), std::move(*target), std::move(*credentials));
+  run_async_([this, shared, counted, native] {
+    auto& [request, tgt, creds] = *shared;
+    int64_t retry_after_ms = 0;
+    Result<Caller> caller = deps_.access->Authenticate(creds, request.peer, &retry_after_ms);
+    if (!caller.ok()) return counted(AuthRefusal(native, caller.status(), retry_after_ms));
+    request.caller = std::make_shared<const Caller>(std::move(*caller));
+    Dispatch(std::move(request), std::move(tgt), counted);
+  });
+}
+
+void Api::Dispatch(Request req, Target target_value, Reply counted) {
+  Target* target = &target_value;
+  const Route route = RouteOf(target->path);
+  const Caller& caller = *req.caller;
   const std::string& m = req.method;
   bool get = m == "GET" || m == "HEAD";
   auto not_allowed = [&](std::string allow) {
@@ -396,6 +452,9 @@ void Api::Handle(Request req, Reply reply) {
     }
     case Route::kMetrics:
       if (!get) return not_allowed("GET");
+      if (deps_.access != nullptr && !deps_.access->MayReadMetrics(caller)) {
+        return counted(Error(403, "the hub's metrics are for operators"));
+      }
       run_async_([this, counted] {
         Response r;
         r.status = 200;
@@ -413,10 +472,13 @@ void Api::Handle(Request req, Reply reply) {
         return counted(std::move(r));
       }
       auto params = std::make_shared<Params>(std::move(target->params));
-      run_async_([this, route, params, counted] {
-        if (route == Route::kApiSeries) ApiSeries(*params, counted);
-        else if (route == Route::kApiRead) ApiRead(*params, counted);
-        else ApiLatest(*params, counted);
+      run_async_([this, route, params, counted, who = req.caller] {
+        if (route == Route::kApiSeries)
+          ApiSeries(*who, *params, counted);
+        else if (route == Route::kApiRead)
+          ApiRead(*who, *params, counted);
+        else
+          ApiLatest(*who, *params, counted);
       });
       return;
     }
@@ -505,6 +567,9 @@ void Api::Query(const Request& req, Params params, const Reply& unreported) {
   if (q.empty()) return reply(Error(400, ("missing required parameter \"q\"")));
   query::QueryOptions qo;
   qo.database = params.Get("db");
+  std::shared_ptr<const query::QueryScope> scope;
+  if (deps_.access != nullptr && req.caller) scope = deps_.access->QueryScopeFor(*req.caller);
+  qo.scope = scope.get();
   qo.epoch = query::ParseEpoch(params.Get("epoch"));
   bool pretty = IsTrue(params.Get("pretty"));
   bool chunked = IsTrue(params.Get("chunked"));
@@ -565,13 +630,30 @@ void Api::Query(const Request& req, Params params, const Reply& unreported) {
   reply(Json(ok ? 200 : 400, std::move(first)));
 }
 
-void Api::ApiSeries(const Params& params, const Reply& reply) {
+std::shared_ptr<const query::QueryScope> Api::NativeScope(const Caller& caller, std::string_view db,
+                                                          std::optional<Response>* refusal) const {
+  if (deps_.access == nullptr) return nullptr;
+  auto scope = deps_.access->QueryScopeFor(caller);
+  if (scope && scope->database && !scope->database(db)) {
+    *refusal = NativeError(403, "permission_denied",
+                           "not authorized to access database " + std::string(db));
+  }
+  return scope;
+}
+
+void Api::ApiSeries(const Caller& caller, const Params& params, const Reply& reply) {
   std::string_view db = params.Get("db");
   if (db.empty()) return reply(NativeError(400, "invalid_argument", "parameter db is required"));
+  std::optional<Response> refusal;
+  auto scope = NativeScope(caller, db, &refusal);
+  if (refusal) return reply(std::move(*refusal));
   if (!DatabaseExists(db)) {
     return reply(NativeError(404, "not_found", "database not found: " + std::string(db)));
   }
   std::vector<storage::SeriesInfo> series = deps_.engine->FindSeries(db, params.Get("measurement"));
+  if (scope && scope->read) {
+    std::erase_if(series, [&](const auto& s) { return !scope->read(db, s.key.measurement); });
+  }
   std::sort(series.begin(), series.end(),
             [](const auto& a, const auto& b) { return a.id < b.id; });
   std::string out = "{\"series\":[";
@@ -640,11 +722,14 @@ Response StatusToNative(const Status& st) {
 
 }  // namespace
 
-void Api::ApiRead(const Params& params, const Reply& reply) {
+void Api::ApiRead(const Caller& caller, const Params& params, const Reply& reply) {
   constexpr int64_t kDefaultLimit = 10000;
   constexpr int64_t kMaxLimit = 1000000;
   std::string_view db = params.Get("db");
   if (db.empty()) return reply(NativeError(400, "invalid_argument", "parameter db is required"));
+  std::optional<Response> refusal;
+  auto scope = NativeScope(caller, db, &refusal);
+  if (refusal) return reply(std::move(*refusal));
   if (!DatabaseExists(db)) {
     return reply(NativeError(404, "not_found", "database not found: " + std::string(db)));
   }
@@ -676,6 +761,9 @@ void Api::ApiRead(const Params& params, const Reply& reply) {
   }
   Result<std::vector<storage::SeriesInfo>> series = SelectSeries(deps_.engine, db, params, true);
   if (!series.ok()) return reply(StatusToNative(series.status()));
+  if (scope && scope->read) {
+    std::erase_if(*series, [&](const auto& s) { return !scope->read(db, s.key.measurement); });
+  }
   std::string out = "{\"series\":[";
   for (size_t i = 0; i < series->size(); ++i) {
     const storage::SeriesInfo& s = (*series)[i];
@@ -699,14 +787,20 @@ void Api::ApiRead(const Params& params, const Reply& reply) {
   reply(Json(200, std::move(out)));
 }
 
-void Api::ApiLatest(const Params& params, const Reply& reply) {
+void Api::ApiLatest(const Caller& caller, const Params& params, const Reply& reply) {
   std::string_view db = params.Get("db");
   if (db.empty()) return reply(NativeError(400, "invalid_argument", "parameter db is required"));
+  std::optional<Response> refusal;
+  auto scope = NativeScope(caller, db, &refusal);
+  if (refusal) return reply(std::move(*refusal));
   if (!DatabaseExists(db)) {
     return reply(NativeError(404, "not_found", "database not found: " + std::string(db)));
   }
   Result<std::vector<storage::SeriesInfo>> series = SelectSeries(deps_.engine, db, params, false);
   if (!series.ok()) return reply(StatusToNative(series.status()));
+  if (scope && scope->read) {
+    std::erase_if(*series, [&](const auto& s) { return !scope->read(db, s.key.measurement); });
+  }
   std::string out = "{\"series\":[";
   bool first = true;
   for (const storage::SeriesInfo& s : *series) {

@@ -20,9 +20,11 @@
 
 #include "core/metrics.h"
 #include "core/status.h"
+#include "http/caller.h"
 #include "http/chunk_stream.h"
 #include "http/deps.h"
 #include "http/url.h"
+#include "query/executor.h"
 
 namespace verbund::http {
 
@@ -36,6 +38,9 @@ struct Request {
   std::string content_type;
   std::string content_encoding;
   std::string peer;  // the client's "ip:port" ("" when unknown)
+  std::string authorization;  // the Authorization header ("" when none)
+  // Set by Api::Handle once the caller is authenticated (null before, and for open routes).
+  std::shared_ptr<const Caller> caller;
 };
 
 struct Response {
@@ -91,6 +96,7 @@ class Api {
   Api(ServerDeps deps, uint32_t max_body_bytes, RunAsync run_async, size_t write_parallelism = 1);
   ~Api();
 
+  // Authenticates the caller (off the I/O thread when that costs a password hash) and routes.
   void Handle(Request req, Reply reply);
 
   HttpMetrics& metrics() { return metrics_; }
@@ -98,15 +104,20 @@ class Api {
   std::string RenderMetrics();
 
  private:
+  // Routes a request whose caller is established (req.caller set unless the route is open).
+  void Dispatch(Request req, Target target, Reply counted);
   void Ping(const Request& req, const Params& params, const Reply& reply);
   struct WriteJob;  // one /write body being parsed in pieces (write.cc)
   void Write(Request req, const Params& params, const Reply& reply);
   void RunWritePiece(const std::shared_ptr<WriteJob>& job, size_t piece);
   void FinishWrite(WriteJob& job);
   void Query(const Request& req, Params params, const Reply& reply);
-  void ApiSeries(const Params& params, const Reply& reply);
-  void ApiRead(const Params& params, const Reply& reply);
-  void ApiLatest(const Params& params, const Reply& reply);
+  void ApiSeries(const Caller& caller, const Params& params, const Reply& reply);
+  void ApiRead(const Caller& caller, const Params& params, const Reply& reply);
+  void ApiLatest(const Caller& caller, const Params& params, const Reply& reply);
+  // The caller's scope (null: everything); a 403 response when it may not use `db`.
+  std::shared_ptr<const query::QueryScope> NativeScope(const Caller& caller, std::string_view db,
+                                                       std::optional<Response>* refusal) const;
   bool DatabaseExists(std::string_view db);
 
   ServerDeps deps_;

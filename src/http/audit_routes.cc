@@ -68,11 +68,11 @@ void AuditRoutes::Handle(const Request& req, std::string_view path, const Params
                          const Reply& reply) const {
   if (path == "pubkey") return reply(Pubkey());
   if (path == "entries") return reply(Entries(req, params));
-  // Everything else covers the whole log (every tenant).
-  const bool known =
-      path == "sth" || path == "proof/inclusion" || path == "proof/consistency" || path == "export";
-  if (!known) return reply(Missing("unknown audit route: " + std::string(path)));
-  if (!Allowed(req, "")) {
+  // Tree heads and proofs are hashes only: whoever may read some entries needs them to check
+  // those (`*`); the export is every tenant's entries ("").
+  const bool tree = path == "sth" || path == "proof/inclusion" || path == "proof/consistency";
+  if (!tree && path != "export") return reply(Missing("unknown audit route: " + std::string(path)));
+  if (!Allowed(req, tree ? "*" : "")) {
     return reply(NativeError(403, "permission_denied", "not allowed to read the audit log"));
   }
   if (path == "sth") return reply(Sth(params));

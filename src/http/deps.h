@@ -34,9 +34,12 @@ class SthSigner;
 
 namespace verbund::http {
 
+class Access;
+
 struct Request;
 
-// Whether a request may read the audit entries of `tenant` ("" = hub-wide: every entry).
+// Whether a request may read the audit entries of `tenant` ("" = hub-wide: every entry; "*" =
+// tree heads and proofs, which hold hashes only).
 using AuditAuthorizeFn = std::function<bool(const Request& request, std::string_view tenant)>;
 
 struct ServerDeps {
@@ -66,6 +69,9 @@ struct ServerDeps {
   const audit::SthSigner* audit_signer = nullptr;
   // Who may read the audit log; empty = everyone (authentication comes with a later issue).
   AuditAuthorizeFn audit_authorize;
+  // Optional: authentication and scopes (http/access.h); null = every caller anonymous, with
+  // access to everything. Not owned.
+  Access* access = nullptr;
   // Threads that parse /write bodies, run queries and read storage off the I/O threads
   // (0 = hardware concurrency, at least 2).
   size_t worker_threads = 0;

@@ -251,6 +251,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     req.content_encoding = std::string(msg[bhttp::field::content_encoding]);
     req.body = std::move(msg.body());
     req.peer = peer_;
+    req.authorization = std::string(msg[bhttp::field::authorization]);
     parser_.reset();
     // The reply may be kept by its caller after it ran (the pipeline keeps its done callbacks
     // until its next batch), so it holds the session only until it is called.

@@ -17,6 +17,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "http/access.h"
 #include "http/api.h"
 #include "http/gzip.h"
 #include "http/point_mapping.h"
@@ -36,6 +37,7 @@ struct PieceResult {
   bool parsed_points = false;
   MappedWrite mapped;
   std::vector<std::string> measurements;  // distinct, with request events only
+  std::string denied;                     // a measurement the caller may not write ("" = none)
 };
 
 // What the audit entry of a /write says besides its answer (request events only).
@@ -72,6 +74,7 @@ struct Api::WriteJob {
   std::unique_ptr<std::atomic<bool>[]> claimed;
   std::atomic<size_t> remaining{0};
   std::shared_ptr<WriteReport> report;  // request events only
+  std::function<bool(std::string_view measurement)> may_write;  // empty: everything
 };
 
 void Api::Write(Request req, const Params& params, const Reply& unreported) {
@@ -93,6 +96,13 @@ void Api::Write(Request req, const Params& params, const Reply& unreported) {
         unreported);
   }
   if (db.empty()) return reply(Error(400, ("database is required")));
+  // Before the existence check: another tenant's database and none look the same.
+  std::function<bool(std::string_view)> may_write;
+  if (deps_.access != nullptr && req.caller) {
+    auto check = deps_.access->WriteCheck(*req.caller, db);
+    if (!check.ok()) return reply(Error(403, check.status().message()));
+    may_write = std::move(*check);
+  }
   if (!DatabaseExists(db)) {
     return reply(Error(404, ("database not found: \"" + std::string(db) + "\"")));
   }
@@ -117,6 +127,7 @@ void Api::Write(Request req, const Params& params, const Reply& unreported) {
   job->reply = reply;
   job->start = start;
   job->report = std::move(report);
+  job->may_write = std::move(may_write);
   job->pieces = ingest::SplitLines(job->body, write_parallelism_, kMinPieceBytes);
   const size_t n = job->pieces.size();
   job->results.resize(n);
@@ -133,7 +144,17 @@ void Api::RunWritePiece(const std::shared_ptr<WriteJob>& job, size_t i) {
   r.parse_errors = parsed.errors().size();
   if (r.parse_errors > 0) r.parse_error_text = parsed.ErrorText();
   r.parsed_points = !parsed.points().empty();
-  if (r.parsed_points) r.mapped = MapPoints(parsed, job->db, deps_.engine, deps_.series_cache);
+  if (r.parsed_points && job->may_write) {
+    for (const std::string& m : Measurements(parsed)) {
+      if (!job->may_write(m)) {
+        r.denied = m;
+        break;
+      }
+    }
+  }
+  if (r.parsed_points && r.denied.empty()) {
+    r.mapped = MapPoints(parsed, job->db, deps_.engine, deps_.series_cache);
+  }
   if (r.parsed_points && job->report) r.measurements = Measurements(parsed);
   if (job->remaining.fetch_sub(1, std::memory_order_acq_rel) == 1) FinishWrite(*job);
 }
@@ -150,6 +171,13 @@ void Api::FinishWrite(WriteJob& job) {
       parse_text += r.parse_error_text;
     }
     parsed_points = parsed_points || r.parsed_points;
+  }
+  // A body with a measurement the caller may not write is refused whole: nothing of it is
+  // stored, so nothing is acknowledged that was not written.
+  for (const PieceResult& r : job.results) {
+    if (r.denied.empty()) continue;
+    if (job.report) job.report->rejected = 0;
+    return reply(Error(403, "not authorized to write measurement " + r.denied + " in " + job.db));
   }
   if (job.report) {
     std::unordered_set<std::string_view> names;

@@ -12,6 +12,7 @@
 #include "audit/sth.h"
 #include "core/coding.h"
 #include "core/logging.h"
+#include "http/access.h"
 #include "http/databases.h"
 #include "http/server.h"
 #include "ingest/mqtt_ingest.h"
@@ -60,7 +61,23 @@ Result<std::unique_ptr<security::Directory>> OpenDirectory(const std::string& pa
   return security::Directory::Open(std::move(o));
 }
 
+std::string KeyFile(const Config& c) {
+  return c.storage.key_file.empty() ? c.data_dir + "/keys/local.key" : c.storage.key_file;
+}
+
+std::string DirectoryFile(const Config& c) { return c.data_dir + "/security/directory"; }
+
 }  // namespace
+
+Result<std::string> InitAdmin(const Config& config, const std::string& name) {
+  ASSIGN_OR_RETURN(auto keys, keys::FileKeyProvider::Open(KeyFile(config)));
+  ASSIGN_OR_RETURN(auto directory, OpenDirectory(DirectoryFile(config), keys.get()));
+  RETURN_IF_ERROR(directory->CreatePrincipal(security::kOperatorTenant, name,
+                                             security::PrincipalKind::kOperator));
+  ASSIGN_OR_RETURN(security::IssuedToken token,
+                   directory->IssueToken(security::kOperatorTenant, name, security::kAllRights, 0));
+  return token.token;
+}
 
 struct Hub::Impl {
   Config config;
@@ -85,6 +102,7 @@ struct Hub::Impl {
   std::unique_ptr<mqtt::Broker> broker;
   std::unique_ptr<http::DatabaseRegistry> databases;
   std::unique_ptr<query::Executor> executor;
+  std::unique_ptr<http::Access> http_access;
   std::unique_ptr<http::Server> http;
   std::unique_ptr<DemoSource> demo;
   std::unique_ptr<mqtt::SysPublisher> sys;
@@ -121,8 +139,7 @@ Status Hub::Start() {
 
   // Storage: keys first (the engine only ever sees key ids and data keys), then the engine,
   // which replays its WAL before anything is served.
-  std::string key_file = c.storage.key_file.empty() ? c.data_dir + "/keys/local.key" : c.storage.key_file;
-  ASSIGN_OR_RETURN(h.keys, keys::FileKeyProvider::Open(key_file));
+  ASSIGN_OR_RETURN(h.keys, keys::FileKeyProvider::Open(KeyFile(c)));
   storage::EngineOptions eo;
   eo.dir = c.data_dir + "/storage";
   eo.fsync = c.storage.fsync;
@@ -148,7 +165,13 @@ Status Hub::Start() {
   ASSIGN_OR_RETURN(h.broker_store, mqtt::BrokerStore::Open(c.data_dir + "/mqtt", h.keys.get()));
   ASSIGN_OR_RETURN(auto legacy_auth, mqtt::PasswordAuthenticator::Create(c.mqtt.password_file,
                                                                          c.mqtt.allow_anonymous));
-  ASSIGN_OR_RETURN(h.directory, OpenDirectory(c.data_dir + "/security/directory", h.keys.get()));
+  ASSIGN_OR_RETURN(h.directory, OpenDirectory(DirectoryFile(c), h.keys.get()));
+  if (c.http.auth) {
+    auto operators = h.directory->ListPrincipals(security::kOperatorTenant);
+    if (operators.ok() && operators->empty()) {
+      log->warn("no operator yet: create the first with `verbund --init-admin`");
+    }
+  }
   h.mqtt_access =
       std::make_unique<MqttAccess>(std::move(legacy_auth), c.ingest.tenant, h.directory.get());
 
@@ -221,6 +244,9 @@ Status Hub::Start() {
     deps.data_dir = c.data_dir;
     deps.wal_fsync_seconds = &h.wal_fsync_seconds;
     deps.series_cache = h.series.get();
+    h.http_access = std::make_unique<http::Access>(
+        http::AccessOptions{h.directory.get(), c.http.auth, nullptr});
+    deps.access = h.http_access.get();
     deps.request_events = h.audit_recorder.get();
     deps.audit_log = h.audit_log.get();
     deps.audit_signer = h.audit_signer.get();

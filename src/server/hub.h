@@ -10,6 +10,11 @@
 
 namespace verbund::server {
 
+// `verbund --init-admin`: creates the operator `_hub/<name>` in the hub's directory (which the
+// hub must not be running on: the directory file has one writer) and an API token with every
+// right for it, returned once. AlreadyExists when that operator exists.
+Result<std::string> InitAdmin(const Config& config, const std::string& name);
+
 class Hub {
  public:
   explicit Hub(Config config);

@@ -2,6 +2,7 @@
 //   verbund [--config FILE]     run (embedded defaults without a file; data under ./verbund-data)
 //   verbund --version
 //   verbund --hash-password     read a password on stdin, print its scrypt hash for password_file
+//   verbund --init-admin [NAME] create the first operator (default `admin`), print its API token
 #include <iostream>
 #include <string>
 
@@ -50,6 +51,12 @@ int main(int argc, char** argv) {
   app.add_flag("--version", version, "print the version and exit");
   app.add_flag("--hash-password", hash_password,
                "read a password from stdin and print the hash for mqtt.password_file");
+  std::string init_admin;
+  app.add_option("--init-admin", init_admin,
+                 "create the first operator _hub/NAME and print its API token once (run it while "
+                 "the hub is stopped)")
+      ->expected(0, 1)
+      ->default_str("admin");
   CLI11_PARSE(app, argc, argv);
 
   if (version) {
@@ -68,6 +75,18 @@ int main(int argc, char** argv) {
   if (!config.ok()) {
     std::cerr << "verbund: bad configuration: " << config.status().message() << "\n";
     return 2;
+  }
+  if (app.count("--init-admin") > 0) {
+    const std::string name = init_admin.empty() ? "admin" : init_admin;
+    auto token = verbund::server::InitAdmin(*config, name);
+    if (!token.ok()) {
+      std::cerr << "verbund: --init-admin: " << token.status().message() << "\n";
+      return token.status().code() == verbund::StatusCode::kAlreadyExists ? 3 : 1;
+    }
+    std::cout << "operator _hub/" << name << " created. Its API token (shown once, keep it safe):\n"
+              << *token << "\n"
+              << "Use it with verbundctl --token, or as `Authorization: Token ...` over HTTP.\n";
+    return 0;
   }
   verbund::InitLogging(config->log_level, config->log_format == "json"
                                               ? verbund::LogFormat::kJson

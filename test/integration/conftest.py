@@ -96,7 +96,8 @@ def pki(tmp_path_factory):
 class BrokerBase:
     def __init__(self, workdir, pki, tls=False, require_client_cert=False, ws=True,
                  max_packet_size=None, connect_timeout_ms=None, max_queued_messages=None,
-                 max_keepalive=None, users=None, allow_anonymous=True, ingest_toml=None):
+                 max_keepalive=None, users=None, allow_anonymous=True, ingest_toml=None,
+                 http_auth=False):
         self.host = HOST
         self.workdir = str(workdir)
         self.data_dir = os.path.join(self.workdir, "data")
@@ -115,6 +116,7 @@ class BrokerBase:
         self.users = users
         self.allow_anonymous = allow_anonymous
         self.ingest_toml = ingest_toml  # Verbund only: the [ingest] section (default: disabled)
+        self.http_auth = http_auth  # Verbund only: [http] auth
         self.log_path = os.path.join(self.workdir, "broker.log")
         self.proc = None
         self.starts = 0
@@ -223,6 +225,7 @@ class VerbundBroker(BrokerBase):
                       "key = %s" % q(self.pki.server_key), "ca = %s" % q(self.pki.ca_cert),
                       "require_client_cert = %s" % ("true" if self.require_client_cert else "false")]
         lines += ["", "[http]", "listen = %s" % q("%s:%d" % (HOST, self.http_port)),
+                  "auth = %s" % ("true" if self.http_auth else "false"),
                   "", self.ingest_toml or "[ingest]\nenabled = false", ""]
         with open(self.config_path, "w") as f:
             f.write("\n".join(lines))

@@ -91,7 +91,7 @@ class VerbundHttp:
                  'ws_listen = ""']
         if self.tls:
             lines += ["", "[tls]", "cert = %s" % q(self.cert), "key = %s" % q(self.key)]
-        lines += ["", "[http]", "listen = %s" % q("%s:%d" % (HOST, self.port))]
+        lines += ["", "[http]", "listen = %s" % q("%s:%d" % (HOST, self.port)), "auth = false"]
         if self.max_body_bytes:
             lines.append("max_body_bytes = %d" % self.max_body_bytes)
         if self.tls:
