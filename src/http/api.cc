@@ -8,6 +8,7 @@
 #include <map>
 
 #include "http/access.h"
+#include "http/admin_routes.h"
 #include "http/audit_routes.h"
 #include "http/credentials.h"
 #include "http/gzip.h"
@@ -158,6 +159,8 @@ std::string_view RouteName(Route r) {
     case Route::kApiLatest: return "api_v1_latest";
     case Route::kApiAudit:
       return "api_v1_audit";
+    case Route::kApiAdmin:
+      return "api_v1_admin";
     case Route::kOther:
     case Route::kCount: break;
   }
@@ -175,6 +178,7 @@ Route RouteOf(std::string_view path) {
   if (path == "/api/v1/read") return Route::kApiRead;
   if (path == "/api/v1/latest") return Route::kApiLatest;
   if (path.starts_with(kAuditPrefix)) return Route::kApiAudit;
+  if (AdminRoutes::Handles(path)) return Route::kApiAdmin;
   return Route::kOther;
 }
 
@@ -482,6 +486,18 @@ void Api::Dispatch(Request req, Target target_value, Reply counted) {
       });
       return;
     }
+    case Route::kApiAdmin: {
+      if (deps_.admin == nullptr) {
+        return counted(NativeError(404, "not_found", "administration is not enabled"));
+      }
+      // Changes fsync the directory and hash passwords: off the I/O thread.
+      auto shared =
+          std::make_shared<std::pair<Request, Target>>(std::move(req), std::move(*target));
+      run_async_([this, shared, counted] {
+        deps_.admin->Handle(shared->first, shared->second, *shared->first.caller, counted);
+      });
+      return;
+    }
     case Route::kApiAudit: {
       if (!get) {
         Response r = NativeError(405, "method_not_allowed", "method " + m + " not allowed");
@@ -524,6 +540,8 @@ namespace {
 // What the audit entry of a /query says besides its answer (request events only).
 struct QueryReport {
   std::string peer;
+  std::string tenant;
+  std::string principal;
   std::string db;
   std::string statement;
   query::QuerySummary summary;
@@ -540,13 +558,17 @@ void Api::Query(const Request& req, Params params, const Reply& unreported) {
   if (events) {
     report = std::make_shared<QueryReport>();
     report->peer = req.peer;
+    if (req.caller && req.caller->identity) {
+      report->tenant = req.caller->identity->tenant;
+      report->principal = req.caller->identity->principal;
+    }
     reply = AfterReport(
         [events, report](const Response& r, RequestEvents::Done done) {
           const std::string& error =
               report->summary.error.empty() ? r.error_message : report->summary.error;
-          events->Query(
-              {report->peer, report->db, report->statement, report->summary.rows, r.status, error},
-              std::move(done));
+          events->Query({report->peer, report->db, report->statement, report->summary.rows,
+                         r.status, error, report->tenant, report->principal},
+                        std::move(done));
         },
         unreported);
   }
@@ -615,7 +637,7 @@ void Api::Query(const Request& req, Params params, const Reply& unreported) {
     // The 200 is out: the response ends once the entry is durable (with an error document
     // instead if it cannot be recorded).
     events->Query({report->peer, report->db, report->statement, report->summary.rows, 200,
-                   report->summary.error},
+                   report->summary.error, report->tenant, report->principal},
                   [stream, report](const Status& st) {
                     if (!st.ok())
                       stream->Push(InfluxError("audit log unavailable: " + st.message()) + "\n");

@@ -64,6 +64,7 @@ enum class Route : uint8_t {
   kApiRead,
   kApiLatest,
   kApiAudit,
+  kApiAdmin,
   kOther,
   kCount
 };

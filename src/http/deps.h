@@ -35,6 +35,7 @@ class SthSigner;
 namespace verbund::http {
 
 class Access;
+class AdminRoutes;
 
 struct Request;
 
@@ -72,6 +73,8 @@ struct ServerDeps {
   // Optional: authentication and scopes (http/access.h); null = every caller anonymous, with
   // access to everything. Not owned.
   Access* access = nullptr;
+  // Optional: the admin API under /api/v1/admin (404 when null); not owned.
+  AdminRoutes* admin = nullptr;
   // Threads that parse /write bodies, run queries and read storage off the I/O threads
   // (0 = hardware concurrency, at least 2).
   size_t worker_threads = 0;

@@ -23,6 +23,8 @@ struct WriteEvent {
   uint64_t rejected = 0;      // lines or points not written
   unsigned status = 0;        // the HTTP status about to be sent
   std::string_view error;     // the error sent with it ("" on success)
+  std::string_view tenant;    // the caller's ("" when anonymous)
+  std::string_view principal;  // the caller's name ("" when anonymous)
 };
 
 struct QueryEvent {
@@ -32,6 +34,8 @@ struct QueryEvent {
   uint64_t rows = 0;           // rows in the response, over every statement and series
   unsigned status = 0;
   std::string_view error;  // a parse error or the first statement error
+  std::string_view tenant;     // the caller's ("" when anonymous)
+  std::string_view principal;  // the caller's name ("" when anonymous)
 };
 
 class RequestEvents {

@@ -43,6 +43,8 @@ struct PieceResult {
 // What the audit entry of a /write says besides its answer (request events only).
 struct WriteReport {
   std::string peer;
+  std::string tenant;
+  std::string principal;
   std::string db;
   uint64_t measurements = 0;
   uint64_t points = 0;  // durable
@@ -87,11 +89,16 @@ void Api::Write(Request req, const Params& params, const Reply& unreported) {
     report = std::make_shared<WriteReport>();
     report->peer = req.peer;
     report->db = std::string(db);
+    if (req.caller && req.caller->identity) {
+      report->tenant = req.caller->identity->tenant;
+      report->principal = req.caller->identity->principal;
+    }
     reply = AfterReport(
         [events, report](const Response& r, RequestEvents::Done done) {
-          events->Write({report->peer, report->db, report->measurements, report->points,
-                         report->rejected, r.status, r.error_message},
-                        std::move(done));
+          events->Write(
+              {report->peer, report->db, report->measurements, report->points, report->rejected,
+               r.status, r.error_message, report->tenant, report->principal},
+              std::move(done));
         },
         unreported);
   }

@@ -152,7 +152,8 @@ void AuditRecorder::PublishDenied(const mqtt::PublishDeniedEvent& e) {
 }
 
 void AuditRecorder::Write(const http::WriteEvent& e, http::RequestEvents::Done done) {
-  Entry entry = NewEntry(EventKind::kWrite, "", e.peer);
+  Entry entry = NewEntry(EventKind::kWrite, e.principal, e.peer);
+  entry.tenant = Clip(e.tenant);
   entry.outcome = HttpOutcome(e.status);
   entry.reason = ClipUtf8(e.error, kMaxReasonBytes);
   entry.Add("database", Clip(e.database))
@@ -164,7 +165,8 @@ void AuditRecorder::Write(const http::WriteEvent& e, http::RequestEvents::Done d
 }
 
 void AuditRecorder::Query(const http::QueryEvent& e, http::RequestEvents::Done done) {
-  Entry entry = NewEntry(EventKind::kQuery, "", e.peer);
+  Entry entry = NewEntry(EventKind::kQuery, e.principal, e.peer);
+  entry.tenant = Clip(e.tenant);
   entry.outcome =
       HttpOutcome(e.status) == Outcome::kOk && e.error.empty() ? Outcome::kOk : Outcome::kError;
   entry.reason = ClipUtf8(e.error, kMaxReasonBytes);
@@ -175,6 +177,28 @@ void AuditRecorder::Query(const http::QueryEvent& e, http::RequestEvents::Done d
   }
   entry.Add("rows", static_cast<int64_t>(e.rows)).Add("status", static_cast<int64_t>(e.status));
   Submit(entry, std::move(done));
+}
+
+}  // namespace verbund::server
+
+namespace verbund::server {
+
+void AuditRecorder::AdminChange(const http::Caller& caller, std::string_view action,
+                                std::string_view tenant, std::string_view target,
+                                const Status& outcome) {
+  Entry entry = NewEntry(EventKind::kAdminChange,
+                         caller.identity ? caller.identity->FullName() : "", caller.peer);
+  entry.tenant = Clip(tenant);
+  if (!outcome.ok()) {
+    const StatusCode c = outcome.code();
+    entry.outcome = c == StatusCode::kPermissionDenied || c == StatusCode::kUnauthenticated
+                        ? audit::Outcome::kDenied
+                        : audit::Outcome::kError;
+    entry.reason = ClipUtf8(outcome.message(), kMaxReasonBytes);
+  }
+  entry.Add("action", Clip(action));
+  if (!target.empty()) entry.Add("target", Clip(target));
+  Submit(entry, nullptr);
 }
 
 }  // namespace verbund::server

@@ -17,6 +17,7 @@
 #include "audit/entry.h"
 #include "audit/log.h"
 #include "core/clock.h"
+#include "http/caller.h"
 #include "http/request_events.h"
 #include "mqtt/security_events.h"
 
@@ -38,6 +39,10 @@ class AuditRecorder final : public mqtt::SecurityEvents, public http::RequestEve
 
   void Write(const http::WriteEvent& e, http::RequestEvents::Done done) override;
   void Query(const http::QueryEvent& e, http::RequestEvents::Done done) override;
+
+  // An admin API call (http::AdminDeps::on_change): who changed what, and whether it was done.
+  void AdminChange(const http::Caller& caller, std::string_view action, std::string_view tenant,
+                   std::string_view target, const Status& outcome);
 
  private:
   audit::Entry NewEntry(audit::EventKind kind, std::string_view principal,

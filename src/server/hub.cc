@@ -13,6 +13,7 @@
 #include "core/coding.h"
 #include "core/logging.h"
 #include "http/access.h"
+#include "http/admin_routes.h"
 #include "http/databases.h"
 #include "http/server.h"
 #include "ingest/mqtt_ingest.h"
@@ -103,6 +104,7 @@ struct Hub::Impl {
   std::unique_ptr<http::DatabaseRegistry> databases;
   std::unique_ptr<query::Executor> executor;
   std::unique_ptr<http::Access> http_access;
+  std::unique_ptr<http::AdminRoutes> admin;
   std::unique_ptr<http::Server> http;
   std::unique_ptr<DemoSource> demo;
   std::unique_ptr<mqtt::SysPublisher> sys;
@@ -247,6 +249,18 @@ Status Hub::Start() {
     h.http_access = std::make_unique<http::Access>(
         http::AccessOptions{h.directory.get(), c.http.auth, nullptr});
     deps.access = h.http_access.get();
+    http::AdminDeps ad;
+    ad.directory = h.directory.get();
+    ad.broker = h.broker.get();
+    if (h.audit_recorder) {
+      ad.on_change = [recorder = h.audit_recorder.get()](
+                         const http::Caller& caller, std::string_view action,
+                         std::string_view tenant, std::string_view target, const Status& outcome) {
+        recorder->AdminChange(caller, action, tenant, target, outcome);
+      };
+    }
+    h.admin = std::make_unique<http::AdminRoutes>(std::move(ad));
+    deps.admin = h.admin.get();
     deps.request_events = h.audit_recorder.get();
     deps.audit_log = h.audit_log.get();
     deps.audit_signer = h.audit_signer.get();

@@ -1,11 +1,13 @@
 // verbundctl: the hub's admin command line. Commands group by what they manage; offline ones
 // (audit verify/pubkey/sth/export) work on files, the others (tenant, principal, credential,
-// rule, quota, session: later issues) talk to the hub's HTTP admin API given by --server and
+// rule, session; quotas under tenant and principal) talk to the hub's HTTP admin API given by
+// --server and
 // --token. Every command has --help; exit codes are in exit_codes.h.
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <string>
 
+#include "admin_commands.h"
 #include "audit_commands.h"
 #include "exit_codes.h"
 
@@ -24,6 +26,7 @@ int main(int argc, char** argv) {
 
   int exit_code = kExitOk;
   AddAuditCommands(app, &exit_code);
+  AddAdminCommands(app, &server, &token, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
