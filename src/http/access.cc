@@ -72,7 +72,8 @@ Result<Caller> Access::Authenticate(const Credentials& c, std::string_view peer,
   }
   security::AuthResult r = snap->AuthenticatePassword(user, password);
   if (!r.ok()) {
-    throttle_.RecordFailure(user, peer, now);
+    // Only wrong guesses back off (a disabled principal's password was right).
+    if (r.error != security::AuthError::kDisabled) throttle_.RecordFailure(user, peer, now);
     return Unauthenticated("authorization failed");
   }
   throttle_.RecordSuccess(user, peer, now);

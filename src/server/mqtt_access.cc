@@ -59,10 +59,11 @@ std::variant<mqtt::Principal, ReasonCode> MqttAccess::Authenticate(const mqtt::C
         security::ThrottleDecision d = throttle_.Check(user, info.peer, now);
         if (!d.allowed) return ReasonCode::kConnectionRateExceeded;
         security::AuthResult r = snap->AuthenticatePassword(user, info.password.value_or(""));
+        if (r.error == security::AuthError::kDisabled) return ReasonCode::kNotAuthorized;
         if (!r.ok()) {
+          // Only wrong guesses back off (a disabled principal's password was right).
           throttle_.RecordFailure(user, info.peer, now);
-          return r.error == security::AuthError::kDisabled ? ReasonCode::kNotAuthorized
-                                                           : ReasonCode::kBadUserNameOrPassword;
+          return ReasonCode::kBadUserNameOrPassword;
         }
         throttle_.RecordSuccess(user, info.peer, now);
         return FromIdentity(*r.identity, info.client_id, *snap);
