@@ -104,6 +104,7 @@ Status ReadTls(const toml::table& t, TlsConfig* c) {
   RETURN_IF_ERROR(r.String("key", &c->key));
   RETURN_IF_ERROR(r.String("ca", &c->ca));
   RETURN_IF_ERROR(r.Bool("require_client_cert", &c->require_client_cert));
+  RETURN_IF_ERROR(r.String("crl", &c->crl));
   return r.RejectUnknown();
 }
 

@@ -39,6 +39,9 @@ struct TlsConfig {
   std::string key;
   std::string ca;
   bool require_client_cert = false;
+  // PEM file of certificate revocation lists (of tls.ca): revoked client certificates are
+  // refused at the handshake. Needs tls.ca; read at start-up.
+  std::string crl;
 };
 
 struct HttpConfig {

@@ -1,6 +1,7 @@
 #include "net/tls.h"
 
 #include <openssl/ssl.h>
+#include <openssl/x509_vfy.h>
 
 namespace verbund::net {
 
@@ -26,6 +27,18 @@ Result<std::shared_ptr<boost::asio::ssl::context>> MakeServerTlsContext(const Tl
     auto mode = ssl::verify_peer;
     if (config.require_client_cert) mode |= ssl::verify_fail_if_no_peer_cert;
     ctx->set_verify_mode(mode);
+  }
+  if (!config.crl.empty()) {
+    if (config.ca.empty()) return InvalidArgument("tls.crl: needs tls.ca");
+    // Every client certificate is then checked against its CA's CRL (a CA without a CRL in
+    // the file fails verification: revocation must be known, not assumed absent).
+    X509_STORE* store = SSL_CTX_get_cert_store(ctx->native_handle());
+    X509_LOOKUP* lookup = X509_STORE_add_lookup(store, X509_LOOKUP_file());
+    if (lookup == nullptr ||
+        X509_load_crl_file(lookup, config.crl.c_str(), X509_FILETYPE_PEM) <= 0) {
+      return InvalidArgument("tls.crl: cannot load CRLs from '" + config.crl + "'");
+    }
+    X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK);
   }
   return ctx;
 }

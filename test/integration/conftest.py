@@ -63,6 +63,8 @@ class Pki:
         self.client_cert, self.client_key = p("client.crt"), p("client.key")
         self.other_ca_cert, self.other_ca_key = p("other-ca.crt"), p("other-ca.key")
         self.other_client_cert, self.other_client_key = p("other-client.crt"), p("other-client.key")
+        self.revoked_cert, self.revoked_key = p("revoked.crt"), p("revoked.key")
+        self.crl = p("ca.crl")  # revokes revoked.crt
         d = self.dir
         with open(p("server.ext"), "w") as f:
             f.write("subjectAltName=DNS:localhost,IP:127.0.0.1\n"
@@ -78,12 +80,24 @@ class Pki:
                      "-addext", "keyUsage=critical,keyCertSign,cRLSign", cwd=d)
         for name, ca, ext, cn in (("server", "ca", "server.ext", "localhost"),
                                   ("client", "ca", "client.ext", "test-client"),
-                                  ("other-client", "other-ca", "client.ext", "intruder")):
+                                  ("other-client", "other-ca", "client.ext", "intruder"),
+                                  ("revoked", "ca", "client.ext", "revoked-client")):
             _openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", name + ".key",
                      "-out", name + ".csr", "-subj", "/CN=" + cn, cwd=d)
             _openssl("x509", "-req", "-in", name + ".csr", "-CA", ca + ".crt", "-CAkey",
                      ca + ".key", "-CAcreateserial", "-days", "30", "-out", name + ".crt",
                      "-extfile", ext, cwd=d)
+        # A CRL of the test CA that revokes revoked.crt (openssl ca's minimal database).
+        with open(p("ca.cnf"), "w") as f:
+            f.write("[ca]\ndefault_ca = d\n[d]\ndatabase = index.txt\ncrlnumber = crlnumber\n"
+                    "default_md = sha256\ndefault_crl_days = 30\n")
+        open(p("index.txt"), "w").close()
+        with open(p("crlnumber"), "w") as f:
+            f.write("01\n")
+        _openssl("ca", "-config", "ca.cnf", "-keyfile", "ca.key", "-cert", "ca.crt", "-revoke",
+                 "revoked.crt", cwd=d)
+        _openssl("ca", "-config", "ca.cnf", "-keyfile", "ca.key", "-cert", "ca.crt", "-gencrl",
+                 "-out", "ca.crl", cwd=d)
 
 
 @pytest.fixture(scope="session")
@@ -97,7 +111,7 @@ class BrokerBase:
     def __init__(self, workdir, pki, tls=False, require_client_cert=False, ws=True,
                  max_packet_size=None, connect_timeout_ms=None, max_queued_messages=None,
                  max_keepalive=None, users=None, allow_anonymous=True, ingest_toml=None,
-                 http_auth=False):
+                 http_auth=False, crl=False):
         self.host = HOST
         self.workdir = str(workdir)
         self.data_dir = os.path.join(self.workdir, "data")
@@ -117,6 +131,7 @@ class BrokerBase:
         self.allow_anonymous = allow_anonymous
         self.ingest_toml = ingest_toml  # Verbund only: the [ingest] section (default: disabled)
         self.http_auth = http_auth  # Verbund only: [http] auth
+        self.crl = crl  # honour the test CA's CRL (tls.crl / mosquitto crlfile)
         self.log_path = os.path.join(self.workdir, "broker.log")
         self.proc = None
         self.starts = 0
@@ -224,6 +239,8 @@ class VerbundBroker(BrokerBase):
             lines += ["", "[tls]", "cert = %s" % q(self.pki.server_cert),
                       "key = %s" % q(self.pki.server_key), "ca = %s" % q(self.pki.ca_cert),
                       "require_client_cert = %s" % ("true" if self.require_client_cert else "false")]
+            if self.crl:
+                lines.append("crl = %s" % q(self.pki.crl))
         lines += ["", "[http]", "listen = %s" % q("%s:%d" % (HOST, self.http_port)),
                   "auth = %s" % ("true" if self.http_auth else "false"),
                   "", self.ingest_toml or "[ingest]\nenabled = false", ""]
@@ -263,6 +280,8 @@ class MosquittoBroker(BrokerBase):
                       "cafile %s" % self.pki.ca_cert, "certfile %s" % self.pki.server_cert,
                       "keyfile %s" % self.pki.server_key,
                       "require_certificate %s" % ("true" if self.require_client_cert else "false")]
+            if self.crl:
+                lines.append("crlfile %s" % self.pki.crl)
         if self.ws_port:
             lines += ["listener %d %s" % (self.ws_port, HOST), "protocol websockets"]
         with open(self.config_path, "w") as f:

@@ -118,6 +118,16 @@ def test_tls_refuses_old_versions(broker_factory, pki):
     assert tls_mqtt_works(b, tls_context(pki))  # the listener is unaffected
 
 
+def test_revoked_client_certificate_is_refused(broker_factory, pki):
+    b = broker_factory(require_client_cert=True, crl=True)
+    assert not tls_mqtt_works(b, tls_context(pki, pki.revoked_cert, pki.revoked_key)), \
+        "a certificate on the CA's revocation list must be refused"
+    assert tls_mqtt_works(b, tls_context(pki, pki.client_cert, pki.client_key))
+    # Without the CRL the same certificate is accepted (it is otherwise valid).
+    plain = broker_factory(require_client_cert=True)
+    assert tls_mqtt_works(plain, tls_context(pki, pki.revoked_cert, pki.revoked_key))
+
+
 def test_mutual_tls(broker_factory, pki):
     b = broker_factory(require_client_cert=True)
     assert tls_mqtt_works(b, tls_context(pki, pki.client_cert, pki.client_key))
