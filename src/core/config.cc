@@ -206,6 +206,13 @@ Status ReadDemo(const toml::table& t, DemoConfig* c) {
   return r.RejectUnknown();
 }
 
+Status ReadSecurity(const toml::table& t, SecurityConfig* c) {
+  TableReader r(t, "security");
+  RETURN_IF_ERROR(r.Int("login_backoff_ms", &c->login_backoff_ms, 1, 3'600'000));
+  RETURN_IF_ERROR(r.Int("login_backoff_max_ms", &c->login_backoff_max_ms, 1, 86'400'000));
+  return r.RejectUnknown();
+}
+
 template <typename Fn>
 Status SubTable(const toml::table& root, TableReader* r, std::string_view key, Fn fn) {
   r->Seen(key);
@@ -271,6 +278,8 @@ Result<Config> ParseConfig(std::string_view text) {
       SubTable(root, &r, "audit", [&](const toml::table& t) { return ReadAudit(t, &c.audit); }));
   RETURN_IF_ERROR(SubTable(root, &r, "ingest", [&](const toml::table& t) { return ReadIngest(t, &c.ingest); }));
   RETURN_IF_ERROR(SubTable(root, &r, "demo", [&](const toml::table& t) { return ReadDemo(t, &c.demo); }));
+  RETURN_IF_ERROR(SubTable(root, &r, "security",
+                           [&](const toml::table& t) { return ReadSecurity(t, &c.security); }));
   RETURN_IF_ERROR(r.RejectUnknown());
   static const std::set<std::string> kLevels = {"trace", "debug", "info", "warn", "error", "critical", "off"};
   if (!kLevels.contains(c.log_level)) return InvalidArgument("log_level: unknown level '" + c.log_level + "'");

@@ -92,6 +92,13 @@ struct IngestConfig {
   std::vector<IngestRule> rules;    // first matching rule wins; default: json for every topic
 };
 
+struct SecurityConfig {
+  // Failed logins (MQTT and HTTP) back off per principal and network and per address: this long
+  // after the first failure, doubling with each further one up to the maximum.
+  uint32_t login_backoff_ms = 100;
+  uint32_t login_backoff_max_ms = 30000;
+};
+
 struct DemoConfig {
   bool enabled = false;             // publish simulated factory, fleet and meter readings
   uint32_t interval_ms = 1000;
@@ -108,6 +115,7 @@ struct Config {
   AuditConfig audit;
   IngestConfig ingest;
   DemoConfig demo;
+  SecurityConfig security;
 };
 
 // Parses TOML text. Errors name the key ("mqtt.listen: ...") and, for syntax, the line.

@@ -32,7 +32,9 @@ struct Scoped {
 }  // namespace
 
 Access::Access(AccessOptions options)
-    : options_(options), clock_(options.clock ? options.clock : SystemClock::Default()) {}
+    : options_(options),
+      clock_(options.clock ? options.clock : SystemClock::Default()),
+      throttle_(options.throttle) {}
 
 Result<Caller> Access::Authenticate(const Credentials& c, std::string_view peer,
                                     int64_t* retry_after_ms) {

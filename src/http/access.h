@@ -36,6 +36,7 @@ struct AccessOptions {
   security::Directory* directory = nullptr;  // not owned; null: every caller is anonymous
   bool auth_required = true;
   const Clock* clock = nullptr;  // null: system clock
+  security::LoginThrottleOptions throttle;
 };
 
 class Access {

@@ -174,8 +174,11 @@ Status Hub::Start() {
       log->warn("no operator yet: create the first with `verbund --init-admin`");
     }
   }
-  h.mqtt_access =
-      std::make_unique<MqttAccess>(std::move(legacy_auth), c.ingest.tenant, h.directory.get());
+  security::LoginThrottleOptions throttle;
+  throttle.base_delay_ms = c.security.login_backoff_ms;
+  throttle.max_delay_ms = std::max(c.security.login_backoff_max_ms, c.security.login_backoff_ms);
+  h.mqtt_access = std::make_unique<MqttAccess>(std::move(legacy_auth), c.ingest.tenant,
+                                               h.directory.get(), nullptr, throttle);
 
   mqtt::BrokerOptions bo;
   bo.mqtt = c.mqtt;
@@ -246,8 +249,11 @@ Status Hub::Start() {
     deps.data_dir = c.data_dir;
     deps.wal_fsync_seconds = &h.wal_fsync_seconds;
     deps.series_cache = h.series.get();
-    h.http_access = std::make_unique<http::Access>(
-        http::AccessOptions{h.directory.get(), c.http.auth, nullptr});
+    http::AccessOptions ao{h.directory.get(), c.http.auth, nullptr};
+    ao.throttle.base_delay_ms = c.security.login_backoff_ms;
+    ao.throttle.max_delay_ms =
+        std::max(c.security.login_backoff_max_ms, c.security.login_backoff_ms);
+    h.http_access = std::make_unique<http::Access>(ao);
     deps.access = h.http_access.get();
     http::AdminDeps ad;
     ad.directory = h.directory.get();

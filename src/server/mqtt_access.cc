@@ -15,11 +15,12 @@ struct MqttAccess::Grant {
 
 MqttAccess::MqttAccess(std::unique_ptr<mqtt::PasswordAuthenticator> legacy,
                        std::string default_tenant, security::Directory* directory,
-                       const Clock* clock)
+                       const Clock* clock, security::LoginThrottleOptions throttle)
     : legacy_(std::move(legacy)),
       default_tenant_(std::move(default_tenant)),
       directory_(directory),
-      clock_(clock ? clock : SystemClock::Default()) {}
+      clock_(clock ? clock : SystemClock::Default()),
+      throttle_(throttle) {}
 
 const security::Identity* MqttAccess::IdentityOf(const mqtt::Principal& p) {
   return p.policy ? &static_cast<const Grant*>(p.policy.get())->identity : nullptr;
@@ -48,8 +49,9 @@ std::variant<mqtt::Principal, ReasonCode> MqttAccess::Authenticate(const mqtt::C
       if (r.ok()) return FromIdentity(*r.identity, info.client_id, *snap);
       if (r.error == security::AuthError::kDisabled) return ReasonCode::kNotAuthorized;
     }
-    // A `tenant/name` username of a tenant (or the operators) the directory knows.
-    if (info.username && !info.cert_identity) {
+    // A `tenant/name` username of a tenant (or the operators) the directory knows (also with an
+    // unmapped client certificate).
+    if (info.username) {
       const std::string& user = *info.username;
       size_t slash = user.find('/');
       std::string_view tenant =

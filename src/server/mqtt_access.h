@@ -40,7 +40,8 @@ class MqttAccess final : public mqtt::Authenticator, public mqtt::Authorizer {
  public:
   // `directory` may be null (single-tenant only); not owned, must outlive this.
   MqttAccess(std::unique_ptr<mqtt::PasswordAuthenticator> legacy, std::string default_tenant,
-             security::Directory* directory, const Clock* clock = nullptr);
+             security::Directory* directory, const Clock* clock = nullptr,
+             security::LoginThrottleOptions throttle = {});
 
   std::variant<mqtt::Principal, mqtt::ReasonCode> Authenticate(
       const mqtt::ConnectInfo& info) override;

@@ -111,7 +111,7 @@ class BrokerBase:
     def __init__(self, workdir, pki, tls=False, require_client_cert=False, ws=True,
                  max_packet_size=None, connect_timeout_ms=None, max_queued_messages=None,
                  max_keepalive=None, users=None, allow_anonymous=True, ingest_toml=None,
-                 http_auth=False, crl=False):
+                 http_auth=False, crl=False, extra_toml=None):
         self.host = HOST
         self.workdir = str(workdir)
         self.data_dir = os.path.join(self.workdir, "data")
@@ -132,6 +132,7 @@ class BrokerBase:
         self.ingest_toml = ingest_toml  # Verbund only: the [ingest] section (default: disabled)
         self.http_auth = http_auth  # Verbund only: [http] auth
         self.crl = crl  # honour the test CA's CRL (tls.crl / mosquitto crlfile)
+        self.extra_toml = extra_toml  # Verbund only: more TOML tables at the end of the config
         self.log_path = os.path.join(self.workdir, "broker.log")
         self.proc = None
         self.starts = 0
@@ -243,7 +244,7 @@ class VerbundBroker(BrokerBase):
                 lines.append("crl = %s" % q(self.pki.crl))
         lines += ["", "[http]", "listen = %s" % q("%s:%d" % (HOST, self.http_port)),
                   "auth = %s" % ("true" if self.http_auth else "false"),
-                  "", self.ingest_toml or "[ingest]\nenabled = false", ""]
+                  "", self.ingest_toml or "[ingest]\nenabled = false", "", self.extra_toml or ""]
         with open(self.config_path, "w") as f:
             f.write("\n".join(lines))
 

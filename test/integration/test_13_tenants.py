@@ -8,7 +8,6 @@ import os
 import shutil
 import socket
 import subprocess
-import time
 
 import pytest
 
@@ -63,7 +62,9 @@ def curl(hub, path, token=None, data=None, user=None, bearer=False):
 def hub(broker_factory):
     """A hub with HTTP auth on and MQTT ingest; tenants acme and beta, each with a device `plc`
     (password) and a tenant admin `ann`; returns (hub, operator ctl, tokens by tenant)."""
-    b = broker_factory(http_auth=True, allow_anonymous=False, ingest_toml=INGEST)
+    # A back-off of a minute after one failure: the test sees it whatever the machine's load.
+    b = broker_factory(http_auth=True, allow_anonymous=False, ingest_toml=INGEST,
+                       extra_toml="[security]\nlogin_backoff_ms = 60000\n")
     b.stop()
     r = subprocess.run([os.environ["VERBUND_BIN"], "--config", b.config_path, "--init-admin"],
                        capture_output=True, text=True, timeout=60)
@@ -104,7 +105,12 @@ def test_mqtt_tenants_see_only_their_own_topics_and_readings(hub):
     # beta listens to everything it can; acme to its factory.
     beta_all = mosquitto_sub(b, "beta/plc", "pw-beta", "#", 1)
     acme_sub = mosquitto_sub(b, "acme/plc", "pw-acme", "factory/#", 2)
-    time.sleep(0.5)
+
+    # Both subscriptions are in place (the admin API lists them) before anything is published.
+    def subscribed():
+        sessions = op.json("session", "list")["sessions"]
+        return sorted(s["tenant"] for s in sessions if s["subscriptions"] >= 1) == ["acme", "beta"]
+    wait_for(subscribed, TIMEOUT, what="both subscriptions")
     assert mosquitto_pub(b, "acme/plc", "pw-acme", "factory/line1/press",
                          '{"temperature": 71.5}').returncode == 0
     assert mosquitto_pub(b, "acme/plc", "pw-acme", "factory/line1/press",

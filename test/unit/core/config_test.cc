@@ -74,6 +74,28 @@ TEST(ConfigTest, AuditDefaultsFollowTheWal) {
   EXPECT_EQ(c->audit.sth_interval_ms, 250u);
 }
 
+TEST(ConfigTest, AuthenticationAndBackOff) {
+  auto c = ParseConfig("");
+  ASSERT_TRUE(c.ok());
+  EXPECT_TRUE(c->http.auth);  // a fresh install is never open
+  EXPECT_EQ(c->security.login_backoff_ms, 100u);
+  EXPECT_TRUE(c->tls.crl.empty());
+  c = ParseConfig(
+      "[http]\nauth = false\n[security]\nlogin_backoff_ms = 50\nlogin_backoff_max_ms = 900\n"
+      "[tls]\ncrl = \"/etc/ca.crl\"\n");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_FALSE(c->http.auth);
+  EXPECT_EQ(c->security.login_backoff_ms, 50u);
+  EXPECT_EQ(c->security.login_backoff_max_ms, 900u);
+  EXPECT_EQ(c->tls.crl, "/etc/ca.crl");
+  for (const char* bad : {"[http]\nauth = 1\n", "[security]\nlogin_backoff_ms = 0\n",
+                          "[security]\nlockout = true\n"}) {
+    auto r = ParseConfig(bad);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << bad;
+  }
+}
+
 TEST(ConfigTest, AuditBadValuesAreNamed) {
   for (const char* text :
        {"[audit]\nfsync = \"sometimes\"\n", "[audit]\nfsync = 1\n", "[audit]\nenabled = \"yes\"\n",
