@@ -20,7 +20,8 @@
 namespace {
 
 // What a newcomer can type next, with the ports actually bound.
-void PrintWelcome(const verbund::server::Hub::Ports& p, bool demo, const std::string& db) {
+void PrintWelcome(const verbund::server::Hub::Ports& p, bool demo, const std::string& db,
+                  bool http_auth) {
   std::cout << "\nVerbund is running.";
   if (demo) std::cout << " The demo source publishes factory/#, fleet/# and meter/# every second.";
   std::cout << "\n";
@@ -36,6 +37,12 @@ void PrintWelcome(const verbund::server::Hub::Ports& p, bool demo, const std::st
               << "  or:              curl -G localhost:" << p.http << "/query --data-urlencode db=" << db
               << " --data-urlencode 'q=SHOW MEASUREMENTS'\n"
               << "  metrics:         curl localhost:" << p.http << "/metrics\n";
+    if (http_auth) {
+      std::cout
+          << "  HTTP needs credentials ([http] auth = true): curl -H 'Authorization: Token ...',\n"
+             "  influx -username/-password. The first operator's token: `verbund --init-admin`\n"
+             "  (with the hub stopped); tenants and users: verbundctl (doc/api.md).\n";
+    }
   }
   std::cout << "Stop with Ctrl-C.\n" << std::endl;
 }
@@ -95,6 +102,7 @@ int main(int argc, char** argv) {
   log->info("verbund {} starting; data in {}", VERBUND_VERSION, config->data_dir);
 
   bool demo = config->demo.enabled;
+  bool http_auth = config->http.auth;
   std::string tenant = config->ingest.tenant;
   verbund::server::Hub hub(std::move(*config));
   verbund::Status st = hub.Start();
@@ -104,7 +112,7 @@ int main(int argc, char** argv) {
     // Bad certificates or addresses are configuration errors.
     return st.code() == verbund::StatusCode::kInvalidArgument ? 2 : 1;
   }
-  PrintWelcome(hub.ports(), demo, tenant);
+  PrintWelcome(hub.ports(), demo, tenant, http_auth);
   hub.RunUntilSignal();
   return 0;
 }
