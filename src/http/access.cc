@@ -23,13 +23,16 @@ std::string CredentialKey(std::string_view user, std::string_view password) {
   return out;
 }
 
-// A caller's compiled rules, kept alive by the closures that use them.
-struct Scoped {
-  security::Identity identity;
-  security::SessionPolicy policy;
-};
-
 }  // namespace
+
+std::shared_ptr<Access::Scoped> Access::ScopedFor(const security::Identity& id) const {
+  auto scoped = std::make_shared<Scoped>();
+  scoped->identity = id;
+  if (options_.directory != nullptr) {
+    scoped->policy = options_.directory->snapshot()->PolicyFor(id, "");
+  }
+  return scoped;
+}
 
 Access::Access(AccessOptions options)
     : options_(options),
@@ -90,11 +93,7 @@ Result<Caller> Access::Authenticate(const Credentials& c, std::string_view peer,
 
 std::shared_ptr<const query::QueryScope> Access::QueryScopeFor(const Caller& c) const {
   if (c.anonymous()) return nullptr;
-  auto scoped = std::make_shared<Scoped>();
-  scoped->identity = *c.identity;
-  if (options_.directory != nullptr) {
-    scoped->policy = options_.directory->snapshot()->PolicyFor(*c.identity, "");
-  }
+  std::shared_ptr<const Scoped> scoped = ScopedFor(*c.identity);
   auto scope = std::make_shared<query::QueryScope>();
   const security::Identity& id = scoped->identity;
   const bool may_query = !id.IsOperator() && (id.rights & security::Bit(Right::kQuery)) != 0;
@@ -122,11 +121,7 @@ Result<std::function<bool(std::string_view)>> Access::WriteCheck(const Caller& c
       !security::TenantOwnsDatabase(id.tenant, db)) {
     return PermissionDenied("not authorized to write to database " + std::string(db));
   }
-  auto scoped = std::make_shared<Scoped>();
-  scoped->identity = id;
-  if (options_.directory != nullptr) {
-    scoped->policy = options_.directory->snapshot()->PolicyFor(id, "");
-  }
+  std::shared_ptr<const Scoped> scoped = ScopedFor(id);
   std::string prefix = std::string(db) + '/';
   return std::function<bool(std::string_view)>(
       [scoped, prefix = std::move(prefix)](std::string_view m) {

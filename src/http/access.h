@@ -63,6 +63,13 @@ class Access {
   bool MayReadAudit(const Caller& c, std::string_view tenant) const;
 
  private:
+  // A caller's compiled rules, kept alive by the closures that use them.
+  struct Scoped {
+    security::Identity identity;
+    security::SessionPolicy policy;
+  };
+  std::shared_ptr<Scoped> ScopedFor(const security::Identity& id) const;
+
   struct Cached {
     security::Identity identity;
     int64_t expires_ns = 0;
