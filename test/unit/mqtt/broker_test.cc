@@ -62,34 +62,20 @@ class TestAuthorizer final : public Authorizer {
 class BrokerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    pool_ = std::make_unique<net::IoPool>(2);
     BrokerOptions o;
     o.mqtt = config_;
     o.clock = &clock_;
     o.authenticator = &authn_;
     o.authorizer = authorizer_ ? authorizer_ : &authz_;
     o.events = events_;
-    broker_ = std::make_unique<Broker>(std::move(o), pool_.get());
-    auto listener = net::Listener::Create(
-        "mqtt.listen", "127.0.0.1:0", net::TransportKind::kTcp, pool_.get(), nullptr, &limit_,
-        [this](std::unique_ptr<net::Transport> t, net::ConnectionLease lease) {
-          broker_->Accept(std::move(t), std::move(lease));
-        });
-    ASSERT_TRUE(listener.ok());
-    listener_ = std::move(listener).value();
-    pool_->Start();
-    listener_->Start();
+    ASSERT_TRUE(harness_.Start(std::move(o)));
+    broker_ = &harness_.broker();
+    pool_ = &harness_.pool();
   }
 
-  void TearDown() override {
-    listener_->Stop();
-    broker_->Shutdown();
-    pool_->Stop();
-  }
+  void TearDown() override { harness_.Stop(); }
 
-  Client NewClient(ProtocolVersion v = ProtocolVersion::kV5) {
-    return Client(listener_->port(), v);
-  }
+  Client NewClient(ProtocolVersion v = ProtocolVersion::kV5) { return Client(harness_.port(), v); }
 
   MqttConfig config_;
   FakeClock clock_;
@@ -97,10 +83,9 @@ class BrokerTest : public ::testing::Test {
   TestAuthorizer authz_;
   Authorizer* authorizer_ = nullptr;  // set before SetUp: replaces authz_
   SecurityEvents* events_ = nullptr;  // set before SetUp
-  net::ConnectionLimit limit_{1000};
-  std::unique_ptr<net::IoPool> pool_;
-  std::unique_ptr<Broker> broker_;
-  std::unique_ptr<net::Listener> listener_;
+  testing::BrokerHarness harness_;
+  Broker* broker_ = nullptr;
+  net::IoPool* pool_ = nullptr;
 };
 
 TEST_F(BrokerTest, QoS1RoundTripAndPuback) {

@@ -12,7 +12,10 @@
 #include <string>
 #include <vector>
 
+#include "mqtt/broker.h"
 #include "mqtt/codec/codec.h"
+#include "net/io_pool.h"
+#include "net/listener.h"
 
 namespace verbund::mqtt::testing {
 
@@ -156,6 +159,41 @@ class Client {
   uint16_t next_id_ = 1;
   std::optional<Packet> last_;
   std::vector<Packet> seen_;
+};
+
+// A real Broker on a two-thread IoPool behind a TCP listener on a free loopback port.
+class BrokerHarness {
+ public:
+  // False (with a test failure) when the listener cannot be made.
+  bool Start(BrokerOptions options) {
+    pool_ = std::make_unique<net::IoPool>(2);
+    broker_ = std::make_unique<Broker>(std::move(options), pool_.get());
+    auto listener = net::Listener::Create(
+        "mqtt.listen", "127.0.0.1:0", net::TransportKind::kTcp, pool_.get(), nullptr, &limit_,
+        [this](std::unique_ptr<net::Transport> t, net::ConnectionLease lease) {
+          broker_->Accept(std::move(t), std::move(lease));
+        });
+    EXPECT_TRUE(listener.ok());
+    if (!listener.ok()) return false;
+    listener_ = std::move(listener).value();
+    pool_->Start();
+    listener_->Start();
+    return true;
+  }
+  void Stop() {
+    listener_->Stop();
+    broker_->Shutdown();
+    pool_->Stop();
+  }
+  uint16_t port() const { return listener_->port(); }
+  Broker& broker() { return *broker_; }
+  net::IoPool& pool() { return *pool_; }
+
+ private:
+  net::ConnectionLimit limit_{1000};
+  std::unique_ptr<net::IoPool> pool_;
+  std::unique_ptr<Broker> broker_;
+  std::unique_ptr<net::Listener> listener_;
 };
 
 }  // namespace verbund::mqtt::testing

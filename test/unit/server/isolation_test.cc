@@ -46,34 +46,20 @@ class IsolationTest : public ::testing::Test {
     auto legacy = mqtt::PasswordAuthenticator::Create("", /*allow_anonymous=*/true);
     ASSERT_TRUE(legacy.ok());
     access_ = std::make_unique<MqttAccess>(std::move(*legacy), kDefaultTenant, directory_.get());
-    pool_ = std::make_unique<net::IoPool>(2);
     mqtt::BrokerOptions o;
     o.mqtt.max_queued_messages = 100000;
     o.authenticator = access_.get();
     o.authorizer = access_.get();
-    broker_ = std::make_unique<mqtt::Broker>(std::move(o), pool_.get());
-    auto listener = net::Listener::Create(
-        "mqtt.listen", "127.0.0.1:0", net::TransportKind::kTcp, pool_.get(), nullptr, &limit_,
-        [this](std::unique_ptr<net::Transport> t, net::ConnectionLease lease) {
-          broker_->Accept(std::move(t), std::move(lease));
-        });
-    ASSERT_TRUE(listener.ok());
-    listener_ = std::move(listener).value();
-    pool_->Start();
-    listener_->Start();
+    ASSERT_TRUE(harness_.Start(std::move(o)));
   }
 
-  void TearDown() override {
-    listener_->Stop();
-    broker_->Shutdown();
-    pool_->Stop();
-  }
+  void TearDown() override { harness_.Stop(); }
 
   // A connected client of `tenant` ("default": anonymous).
   std::unique_ptr<Client> Connect(const std::string& tenant, const std::string& name,
                                   const std::string& client_id, bool clean = true,
                                   std::optional<mqtt::Will> will = std::nullopt) {
-    auto c = std::make_unique<Client>(listener_->port(), ProtocolVersion::kV5);
+    auto c = std::make_unique<Client>(harness_.port(), ProtocolVersion::kV5);
     std::optional<std::string> user, password;
     if (tenant != kDefaultTenant) {
       user = tenant + "/" + name;
@@ -86,10 +72,7 @@ class IsolationTest : public ::testing::Test {
 
   std::unique_ptr<security::Directory> directory_;
   std::unique_ptr<MqttAccess> access_;
-  net::ConnectionLimit limit_{1000};
-  std::unique_ptr<net::IoPool> pool_;
-  std::unique_ptr<mqtt::Broker> broker_;
-  std::unique_ptr<net::Listener> listener_;
+  mqtt::testing::BrokerHarness harness_;
 };
 
 // The tenant a payload was sent by: "<tenant>|...".
