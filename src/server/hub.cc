@@ -10,7 +10,6 @@
 #include "audit/hash.h"
 #include "audit/log.h"
 #include "audit/sth.h"
-#include "core/coding.h"
 #include "core/logging.h"
 #include "http/access.h"
 #include "http/admin_routes.h"
@@ -19,6 +18,7 @@
 #include "ingest/mqtt_ingest.h"
 #include "ingest/pipeline.h"
 #include "keys/file_key_provider.h"
+#include "keys/sealed.h"
 #include "mqtt/auth.h"
 #include "mqtt/broker.h"
 #include "mqtt/broker_store.h"
@@ -47,17 +47,11 @@ Result<std::unique_ptr<security::Directory>> OpenDirectory(const std::string& pa
   ASSIGN_OR_RETURN(keys::KeyId key_id, keys->ActiveKeyId(security::kOperatorTenant));
   security::DirectoryOptions o;
   o.path = path;
-  o.seal = [keys, key_id](std::string_view aad, std::string_view plain) -> Result<std::string> {
-    ASSIGN_OR_RETURN(keys::DataKey key, keys->GetKey(key_id));
-    std::string out;
-    PutFixed32(&out, key_id);
-    RETURN_IF_ERROR(keys::Aead::SealTo(key, aad, plain, &out));
-    return out;
+  o.seal = [keys, key_id](std::string_view aad, std::string_view plain) {
+    return keys::SealWithKeyId(*keys, key_id, aad, plain);
   };
-  o.open = [keys](std::string_view aad, std::string_view sealed) -> Result<std::string> {
-    if (sealed.size() < 4) return Corruption("sealed directory too short");
-    ASSIGN_OR_RETURN(keys::DataKey key, keys->GetKey(DecodeFixed32(sealed.data())));
-    return keys::Aead::Open(key, aad, sealed.substr(4));
+  o.open = [keys](std::string_view aad, std::string_view sealed) {
+    return keys::OpenWithKeyId(*keys, aad, sealed);
   };
   return security::Directory::Open(std::move(o));
 }

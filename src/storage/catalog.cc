@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "core/coding.h"
+#include "keys/sealed.h"
 #include "storage/catalog_format.h"
 
 namespace verbund::storage {
@@ -268,17 +269,11 @@ uint64_t Catalog::uncompacted() const {
 }
 
 Result<std::string> Catalog::SealSystem(std::string_view aad, std::string_view plaintext) {
-  ASSIGN_OR_RETURN(keys::DataKey key, keys_->GetKey(system_key_id_));
-  std::string out;
-  PutFixed32(&out, system_key_id_);
-  RETURN_IF_ERROR(keys::Aead::SealTo(key, aad, plaintext, &out));
-  return out;
+  return keys::SealWithKeyId(*keys_, system_key_id_, aad, plaintext);
 }
 
 Result<std::string> Catalog::OpenSystem(std::string_view aad, std::string_view sealed) {
-  if (sealed.size() < 4) return Corruption("sealed metadata too short");
-  ASSIGN_OR_RETURN(keys::DataKey key, keys_->GetKey(DecodeFixed32(sealed.data())));
-  return keys::Aead::Open(key, aad, sealed.substr(4));
+  return keys::OpenWithKeyId(*keys_, aad, sealed);
 }
 
 }  // namespace verbund::storage
