@@ -151,8 +151,11 @@ void Api::RunWritePiece(const std::shared_ptr<WriteJob>& job, size_t i) {
   r.parse_errors = parsed.errors().size();
   if (r.parse_errors > 0) r.parse_error_text = parsed.ErrorText();
   r.parsed_points = !parsed.points().empty();
-  if (r.parsed_points && job->may_write) {
-    for (const std::string& m : Measurements(parsed)) {
+  // The distinct measurements, once, for the caller's write check and the audit report.
+  std::vector<std::string> measurements;
+  if (r.parsed_points && (job->may_write || job->report)) measurements = Measurements(parsed);
+  if (job->may_write) {
+    for (const std::string& m : measurements) {
       if (!job->may_write(m)) {
         r.denied = m;
         break;
@@ -162,7 +165,7 @@ void Api::RunWritePiece(const std::shared_ptr<WriteJob>& job, size_t i) {
   if (r.parsed_points && r.denied.empty()) {
     r.mapped = MapPoints(parsed, job->db, deps_.engine, deps_.series_cache);
   }
-  if (r.parsed_points && job->report) r.measurements = Measurements(parsed);
+  if (job->report) r.measurements = std::move(measurements);
   if (job->remaining.fetch_sub(1, std::memory_order_acq_rel) == 1) FinishWrite(*job);
 }
 
