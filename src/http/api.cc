@@ -719,7 +719,7 @@ Result<std::vector<storage::SeriesInfo>> SelectSeries(storage::Engine* engine, s
     bool match = true;
     for (const auto& [k, v] : tag_filters) {
       auto it = std::find_if(s.key.tags.begin(), s.key.tags.end(),
-                             [&](const storage::Tag& t) { return t.first == k; });
+                             [&k = k](const storage::Tag& t) { return t.first == k; });
       if (it == s.key.tags.end() || it->second != v) {
         match = false;
         break;

@@ -94,7 +94,8 @@ void MqttIngest::OnPublish(const mqtt::MessagePtr& message, std::function<void(S
     name.assign(m.topic);
     name.push_back('\0');
     name += field;
-    auto id = series_->Resolve(name, storage::TypeOf(value), [&] {
+    // Init-capture: clang 14 cannot capture a structured binding itself.
+    auto id = series_->Resolve(name, storage::TypeOf(value), [&, &field = field] {
       if (!base) base = SeriesKeyFor(rule, database, topic);
       storage::SeriesKey key = *base;
       key.field = field;
