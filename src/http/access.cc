@@ -129,6 +129,31 @@ Result<std::function<bool(std::string_view)>> Access::WriteCheck(const Caller& c
       });
 }
 
+Status Access::Charge(const Caller& c, uint64_t messages, uint64_t bytes, int64_t* retry_after_ms) {
+  if (c.anonymous() || options_.usage == nullptr || options_.directory == nullptr) {
+    return Status::OK();
+  }
+  const security::Identity& id = *c.identity;
+  auto meters = options_.usage->MetersFor(*options_.directory->snapshot(), id.tenant, id.principal);
+  security::QuotaRefusal why;
+  if (meters->Charge(messages, bytes, clock_->MonotonicNs(), &why)) return Status::OK();
+  if (retry_after_ms) *retry_after_ms = why.retry_after_ms;
+  return ResourceExhausted(why.what + " exceeded");
+}
+
+Status Access::CheckStored(const Caller& c, std::string_view db) const {
+  if (options_.usage == nullptr || options_.directory == nullptr) return Status::OK();
+  std::string_view tenant;
+  if (!c.anonymous()) {
+    tenant = c.identity->tenant;
+  } else if (auto owner = security::TenantOfDatabase(db)) {
+    tenant = *owner;  // auth off: the database's owner is charged all the same
+  } else {
+    return Status::OK();
+  }
+  return options_.usage->CheckStored(*options_.directory->snapshot(), tenant);
+}
+
 bool Access::MayReadMetrics(const Caller& c) const {
   if (c.anonymous()) return !options_.auth_required;
   return c.identity->IsOperator();

@@ -29,6 +29,7 @@
 #include "query/executor.h"
 #include "security/directory.h"
 #include "security/login_throttle.h"
+#include "security/usage.h"
 
 namespace verbund::http {
 
@@ -37,6 +38,7 @@ struct AccessOptions {
   bool auth_required = true;
   const Clock* clock = nullptr;  // null: system clock
   security::LoginThrottleOptions throttle;
+  security::Usage* usage = nullptr;  // not owned; null: no quotas
 };
 
 class Access {
@@ -56,6 +58,13 @@ class Access {
   // check per measurement (empty function: everything).
   Result<std::function<bool(std::string_view measurement)>> WriteCheck(const Caller& c,
                                                                        std::string_view db) const;
+
+  // Charges a request to the caller's and its tenant's rate quotas (messages/s, bytes/s):
+  // ResourceExhausted (send 429 with *retry_after_ms) when over; anonymous callers have none.
+  Status Charge(const Caller& c, uint64_t messages, uint64_t bytes, int64_t* retry_after_ms);
+  // Before data is written into `db` (a database the caller's tenant owns): ResourceExhausted
+  // while the tenant is at its stored-bytes quota.
+  Status CheckStored(const Caller& c, std::string_view db) const;
 
   // Hub metrics and audit log: operators (and anonymous callers when auth is off); a tenant
   // admin reads its own tenant's audit entries (`tenant`), and tree heads and proofs (`*`).

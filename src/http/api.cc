@@ -351,19 +351,15 @@ bool Api::DatabaseExists(std::string_view db) {
 
 namespace {
 
-// 401 (with the challenge Basic-auth clients expect) or 429 while logins back off.
+// 401 (with the challenge Basic-auth clients expect), or 429 (ResourceExhausted: logins back
+// off, a quota is exceeded) with Retry-After.
 Response AuthRefusal(bool native, const Status& st, int64_t retry_after_ms) {
-  const bool limited = st.code() == StatusCode::kResourceExhausted;
-  const unsigned status = limited ? 429 : 401;
-  Response r = native
-                   ? NativeError(status, limited ? "rate_limited" : "unauthenticated", st.message())
-                   : Error(status, st.message());
-  if (limited) {
-    r.headers.emplace_back("Retry-After",
-                           std::to_string(std::max<int64_t>(1, (retry_after_ms + 999) / 1000)));
-  } else {
-    r.headers.emplace_back("WWW-Authenticate", "Basic realm=\"InfluxDB\"");
+  if (st.code() == StatusCode::kResourceExhausted) {
+    return TooManyRequests(native, st.message(), retry_after_ms);
   }
+  Response r =
+      native ? NativeError(401, "unauthenticated", st.message()) : Error(401, st.message());
+  r.headers.emplace_back("WWW-Authenticate", "Basic realm=\"InfluxDB\"");
   return r;
 }
 
@@ -409,6 +405,13 @@ void Api::Handle(Request req, Reply reply) {
     int64_t retry_after_ms = 0;
     Result<Caller> caller = deps_.access->Authenticate(creds, request.peer, &retry_after_ms);
     if (!caller.ok()) return counted(AuthRefusal(native, caller.status(), retry_after_ms));
+    // Rate quotas: a request is one message (a /write one per line, charged by Write once the
+    // body is inflated), its bytes are the target and body.
+    if (RouteOf(tgt.path) != Route::kWrite) {
+      Status charged = deps_.access->Charge(*caller, 1, request.target.size() + request.body.size(),
+                                            &retry_after_ms);
+      if (!charged.ok()) return counted(AuthRefusal(native, charged, retry_after_ms));
+    }
     request.caller = std::make_shared<const Caller>(std::move(*caller));
     Dispatch(std::move(request), std::move(tgt), counted);
   });
@@ -910,6 +913,9 @@ std::string Api::RenderMetrics() {
     p.Sample("verbund_mqtt_protocol_errors_total", static_cast<double>(b->protocol_errors.load()));
     p.Family("verbund_mqtt_auth_failures_total", "counter", "Failed MQTT authentications.");
     p.Sample("verbund_mqtt_auth_failures_total", static_cast<double>(b->auth_failures.load()));
+    p.Family("verbund_mqtt_quota_refusals_total", "counter",
+             "MQTT PUBLISHes over a rate quota (refused with 0x97, dropped at QoS 0, or held).");
+    p.Sample("verbund_mqtt_quota_refusals_total", static_cast<double>(b->quota_refusals.load()));
   }
 
   // Ingest pipeline.

@@ -1,6 +1,7 @@
 // Response builders shared by the API's handlers (api.cc, write.cc). Internal to verbund_http.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -38,6 +39,15 @@ inline Response Error(unsigned status, std::string message) {
 
 inline Response NativeError(unsigned status, std::string_view code, std::string_view message) {
   return Json(status, ApiError(code, message));
+}
+
+// 429 with Retry-After (whole seconds, at least 1): a quota exceeded, logins backing off.
+inline Response TooManyRequests(bool native, std::string_view message, int64_t retry_after_ms) {
+  Response r =
+      native ? NativeError(429, "rate_limited", message) : Error(429, std::string(message));
+  r.headers.emplace_back("Retry-After",
+                         std::to_string(std::max<int64_t>(1, (retry_after_ms + 999) / 1000)));
+  return r;
 }
 
 // `reply`, but a response is first reported by `report` (to the audit log) and sent only when

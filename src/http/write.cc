@@ -11,6 +11,7 @@
 // with different types, the point that loses the race is rejected as a type conflict, where a
 // serial parse would reject the later one (InfluxDB decides such races between requests the same
 // way).
+#include <algorithm>
 #include <atomic>
 #include <memory>
 #include <string>
@@ -63,6 +64,14 @@ std::vector<std::string> Measurements(const ingest::ParsedBatch& parsed) {
   return std::vector<std::string>(names.begin(), names.end());
 }
 
+// Lines of a line-protocol body (a last line without '\n' included).
+uint64_t CountLines(std::string_view body) {
+  uint64_t n = static_cast<uint64_t>(std::count(body.begin(), body.end(), '\n'));
+  return n + (!body.empty() && body.back() != '\n' ? 1 : 0);
+}
+
+constexpr int64_t kStoredRetryMs = 60'000;
+
 }  // namespace
 
 struct Api::WriteJob {
@@ -109,6 +118,9 @@ void Api::Write(Request req, const Params& params, const Reply& unreported) {
     auto check = deps_.access->WriteCheck(*req.caller, db);
     if (!check.ok()) return reply(Error(403, check.status().message()));
     may_write = std::move(*check);
+    // The stored-bytes figure is refreshed every few seconds: retry after a while.
+    Status stored = deps_.access->CheckStored(*req.caller, db);
+    if (!stored.ok()) return reply(TooManyRequests(false, stored.message(), kStoredRetryMs));
   }
   if (!DatabaseExists(db)) {
     return reply(Error(404, ("database not found: \"" + std::string(db) + "\"")));
@@ -127,6 +139,13 @@ void Api::Write(Request req, const Params& params, const Reply& unreported) {
     return reply(Error(415, ("unsupported Content-Encoding: " + req.content_encoding)));
   } else {
     job->body = std::move(req.body);
+  }
+  if (deps_.access != nullptr && req.caller) {
+    // Rate quotas: one message per line, the inflated body's bytes.
+    int64_t retry_after_ms = 0;
+    Status charged =
+        deps_.access->Charge(*req.caller, CountLines(job->body), job->body.size(), &retry_after_ms);
+    if (!charged.ok()) return reply(TooManyRequests(false, charged.message(), retry_after_ms));
   }
   job->db = std::string(db);
   job->options.precision = ingest::ParsePrecision(params.Get("precision"));

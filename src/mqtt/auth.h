@@ -56,6 +56,19 @@ class Authorizer {
   virtual bool CanPublish(const Principal& p, std::string_view topic) = 0;
   virtual bool CanSubscribe(const Principal& p, std::string_view filter) = 0;
   virtual bool CanReceive(const Principal& p, std::string_view topic) = 0;
+
+  // Quotas; the defaults admit everything. AdmitConnection: a lease the connection holds until
+  // it ends (may be null), or nullopt when the principal is at its connection quota. A client
+  // refused while its client id has a session is asked again once it took the session over
+  // (its old connection, if any, gave its lease back then).
+  virtual std::optional<std::shared_ptr<void>> AdmitConnection(const Principal& p) {
+    return std::shared_ptr<void>();
+  }
+  // Each PUBLISH before it is routed, `bytes` = topic + payload. False when over a rate quota,
+  // with *retry_after_ms (>= 1) when the same PUBLISH would be admitted.
+  virtual bool AdmitPublish(const Principal& p, size_t bytes, int64_t* retry_after_ms) {
+    return true;
+  }
 };
 
 class AllowAllAuthorizer final : public Authorizer {

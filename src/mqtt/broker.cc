@@ -117,6 +117,11 @@ std::shared_ptr<SessionSlot> Broker::Register(const std::shared_ptr<SessionSlot>
   return previous;
 }
 
+bool Broker::IsRegistered(std::string_view client_key) {
+  std::lock_guard lock(registry_mu_);
+  return registry_.contains(client_key);
+}
+
 void Broker::Unregister(const SessionSlot* slot) {
   std::lock_guard lock(registry_mu_);
   auto it = registry_.find(slot->client_id);

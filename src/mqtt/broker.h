@@ -49,6 +49,8 @@ struct BrokerMetrics {
   std::atomic<uint64_t> dropped_expired{0};
   std::atomic<uint64_t> protocol_errors{0};
   std::atomic<uint64_t> auth_failures{0};
+  std::atomic<uint64_t> quota_refusals{
+      0};  // PUBLISHes over a rate quota (refused, dropped or held)
 };
 
 // A connected client, as `verbundctl session list` and the admin API show it.
@@ -112,6 +114,8 @@ class Broker final : public Router {
   // Client-id registry (connect, takeover, expiry). Thread-safe.
   // Registers `slot` for its client id, returning the slot it replaces (or null).
   std::shared_ptr<SessionSlot> Register(const std::shared_ptr<SessionSlot>& slot);
+  // Whether a session is registered for `client_key` (SessionSlot::client_id).
+  bool IsRegistered(std::string_view client_key);
   // Removes `slot` if it is still the registered one for its client id.
   void Unregister(const SessionSlot* slot);
   uint64_t NextSlotId() { return next_slot_id_.fetch_add(1); }

@@ -150,7 +150,7 @@ void Connection::KeepIncomplete(const std::vector<char>& scratch, size_t used, s
 }
 
 void Connection::DrainPendingInput() {
-  if (!waiting_readable_ || state_ != State::kConnected || await_subscription_) return;
+  if (!waiting_readable_ || state_ != State::kConnected || input_held_) return;
   std::vector<char>& scratch = Scratch();
   boost::system::error_code ec;
   size_t n = transport_->ReadAvailable(scratch.data(), scratch.size(), ec);
@@ -190,14 +190,14 @@ void Connection::ProcessBuffered() {
 
 void Connection::Continue() {
   if (buffered() == 0 && in_ && in_->buf.size() > 4 * kReadChunk) in_.reset();
-  if (state_ != State::kAwaitSession && !await_subscription_) Read();
+  if (state_ != State::kAwaitSession && !input_held_) Read();
 }
 
 size_t Connection::Consume(std::string_view data) {
   size_t pos = 0;
   const uint32_t max_packet = broker().config().max_packet_size;
   while (state_ != State::kClosed && state_ != State::kClosing && state_ != State::kAwaitSession &&
-         !await_subscription_) {
+         !input_held_) {
     std::string_view avail = data.substr(pos);
     auto header = ParseFixedHeader(avail, max_packet);
     if (!header) break;  // need more bytes
@@ -290,6 +290,7 @@ void Connection::Close(std::string_view why) {
 
 // Detaches from the session, handing over the will (if the client did not DISCONNECT normally).
 void Connection::Finish() {
+  quota_lease_.reset();
   if (session_ != nullptr) {
     Session* s = session_;
     session_ = nullptr;
@@ -502,17 +503,40 @@ void Connection::HandleConnect(ConnectPacket&& c) {
   connect_->expiry = expiry;
   connect_->client_id = c.client_id;
   connect_->clean_start = c.clean_start;
+  if (!AdmitConnection(false)) return RefuseConnect(c, ReasonCode::kQuotaExceeded);
   if (RecordConnect(c, info)) return;  // continues once the audit log has the connect
   RegisterSession();
+}
+
+namespace {
+
+// Sessions are keyed by tenant and client id: equal ids of two tenants are two sessions.
+std::string SessionKey(const Principal& p, const std::string& client_id) {
+  return p.tenant.empty() ? client_id : p.tenant + '/' + client_id;
+}
+
+}  // namespace
+
+bool Connection::AdmitConnection(bool retried) {
+  PendingConnect& c = *connect_;
+  if (auto lease = broker().authorizer().AdmitConnection(c.principal)) {
+    quota_lease_ = std::move(*lease);
+    return true;
+  }
+  // A reconnecting client: its old connection still counts until the takeover ends it.
+  if (!retried && broker().IsRegistered(SessionKey(c.principal, c.client_id))) {
+    c.admit_after_takeover = true;
+    return true;
+  }
+  Log()->warn("{} refused: connection quota of '{}' reached", LogId(), c.principal.name);
+  return false;
 }
 
 void Connection::RegisterSession() {
   const PendingConnect& c = *connect_;
   auto slot = std::make_shared<SessionSlot>();
   slot->id = broker().NextSlotId();
-  // Sessions are keyed by tenant and client id: equal ids of two tenants are two sessions.
-  slot->client_id =
-      c.principal.tenant.empty() ? c.client_id : c.principal.tenant + '/' + c.client_id;
+  slot->client_id = SessionKey(c.principal, c.client_id);
   slot->owner = shard_.index();
   slot_ = slot;
   slot->handover_state().connecting = weak_from_this();
@@ -573,11 +597,19 @@ void Connection::RefuseConnect(const ConnectPacket& c, ReasonCode reason) {
 
 void Connection::OnSessionReady(Session* session, bool session_present) {
   if (state_ != State::kAwaitSession) return;
+  const bool over_quota = connect_->admit_after_takeover && !AdmitConnection(true);
   session_ = session;
   session->version = version_;
   session->set_principal(std::move(connect_->principal));
   session->DropUnreceivable();
   session->set_expiry(connect_->expiry);
+  if (over_quota) {
+    // Attached only so that closing detaches it like any session whose client went away.
+    session->Attach(this);
+    will_.reset();
+    connect_.reset();
+    return SendConnackAndFail(ReasonCode::kQuotaExceeded);
+  }
   ConnackPacket ack;
   ack.session_present = session_present;
   ack.properties = std::move(connect_->connack);
@@ -646,18 +678,58 @@ void Connection::HandlePublish(PublishPacket&& p) {
       return Protocol(ReasonCode::kReceiveMaximumExceeded, "receive maximum exceeded");
     }
   }
-  PacketType ack_type = p.qos == 2 ? PacketType::kPubrec : PacketType::kPuback;
   // QoS 2 resent before PUBREL: acknowledge again, never route twice (4.3.3).
   if (p.qos == 2 && session_->HasIncomingQos2(p.packet_id)) {
     --incoming_unacked_;
     return Acknowledge(PacketType::kPubrec, p.packet_id, ReasonCode::kSuccess);
   }
-  if (!broker().authorizer().CanPublish(session_->principal(), p.topic)) {
+  RoutePublish(std::move(p));
+}
+
+void Connection::OverQuota(PublishPacket&& p, int64_t retry_after_ms) {
+  broker().metrics().quota_refusals.fetch_add(1, std::memory_order_relaxed);
+  if (!quota_reported_) {
+    quota_reported_ = true;
+    const Principal& who = session_->principal();
+    Log()->warn("{} over its rate quota (principal '{}')", LogId(), who.name);
+    if (SecurityEvents* events = broker().events()) {
+      events->PublishDenied({session_->visible_client_id(), who.name, transport_->peer(), p.topic,
+                             who.tenant, ReasonCode::kQuotaExceeded});
+    }
+  }
+  if (p.qos == 0) return;  // at most once: dropped (and counted)
+  if (version_ == ProtocolVersion::kV5) {
+    --incoming_unacked_;
+    return Acknowledge(p.qos == 2 ? PacketType::kPubrec : PacketType::kPuback, p.packet_id,
+                       ReasonCode::kQuotaExceeded);
+  }
+  // 3.1.1 has no negative acknowledgement: the PUBLISH, and every packet after it, waits.
+  if (!held_) held_ = std::make_unique<HeldPublish>(shard_.context());
+  held_->packet = std::move(p);
+  input_held_ = true;
+  held_->timer.expires_after(std::chrono::milliseconds(retry_after_ms));
+  held_->timer.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+    if (ec || self->state_ != State::kConnected) return;
+    self->input_held_ = false;
+    PublishPacket held = std::move(self->held_->packet);
+    self->RoutePublish(std::move(held));
+    if (self->state_ == State::kConnected && !self->input_held_) self->ProcessBuffered();
+  });
+}
+
+void Connection::RoutePublish(PublishPacket&& p) {
+  const PacketType ack_type = p.qos == 2 ? PacketType::kPubrec : PacketType::kPuback;
+  const Principal& principal = session_->principal();
+  int64_t retry_after_ms = 0;
+  if (!broker().authorizer().AdmitPublish(principal, p.topic.size() + p.payload.size(),
+                                          &retry_after_ms)) {
+    return OverQuota(std::move(p), retry_after_ms);
+  }
+  if (!broker().authorizer().CanPublish(principal, p.topic)) {
     Log()->warn("{} not authorized to publish to '{}'", LogId(), p.topic);
     if (SecurityEvents* events = broker().events()) {
-      const Principal& who = session_->principal();
-      events->PublishDenied(
-          {session_->visible_client_id(), who.name, transport_->peer(), p.topic, who.tenant});
+      events->PublishDenied({session_->visible_client_id(), principal.name, transport_->peer(),
+                             p.topic, principal.tenant, ReasonCode::kNotAuthorized});
     }
     if (p.qos > 0) {
       --incoming_unacked_;
@@ -700,7 +772,8 @@ void Connection::HandlePublish(PublishPacket&& p) {
   // The acknowledgement waits until every tap has made the message durable.
   struct Pending {
     std::atomic<size_t> left;
-    std::atomic<bool> failed{false};
+    std::mutex mu;
+    Status failure;  // GUARDED_BY(mu): the first tap's error
   };
   auto pending = std::make_shared<Pending>();
   pending->left = taps.size();
@@ -708,18 +781,32 @@ void Connection::HandlePublish(PublishPacket&& p) {
   auto& ctx = shard_.context();
   for (Tap* tap : taps) {
     tap->OnPublish(shared, [pending, weak, &ctx, ack_type, id, ok](Status st) {
-      if (!st.ok()) pending->failed = true;
+      if (!st.ok()) {
+        std::lock_guard lock(pending->mu);
+        if (pending->failure.ok()) pending->failure = std::move(st);
+      }
       if (pending->left.fetch_sub(1) != 1) return;
       boost::asio::post(ctx, [pending, weak, ack_type, id, ok] {
         auto self = weak.lock();
         if (!self || self->state_ != State::kConnected) return;
-        if (ack_type == PacketType::kPuback || pending->failed) --self->incoming_unacked_;
+        const Status& failure = pending->failure;  // every tap is done: no lock needed
+        if (!failure.ok() && self->version_ != ProtocolVersion::kV5) {
+          // 3.1.1 cannot refuse it, and acknowledging would lose it: the client sends it
+          // again on its next connection.
+          return self->Close("a QoS " + std::to_string(ack_type == PacketType::kPubrec ? 2 : 1) +
+                             " message was not stored: " + failure.ToString());
+        }
+        if (ack_type == PacketType::kPuback || !failure.ok()) --self->incoming_unacked_;
         // A PUBREC with an error ends the QoS 2 exchange (4.3.3): a later PUBREL gets 0x92.
-        if (ack_type == PacketType::kPubrec && pending->failed && self->session_ != nullptr) {
+        if (ack_type == PacketType::kPubrec && !failure.ok() && self->session_ != nullptr) {
           self->session_->ReleaseIncomingQos2(id);
         }
-        self->Acknowledge(ack_type, id,
-                          pending->failed ? ReasonCode::kUnspecifiedError : ok);
+        ReasonCode reason = ok;
+        if (!failure.ok()) {
+          reason = failure.code() == StatusCode::kResourceExhausted ? ReasonCode::kQuotaExceeded
+                                                                    : ReasonCode::kUnspecifiedError;
+        }
+        self->Acknowledge(ack_type, id, reason);
       });
     });
   }
@@ -823,7 +910,7 @@ void Connection::HandleSubscribe(SubscribePacket&& s) {
   ops->retained_watermarks.assign(broker().shard_count(), 0);
   // Later packets wait for the SUBACK: a PUBLISH after a SUBSCRIBE must meet the subscription,
   // and answers go out in the order their requests came in.
-  await_subscription_ = true;
+  input_held_ = true;
   auto slot = slot_;
   std::weak_ptr<Connection> weak = shared_from_this();
   broker().ForEachShard(
@@ -838,7 +925,7 @@ void Connection::HandleSubscribe(SubscribePacket&& s) {
       [ops, weak, ack = std::move(ack), &broker = broker()]() mutable {
         auto self = weak.lock();
         if (!self) return;
-        self->await_subscription_ = false;
+        self->input_held_ = false;
         if (self->state_ != State::kConnected || self->session_ == nullptr) return;
         self->SendPacket(ack);
         // Retained messages (3.3.1.3, 3.8.3.1 Retain Handling); none for shared subscriptions.
@@ -881,7 +968,7 @@ void Connection::HandleUnsubscribe(UnsubscribePacket&& u) {
   if (removals->empty()) return SendPacket(ack);
   const SessionSlot* slot = slot_.get();
   std::weak_ptr<Connection> weak = shared_from_this();
-  await_subscription_ = true;  // as for SUBSCRIBE: later packets wait for the UNSUBACK
+  input_held_ = true;  // as for SUBSCRIBE: later packets wait for the UNSUBACK
   broker().ForEachShard(
       [removals, slot](Shard& shard) {
         for (const auto& [filter, group] : *removals) shard.tree().Remove(filter, group, slot);
@@ -889,7 +976,7 @@ void Connection::HandleUnsubscribe(UnsubscribePacket&& u) {
       [weak, ack = std::move(ack)] {
         auto self = weak.lock();
         if (!self) return;
-        self->await_subscription_ = false;
+        self->input_held_ = false;
         if (self->state_ != State::kConnected) return;
         self->SendPacket(ack);
         self->ProcessBuffered();

@@ -3,6 +3,7 @@
 // Lives on one I/O thread; shared_ptr so asynchronous callbacks can keep it alive.
 #pragma once
 
+#include <boost/asio/steady_timer.hpp>
 #include <memory>
 #include <optional>
 #include <string>
@@ -89,6 +90,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     uint32_t expiry = 0;
     std::string client_id;
     bool clean_start = false;
+    bool admit_after_takeover = false;  // refused by the connection quota while a session existed
   };
   // With SecurityEvents only, from the reported connect on: what the disconnect event reports.
   struct Accounting {
@@ -99,6 +101,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
     uint64_t messages_out = 0;
     uint64_t bytes_in = 0;
     uint64_t bytes_out = 0;
+  };
+  // A 3.1.1 QoS 1/2 PUBLISH over a rate quota: it cannot be refused, so it (and all input
+  // after it) waits until the quota admits it.
+  struct HeldPublish {
+    explicit HeldPublish(boost::asio::io_context& ctx) : timer(ctx) {}
+    PublishPacket packet;
+    boost::asio::steady_timer timer;
   };
   // Topic aliases (5.0): client -> broker (index = alias), broker -> client. Made on first use:
   // most clients never use one.
@@ -148,6 +157,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void RegisterSession();
   void RefuseConnect(const ConnectPacket& c, ReasonCode reason);
   void HandlePublish(PublishPacket&& p);
+  // Quotas, authorization, routing and acknowledgement of a validated PUBLISH.
+  void RoutePublish(PublishPacket&& p);
+  void OverQuota(PublishPacket&& p, int64_t retry_after_ms);
+  // After CONNECT was accepted: the connection quota, false (and the client refused) when over.
+  bool AdmitConnection(bool retried);
   void HandleAck(const AckPacket& a);
   void HandleSubscribe(SubscribePacket&& s);
   void HandleUnsubscribe(UnsubscribePacket&& u);
@@ -169,6 +183,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::unique_ptr<PendingConnect> connect_;
   std::unique_ptr<Aliases> aliases_;
   std::unique_ptr<Accounting> accounting_;
+  std::unique_ptr<HeldPublish> held_;
+  std::shared_ptr<void> quota_lease_;  // the authorizer's connection slot (quotas), if any
   // Connected: when the last bytes arrived (keep-alive); before CONNECT: when accepted.
   int64_t last_packet_ns_ = 0;
   uint32_t keep_alive_ms_ = 0;
@@ -184,8 +200,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool waiting_readable_ = false;  // the pending read is a readiness wait (no buffer in use)
   bool writing_ = false;
   bool close_after_write_ = false;
-  // A SUBSCRIBE or UNSUBSCRIBE is reaching every shard: later input waits until it is acked.
-  bool await_subscription_ = false;
+  // Later input waits: a SUBSCRIBE or UNSUBSCRIBE is reaching every shard (until it is
+  // acked), or a 3.1.1 PUBLISH over a rate quota waits for its turn (held_).
+  bool input_held_ = false;
+  // Reported once per connection: it exceeded a rate quota.
+  bool quota_reported_ = false;
 };
 
 }  // namespace verbund::mqtt

@@ -58,12 +58,15 @@ struct SubscribedEvent {
   std::string_view tenant;  // the principal's tenant ("" on a single-tenant hub)
 };
 
+// A PUBLISH refused: not authorized (every one), or over a rate quota (the first on each
+// connection; the broker counts the others in BrokerMetrics::quota_refusals).
 struct PublishDeniedEvent {
   std::string_view client_id;
   std::string_view principal;
   std::string_view peer;
   std::string_view topic;
   std::string_view tenant;  // the principal's tenant ("" on a single-tenant hub)
+  ReasonCode reason = ReasonCode::kNotAuthorized;  // or kQuotaExceeded
 };
 
 class SecurityEvents {

@@ -42,4 +42,9 @@ bool RateLimiter::TryAcquire(uint64_t n, int64_t now_ns, int64_t* retry_after_ms
   }
 }
 
+void RateLimiter::Refund(uint64_t n) {
+  if (rate_ == 0 || n == 0) return;
+  tat_.fetch_sub(CostNs(n), std::memory_order_relaxed);
+}
+
 }  // namespace verbund::security

@@ -24,6 +24,9 @@ class RateLimiter {
   // same request would succeed, at least 1 ms.
   bool TryAcquire(uint64_t n, int64_t now_ns, int64_t* retry_after_ms = nullptr);
 
+  // Gives back n units taken by a successful TryAcquire (a charge that could not complete).
+  void Refund(uint64_t n);
+
   uint64_t rate() const { return rate_; }
   uint64_t burst() const { return burst_; }
 

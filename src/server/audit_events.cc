@@ -146,7 +146,7 @@ void AuditRecorder::PublishDenied(const mqtt::PublishDeniedEvent& e) {
   Entry entry = NewEntry(EventKind::kPublishDenied, e.principal, e.peer);
   entry.tenant = Clip(e.tenant);
   entry.outcome = Outcome::kDenied;
-  entry.reason = std::string(mqtt::ReasonCodeName(ReasonCode::kNotAuthorized));
+  entry.reason = std::string(mqtt::ReasonCodeName(e.reason));
   entry.Add("client_id", Clip(e.client_id)).Add("topic", Clip(e.topic));
   Submit(entry, nullptr);
 }

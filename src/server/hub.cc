@@ -29,6 +29,7 @@
 #include "query/executor.h"
 #include "security/directory.h"
 #include "security/names.h"
+#include "security/usage.h"
 #include "server/audit_events.h"
 #include "server/demo_source.h"
 #include "server/mqtt_access.h"
@@ -92,6 +93,7 @@ struct Hub::Impl {
   std::unique_ptr<AuditRecorder> audit_recorder;
   std::unique_ptr<mqtt::BrokerStore> broker_store;
   std::unique_ptr<security::Directory> directory;
+  security::Usage usage;  // quotas: what tenants and principals use now
   int directory_listener = 0;
   std::unique_ptr<MqttAccess> mqtt_access;
   std::unique_ptr<mqtt::Broker> broker;
@@ -172,7 +174,7 @@ Status Hub::Start() {
   throttle.base_delay_ms = c.security.login_backoff_ms;
   throttle.max_delay_ms = std::max(c.security.login_backoff_max_ms, c.security.login_backoff_ms);
   h.mqtt_access = std::make_unique<MqttAccess>(std::move(legacy_auth), c.ingest.tenant,
-                                               h.directory.get(), nullptr, throttle);
+                                               h.directory.get(), nullptr, throttle, &h.usage);
 
   mqtt::BrokerOptions bo;
   bo.mqtt = c.mqtt;
@@ -243,10 +245,7 @@ Status Hub::Start() {
     deps.data_dir = c.data_dir;
     deps.wal_fsync_seconds = &h.wal_fsync_seconds;
     deps.series_cache = h.series.get();
-    http::AccessOptions ao{h.directory.get(), c.http.auth, nullptr};
-    ao.throttle.base_delay_ms = c.security.login_backoff_ms;
-    ao.throttle.max_delay_ms =
-        std::max(c.security.login_backoff_max_ms, c.security.login_backoff_ms);
+    http::AccessOptions ao{h.directory.get(), c.http.auth, nullptr, throttle, &h.usage};
     h.http_access = std::make_unique<http::Access>(ao);
     deps.access = h.http_access.get();
     http::AdminDeps ad;

@@ -11,16 +11,19 @@ using security::Right;
 struct MqttAccess::Grant {
   security::Identity identity;
   security::SessionPolicy policy;
+  std::shared_ptr<const security::Meters> meters;  // null without quotas
 };
 
 MqttAccess::MqttAccess(std::unique_ptr<mqtt::PasswordAuthenticator> legacy,
                        std::string default_tenant, security::Directory* directory,
-                       const Clock* clock, security::LoginThrottleOptions throttle)
+                       const Clock* clock, security::LoginThrottleOptions throttle,
+                       security::Usage* usage)
     : legacy_(std::move(legacy)),
       default_tenant_(std::move(default_tenant)),
       directory_(directory),
       clock_(clock ? clock : SystemClock::Default()),
-      throttle_(throttle) {}
+      throttle_(throttle),
+      usage_(usage) {}
 
 const security::Identity* MqttAccess::IdentityOf(const mqtt::Principal& p) {
   return p.policy ? &static_cast<const Grant*>(p.policy.get())->identity : nullptr;
@@ -37,6 +40,7 @@ mqtt::Principal MqttAccess::FromIdentity(const security::Identity& id, std::stri
   auto grant = std::make_shared<Grant>();
   grant->identity = id;
   grant->policy = snap.PolicyFor(id, client_id);
+  if (usage_ != nullptr) grant->meters = usage_->MetersFor(snap, id.tenant, id.principal);
   p.policy = std::move(grant);
   return p;
 }
@@ -103,6 +107,24 @@ bool MqttAccess::CanReceive(const mqtt::Principal& p, std::string_view topic) {
   if (grant != nullptr && grant->identity.IsOperator()) return mqtt::IsHubTopic(topic);
   if (mqtt::IsHubTopic(topic)) return grant == nullptr && HubTopicsOpen();
   return grant == nullptr || grant->policy.CanReceive(topic);
+}
+
+std::optional<std::shared_ptr<void>> MqttAccess::AdmitConnection(const mqtt::Principal& p) {
+  const auto* grant = static_cast<const Grant*>(p.policy.get());
+  if (grant == nullptr || grant->meters == nullptr) return std::shared_ptr<void>();
+  security::QuotaRefusal why;
+  std::shared_ptr<void> lease = grant->meters->AcquireConnection(&why);
+  if (lease == nullptr) return std::nullopt;
+  return lease;
+}
+
+bool MqttAccess::AdmitPublish(const mqtt::Principal& p, size_t bytes, int64_t* retry_after_ms) {
+  const auto* grant = static_cast<const Grant*>(p.policy.get());
+  if (grant == nullptr || grant->meters == nullptr || !grant->meters->limited()) return true;
+  security::QuotaRefusal why;
+  if (grant->meters->Charge(1, bytes, clock_->MonotonicNs(), &why)) return true;
+  *retry_after_ms = why.retry_after_ms;
+  return false;
 }
 
 std::optional<mqtt::Principal> MqttAccess::Reauthorize(const mqtt::Principal& p) const {

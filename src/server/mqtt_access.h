@@ -17,6 +17,10 @@
 // namespace: they may subscribe to `$SYS/#` and nothing else. Other clients see `$SYS` only on
 // a hub without tenants. Nobody publishes to `$SYS`.
 //
+// Quotas (security::Usage): a directory principal's connections and its PUBLISHes (messages/s,
+// bytes/s of topic and payload) are charged to it and its tenant; single-tenant principals have
+// none. What the broker does when one is exceeded: doc/security.md, "Quotas".
+//
 // Live changes: Reauthorize() (called by the hub on every directory change) refreshes the
 // rules of affected sessions and returns the refused ones (deleted, disabled, credential
 // revoked) for the broker to disconnect.
@@ -33,21 +37,25 @@
 #include "security/directory.h"
 #include "security/login_throttle.h"
 #include "security/names.h"
+#include "security/usage.h"
 
 namespace verbund::server {
 
 class MqttAccess final : public mqtt::Authenticator, public mqtt::Authorizer {
  public:
   // `directory` may be null (single-tenant only); not owned, must outlive this.
+  // `usage` may be null (no quotas); not owned, must outlive this.
   MqttAccess(std::unique_ptr<mqtt::PasswordAuthenticator> legacy, std::string default_tenant,
              security::Directory* directory, const Clock* clock = nullptr,
-             security::LoginThrottleOptions throttle = {});
+             security::LoginThrottleOptions throttle = {}, security::Usage* usage = nullptr);
 
   std::variant<mqtt::Principal, mqtt::ReasonCode> Authenticate(
       const mqtt::ConnectInfo& info) override;
   bool CanPublish(const mqtt::Principal& p, std::string_view topic) override;
   bool CanSubscribe(const mqtt::Principal& p, std::string_view filter) override;
   bool CanReceive(const mqtt::Principal& p, std::string_view topic) override;
+  std::optional<std::shared_ptr<void>> AdmitConnection(const mqtt::Principal& p) override;
+  bool AdmitPublish(const mqtt::Principal& p, size_t bytes, int64_t* retry_after_ms) override;
 
   // For a connected client's principal after a directory change: the principal with its rules
   // rebuilt, or nullopt when it may no longer be connected. Single-tenant principals stay.
@@ -67,6 +75,7 @@ class MqttAccess final : public mqtt::Authenticator, public mqtt::Authorizer {
   security::Directory* directory_;
   const Clock* clock_;
   security::LoginThrottle throttle_;
+  security::Usage* usage_;
 };
 
 }  // namespace verbund::server

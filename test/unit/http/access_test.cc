@@ -146,5 +146,41 @@ TEST_F(AccessTest, OperatorsAdministerButReadNoTenantData) {
   EXPECT_FALSE(access_->MayReadAudit(*ann, ""));
 }
 
+TEST_F(AccessTest, RequestsAreChargedToPrincipalAndTenantQuotas) {
+  security::Usage usage;
+  AccessOptions o{dir_.get(), true, &clock_};
+  o.usage = &usage;
+  Access access(o);
+  ASSERT_TRUE(dir_->SetPrincipalQuotas("acme", "ann", {.messages_per_s = 100}).ok());
+  auto ann = Login("acme/ann", "s3cret");
+  ASSERT_TRUE(ann.ok());
+  int64_t retry = 0;
+  EXPECT_TRUE(access.Charge(*ann, 60, 1000, &retry).ok());
+  Status st = access.Charge(*ann, 60, 1000, &retry);
+  EXPECT_EQ(st.code(), StatusCode::kResourceExhausted);
+  EXPECT_NE(st.message().find("messages/s quota of principal acme/ann (100)"), std::string::npos);
+  EXPECT_GE(retry, 1);
+  clock_.Advance(1'000'000'000);
+  EXPECT_TRUE(access.Charge(*ann, 60, 1000, &retry).ok());
+  // Anonymous callers (auth off) have no rate quotas.
+  EXPECT_TRUE(access.Charge(Caller{}, 1'000'000, 1, &retry).ok());
+}
+
+TEST_F(AccessTest, WritesStopAtTheTenantsStoredBytes) {
+  security::Usage usage;
+  AccessOptions o{dir_.get(), false, &clock_};
+  o.usage = &usage;
+  Access access(o);
+  ASSERT_TRUE(dir_->SetTenantQuotas("acme", {.max_stored_bytes = 1000}).ok());
+  auto ann = Login("acme/ann", "s3cret");
+  ASSERT_TRUE(ann.ok());
+  EXPECT_TRUE(access.CheckStored(*ann, "acme").ok());
+  usage.SetStored({{"acme", {.series = 3, .stored_bytes = 1000}}});
+  EXPECT_EQ(access.CheckStored(*ann, "acme_plant").code(), StatusCode::kResourceExhausted);
+  // With auth off the database's owner is held to its quota all the same.
+  EXPECT_EQ(access.CheckStored(Caller{}, "acme_plant").code(), StatusCode::kResourceExhausted);
+  EXPECT_TRUE(access.CheckStored(Caller{}, "beta").ok());
+}
+
 }  // namespace
 }  // namespace verbund::http
