@@ -29,7 +29,7 @@ Result<std::unique_ptr<PasswordAuthenticator>> PasswordAuthenticator::Create(
 }
 
 std::variant<Principal, ReasonCode> PasswordAuthenticator::Authenticate(const ConnectInfo& info) {
-  if (info.cert_identity) return Principal{*info.cert_identity, false};
+  if (!info.cert_names.empty()) return Principal{info.cert_names.front(), false};
   if (info.username) {
     auto it = users_.find(*info.username);
     if (it != users_.end()) {

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <unordered_map>
 #include <variant>
+#include <vector>
 
 #include "core/status.h"
 #include "keys/password.h"
@@ -22,7 +23,9 @@ struct ConnectInfo {
   std::optional<std::string> username;
   std::optional<std::string> password;
   std::string peer;                            // "ip:port"
-  std::optional<std::string> cert_identity;    // verified client certificate CN (mutual TLS)
+  // Mutual TLS: the verified client certificate's subject CN, then its SAN DNS, e-mail and URI
+  // names (net::Transport::peer_names); empty without one.
+  std::vector<std::string> cert_names;
   std::string transport;                       // tcp, tls, ws, wss
 };
 

@@ -443,8 +443,9 @@ void Connection::HandleConnect(ConnectPacket&& c) {
   }
   if (c.client_id.size() > 256) return RefuseConnect(c, ReasonCode::kClientIdentifierNotValid);
 
-  ConnectInfo info{c.client_id, c.username, c.password, transport_->peer(),
-                   transport_->peer_identity(), transport_->kind()};
+  ConnectInfo info{
+      c.client_id,       c.username, c.password, transport_->peer(), transport_->peer_names(),
+      transport_->kind()};
   auto auth = broker().authenticator().Authenticate(info);
   if (auto* reason = std::get_if<ReasonCode>(&auth)) {
     broker().metrics().auth_failures.fetch_add(1, std::memory_order_relaxed);

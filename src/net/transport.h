@@ -5,14 +5,14 @@
 // only from that thread. At most one read and one write may be outstanding at a time.
 #pragma once
 
+#include <boost/asio/io_context.hpp>
+#include <boost/system/error_code.hpp>
 #include <cstddef>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
-
-#include <boost/asio/io_context.hpp>
-#include <boost/system/error_code.hpp>
+#include <vector>
 
 namespace verbund::net {
 
@@ -41,8 +41,9 @@ class Transport {
   // "127.0.0.1:53211" (made when asked: it is for logs and authentication, not kept per
   // connection)
   virtual std::string peer() const = 0;
-  // For mutual TLS: the verified client certificate's subject CN (or first SAN), else nullopt.
-  virtual std::optional<std::string> peer_identity() const = 0;
+  // For mutual TLS: the verified client certificate's subject CN, then its subjectAltName DNS,
+  // e-mail and URI names; empty without a verified certificate.
+  virtual std::vector<std::string> peer_names() const = 0;
   // "tcp", "tls", "ws", "wss"
   virtual const char* kind() const = 0;
 };

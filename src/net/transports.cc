@@ -32,19 +32,35 @@ std::string PeerOf(const tcp::socket& s) {
   return ep.address().to_string() + ":" + std::to_string(ep.port());
 }
 
-std::optional<std::string> IdentityOf(SSL* ssl) {
+// The verified client certificate's names: the subject CN first, then its subjectAltName DNS,
+// e-mail and URI entries in certificate order; empty without a verified certificate. Names with
+// NUL bytes (a classic way to smuggle "a.example\0.evil") are skipped.
+std::vector<std::string> NamesOf(SSL* ssl) {
+  std::vector<std::string> names;
   X509* cert = SSL_get1_peer_certificate(ssl);
-  if (cert == nullptr) return std::nullopt;
+  if (cert == nullptr) return names;
   if (SSL_get_verify_result(ssl) != X509_V_OK) {
     X509_free(cert);
-    return std::nullopt;
+    return names;
   }
-  std::optional<std::string> id;
   char buf[256];
   int n = X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, buf, sizeof buf);
-  if (n > 0) id = std::string(buf, n);
+  if (n > 0 && std::memchr(buf, '\0', static_cast<size_t>(n)) == nullptr) {
+    names.emplace_back(buf, static_cast<size_t>(n));
+  }
+  auto* sans =
+      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
+  for (int i = 0; sans != nullptr && i < sk_GENERAL_NAME_num(sans); ++i) {
+    const GENERAL_NAME* g = sk_GENERAL_NAME_value(sans, i);
+    if (g->type != GEN_DNS && g->type != GEN_EMAIL && g->type != GEN_URI) continue;
+    const ASN1_IA5STRING* v = g->d.ia5;
+    std::string name(reinterpret_cast<const char*>(ASN1_STRING_get0_data(v)),
+                     static_cast<size_t>(ASN1_STRING_length(v)));
+    if (!name.empty() && name.find('\0') == std::string::npos) names.push_back(std::move(name));
+  }
+  GENERAL_NAMES_free(sans);
   X509_free(cert);
-  return id;
+  return names;
 }
 
 // Plain TCP on the I/O thread's FdReactor instead of an asio socket (see fd_reactor.h for why):
@@ -114,7 +130,7 @@ class TcpTransport final : public Transport, private FdWatcher {
     std::memcpy(ep.data(), &addr, len);
     return ep.address().to_string() + ":" + std::to_string(ep.port());
   }
-  std::optional<std::string> peer_identity() const override { return std::nullopt; }
+  std::vector<std::string> peer_names() const override { return {}; }
   const char* kind() const override { return "tcp"; }
 
  private:
@@ -242,7 +258,7 @@ class TlsTransport final : public Transport {
   void AsyncHandshake(std::function<void(const boost::system::error_code&)> done) override {
     stream_.async_handshake(asio::ssl::stream_base::server,
                             [this, done = std::move(done)](const boost::system::error_code& ec) {
-                              if (!ec) identity_ = IdentityOf(stream_.native_handle());
+                              if (!ec) names_ = NamesOf(stream_.native_handle());
                               done(ec);
                             });
   }
@@ -261,13 +277,13 @@ class TlsTransport final : public Transport {
     return static_cast<asio::io_context&>(stream_.get_executor().context());
   }
   std::string peer() const override { return peer_; }
-  std::optional<std::string> peer_identity() const override { return identity_; }
+  std::vector<std::string> peer_names() const override { return names_; }
   const char* kind() const override { return "tls"; }
 
  private:
   std::string peer_;
   asio::ssl::stream<tcp::socket> stream_;
-  std::optional<std::string> identity_;
+  std::vector<std::string> names_;
 };
 
 // MQTT over WebSocket (MQTT 5.0 spec 6): binary frames, path /mqtt, subprotocol "mqtt".
@@ -284,7 +300,7 @@ class WsTransport final : public Transport {
           asio::ssl::stream_base::server,
           [this, done = std::move(done)](const boost::system::error_code& ec) mutable {
             if (ec) return done(ec);
-            identity_ = IdentityOf(ws_.next_layer().native_handle());
+            names_ = NamesOf(ws_.next_layer().native_handle());
             ReadUpgrade(std::move(done));
           });
     } else {
@@ -307,7 +323,7 @@ class WsTransport final : public Transport {
     return static_cast<asio::io_context&>(ws_.get_executor().context());
   }
   std::string peer() const override { return peer_; }
-  std::optional<std::string> peer_identity() const override { return identity_; }
+  std::vector<std::string> peer_names() const override { return names_; }
   const char* kind() const override { return tls_ ? "wss" : "ws"; }
 
  private:
@@ -340,7 +356,7 @@ class WsTransport final : public Transport {
   beast::websocket::stream<NextLayer> ws_;
   beast::flat_buffer buffer_;
   beast::http::request<beast::http::string_body> request_;
-  std::optional<std::string> identity_;
+  std::vector<std::string> names_;
 };
 
 }  // namespace

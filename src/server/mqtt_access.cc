@@ -48,8 +48,9 @@ mqtt::Principal MqttAccess::FromIdentity(const security::Identity& id, std::stri
 std::variant<mqtt::Principal, ReasonCode> MqttAccess::Authenticate(const mqtt::ConnectInfo& info) {
   if (directory_ != nullptr) {
     auto snap = directory_->snapshot();
-    if (info.cert_identity) {
-      security::AuthResult r = snap->AuthenticateCertificate(*info.cert_identity);
+    // The first of the certificate's names (CN, then SANs) that the directory maps.
+    for (const std::string& name : info.cert_names) {
+      security::AuthResult r = snap->AuthenticateCertificate(name);
       if (r.ok()) return FromIdentity(*r.identity, info.client_id, *snap);
       if (r.error == security::AuthError::kDisabled) return ReasonCode::kNotAuthorized;
     }

@@ -2,7 +2,8 @@
 // mqtt::Authorizer filled from the hub's identities (security::Directory).
 //
 // Authentication, first match wins:
-//  - a verified client certificate whose identity the directory maps to a principal;
+//  - a verified client certificate one of whose names (subject CN, then SAN DNS, e-mail and
+//    URI names) the directory maps to a principal;
 //  - a username `tenant/name` (operators: `_hub/name`) of a directory principal, with its
 //    password; failures back off per principal and source network and per address
 //    (security::LoginThrottle), answered with CONNACK 0x9F while backing off;

@@ -64,6 +64,8 @@ class Pki:
         self.other_ca_cert, self.other_ca_key = p("other-ca.crt"), p("other-ca.key")
         self.other_client_cert, self.other_client_key = p("other-client.crt"), p("other-client.key")
         self.revoked_cert, self.revoked_key = p("revoked.crt"), p("revoked.key")
+        # A device certificate whose CN no directory maps; its SANs name it.
+        self.san_cert, self.san_key = p("san-client.crt"), p("san-client.key")
         self.crl = p("ca.crl")  # revokes revoked.crt
         d = self.dir
         with open(p("server.ext"), "w") as f:
@@ -73,6 +75,10 @@ class Pki:
         with open(p("client.ext"), "w") as f:
             f.write("basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\n"
                     "extendedKeyUsage=clientAuth\n")
+        with open(p("san-client.ext"), "w") as f:
+            f.write("subjectAltName=DNS:plc7.acme.example,URI:urn:acme:plc7\n"
+                    "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\n"
+                    "extendedKeyUsage=clientAuth\n")
         for ca in ("ca", "other-ca"):
             _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30",
                      "-keyout", ca + ".key", "-out", ca + ".crt", "-subj",
@@ -81,7 +87,8 @@ class Pki:
         for name, ca, ext, cn in (("server", "ca", "server.ext", "localhost"),
                                   ("client", "ca", "client.ext", "test-client"),
                                   ("other-client", "other-ca", "client.ext", "intruder"),
-                                  ("revoked", "ca", "client.ext", "revoked-client")):
+                                  ("revoked", "ca", "client.ext", "revoked-client"),
+                                  ("san-client", "ca", "san-client.ext", "unmapped-device")):
             _openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", name + ".key",
                      "-out", name + ".csr", "-subj", "/CN=" + cn, cwd=d)
             _openssl("x509", "-req", "-in", name + ".csr", "-CA", ca + ".crt", "-CAkey",

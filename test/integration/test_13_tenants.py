@@ -223,3 +223,36 @@ def socket_from(source, host, port):
     s = socket.create_connection((host, port), timeout=TIMEOUT, source_address=(source, 0))
     s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     return s
+
+
+def test_mutual_tls_certificate_names_map_to_principals(broker_factory, pki):
+    """mosquitto_pub/sub over mutual TLS: a certificate is its principal by its CN or, as here,
+    by a subjectAltName (the CN `unmapped-device` is mapped to nobody)."""
+    b = broker_factory(http_auth=True, allow_anonymous=False, require_client_cert=True,
+                       ingest_toml=INGEST)
+    b.stop()
+    r = subprocess.run([os.environ["VERBUND_BIN"], "--config", b.config_path, "--init-admin"],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    b.start()
+    op = Ctl(b, r.stdout.splitlines()[1].strip())
+    op.run("tenant", "create", "acme")
+    op.run("principal", "create", "--tenant", "acme", "--kind", "device", "plc7")
+    op.run("principal", "create", "--tenant", "acme", "--kind", "device", "--password-stdin",
+           "watch", stdin="pw-watch\n")
+    op.run("credential", "cert-add", "--tenant", "acme", "--identity", "urn:acme:plc7", "plc7")
+    tls = ["--cafile", pki.ca_cert, "--cert", pki.san_cert, "--key", pki.san_key, "-p",
+           str(b.tls_port), "-h", "localhost"]
+    watch = mosquitto_sub(b, "acme/watch", "pw-watch", "factory/#", 1)
+
+    def subscribed():
+        return any(s["subscriptions"] >= 1 for s in op.json("session", "list")["sessions"])
+    wait_for(subscribed, TIMEOUT, what="the subscription")
+    r = subprocess.run(["mosquitto_pub", *tls, "-q", "1", "-t", "factory/l1/press", "-m",
+                        '{"temperature": 70}', "-i", uniq("plc7")],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    out, _ = watch.communicate(timeout=TIMEOUT + 10)
+    assert out.splitlines() == ['factory/l1/press {"temperature": 70}']
+    sessions = op.json("session", "list")["sessions"]
+    assert all(s["tenant"] == "acme" for s in sessions), sessions

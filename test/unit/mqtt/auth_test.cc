@@ -25,13 +25,13 @@ TEST(PasswordAuthenticatorTest, UsersAnonymousAndCertificates) {
   }
   auto auth = PasswordAuthenticator::Create(path, /*allow_anonymous=*/false);
   ASSERT_TRUE(auth.ok()) << auth.status().ToString();
-  ConnectInfo ok{"c", "alice", "wonder", "p", std::nullopt, "tcp"};
+  ConnectInfo ok{"c", "alice", "wonder", "p", {}, "tcp"};
   EXPECT_TRUE(std::holds_alternative<Principal>((*auth)->Authenticate(ok)));
-  ConnectInfo bad{"c", "alice", "nope", "p", std::nullopt, "tcp"};
+  ConnectInfo bad{"c", "alice", "nope", "p", {}, "tcp"};
   EXPECT_EQ(std::get<ReasonCode>((*auth)->Authenticate(bad)), ReasonCode::kBadUserNameOrPassword);
-  ConnectInfo anon{"c", std::nullopt, std::nullopt, "p", std::nullopt, "tcp"};
+  ConnectInfo anon{"c", std::nullopt, std::nullopt, "p", {}, "tcp"};
   EXPECT_EQ(std::get<ReasonCode>((*auth)->Authenticate(anon)), ReasonCode::kNotAuthorized);
-  ConnectInfo cert{"c", std::nullopt, std::nullopt, "p", "plc-17", "tls"};
+  ConnectInfo cert{"c", std::nullopt, std::nullopt, "p", {"plc-17"}, "tls"};
   EXPECT_EQ(std::get<Principal>((*auth)->Authenticate(cert)).name, "plc-17");
   std::remove(path.c_str());
 }

@@ -49,7 +49,7 @@ class TcpTransportTest : public ::testing::Test {
 TEST_F(TcpTransportTest, DescribesItself) {
   EXPECT_STREQ(transport_->kind(), "tcp");
   EXPECT_EQ(transport_->peer().rfind("127.0.0.1:", 0), 0u);
-  EXPECT_FALSE(transport_->peer_identity());
+  EXPECT_TRUE(transport_->peer_names().empty());
   EXPECT_TRUE(transport_->SupportsReadiness());
   EXPECT_EQ(&transport_->context(), &ctx_);
 }

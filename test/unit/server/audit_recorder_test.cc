@@ -178,7 +178,7 @@ TEST_F(AuditRecorderTest, QueryStatementIsCutAt4KiBOnACharacterBoundary) {
   // 4095 ASCII bytes, then a 3-byte character straddling the limit.
   std::string statement = "SELECT " + std::string(4088, 'x') + "\xe2\x82\xac" + " FROM m";
   ASSERT_TRUE(SubmitAndWait([&](auto done) {
-                recorder_->Query({"p", "plant", statement, 7, 200, ""}, done);
+                recorder_->Query({"p", "plant", statement, 7, 200, "", "", ""}, done);
               }).ok());
   Entry e = Last();
   EXPECT_EQ(e.kind, EventKind::kQuery);
@@ -187,17 +187,19 @@ TEST_F(AuditRecorderTest, QueryStatementIsCutAt4KiBOnACharacterBoundary) {
   EXPECT_EQ(Detail(e, "statement_bytes"), std::to_string(statement.size()));
   EXPECT_EQ(Detail(e, "rows"), "7");
 
-  ASSERT_TRUE(SubmitAndWait([&](auto done) {
-                recorder_->Query({"p", "plant", "SELEC", 0, 400, "error parsing query: x"}, done);
-              }).ok());
+  ASSERT_TRUE(
+      SubmitAndWait([&](auto done) {
+        recorder_->Query({"p", "plant", "SELEC", 0, 400, "error parsing query: x", "", ""}, done);
+      }).ok());
   e = Last();
   EXPECT_EQ(e.outcome, Outcome::kError);
   EXPECT_EQ(e.reason, "error parsing query: x");
   EXPECT_FALSE(HasDetail(e, "statement_bytes"));
   // A statement error inside a 200 is an error too.
-  ASSERT_TRUE(SubmitAndWait([&](auto done) {
-                recorder_->Query({"p", "plant", "SELECT x FROM y", 0, 200, "not found"}, done);
-              }).ok());
+  ASSERT_TRUE(
+      SubmitAndWait([&](auto done) {
+        recorder_->Query({"p", "plant", "SELECT x FROM y", 0, 200, "not found", "", ""}, done);
+      }).ok());
   EXPECT_EQ(Last().outcome, Outcome::kError);
 }
 
