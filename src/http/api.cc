@@ -548,6 +548,17 @@ struct QueryReport {
   std::string db;
   std::string statement;
   query::QuerySummary summary;
+  std::string measurements;  // summary.measurements joined, for the event
+
+  QueryEvent Event(unsigned status, std::string_view error) {
+    measurements.clear();
+    for (const std::string& m : summary.measurements) {
+      if (!measurements.empty()) measurements += ',';
+      measurements += m;
+    }
+    return {peer,   db,        statement,    summary.rows, status,    error,
+            tenant, principal, measurements, summary.from, summary.to};
+  }
 };
 
 }  // namespace
@@ -569,9 +580,7 @@ void Api::Query(const Request& req, Params params, const Reply& unreported) {
         [events, report](const Response& r, RequestEvents::Done done) {
           const std::string& error =
               report->summary.error.empty() ? r.error_message : report->summary.error;
-          events->Query({report->peer, report->db, report->statement, report->summary.rows,
-                         r.status, error, report->tenant, report->principal},
-                        std::move(done));
+          events->Query(report->Event(r.status, error), std::move(done));
         },
         unreported);
   }
@@ -639,13 +648,10 @@ void Api::Query(const Request& req, Params params, const Reply& unreported) {
   if (stream && report) {
     // The 200 is out: the response ends once the entry is durable (with an error document
     // instead if it cannot be recorded).
-    events->Query({report->peer, report->db, report->statement, report->summary.rows, 200,
-                   report->summary.error, report->tenant, report->principal},
-                  [stream, report](const Status& st) {
-                    if (!st.ok())
-                      stream->Push(InfluxError("audit log unavailable: " + st.message()) + "\n");
-                    stream->Finish();
-                  });
+    events->Query(report->Event(200, report->summary.error), [stream, report](const Status& st) {
+      if (!st.ok()) stream->Push(InfluxError("audit log unavailable: " + st.message()) + "\n");
+      stream->Finish();
+    });
     return;
   }
   if (stream) {

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string_view>
 
 #include "core/status.h"
@@ -36,6 +37,10 @@ struct QueryEvent {
   std::string_view error;  // a parse error or the first statement error
   std::string_view tenant;     // the caller's ("" when anonymous)
   std::string_view principal;  // the caller's name ("" when anonymous)
+  // What its SELECTs read: measurements joined by ',' ("" = none), and the union of their time
+  // ranges in ns (nullopt: unbounded on that side).
+  std::string_view measurements;
+  std::optional<int64_t> from, to;
 };
 
 class RequestEvents {

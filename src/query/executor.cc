@@ -32,17 +32,21 @@ Executor::Executor(storage::Engine* engine, ExecutorOptions options)
 
 Executor::~Executor() = default;
 
-StatementResult Executor::Execute(const Statement& st, const QueryOptions& q) const {
-  return ExecuteStatement(StatementContext{engine_, &options_, std::string(q.database),
-                                           options_.clock->NowNs(), measurements_.get(), q.scope},
-                          st);
+StatementResult Executor::Execute(const Statement& st, const QueryOptions& q,
+                                  QuerySummary* summary) const {
+  return ExecuteStatement(
+      StatementContext{engine_, &options_, std::string(q.database), options_.clock->NowNs(),
+                       measurements_.get(), q.scope, summary},
+      st);
 }
 
 QueryResponse Executor::Run(std::string_view text, const QueryOptions& options) const {
   auto q = ParseQuery(text);
-  if (!q.ok())
-    return QueryResponse{
-        true, ParseErrorBody(q.status()), {0, "error parsing query: " + q.status().message()}};
+  if (!q.ok()) {
+    QueryResponse r{true, ParseErrorBody(q.status()), {}};
+    r.summary.error = "error parsing query: " + q.status().message();
+    return r;
+  }
   return Run(*q, options);
 }
 
@@ -51,7 +55,7 @@ QueryResponse Executor::Run(const Query& query, const QueryOptions& options) con
   std::string& out = resp.body;
   out = "{\"results\":[";
   for (size_t i = 0; i < query.statements.size(); ++i) {
-    StatementResult so = Execute(query.statements[i], options);
+    StatementResult so = Execute(query.statements[i], options, &resp.summary);
     if (i) out += ',';
     out += "{\"statement_id\":" + std::to_string(i);
     if (!so.error.empty()) {
@@ -90,7 +94,7 @@ bool Executor::RunChunked(std::string_view text, const QueryOptions& options, Qu
   }
   const size_t chunk = options.chunk_size == 0 ? 10000 : options.chunk_size;
   for (size_t i = 0; i < q->statements.size(); ++i) {
-    StatementResult so = Execute(q->statements[i], options);
+    StatementResult so = Execute(q->statements[i], options, summary);
     std::string head = "{\"results\":[{\"statement_id\":" + std::to_string(i);
     if (!so.error.empty()) {
       summary->error = so.error;

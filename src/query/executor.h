@@ -13,9 +13,12 @@
 // it (it does).
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -68,6 +71,24 @@ struct QueryOptions {
 struct QuerySummary {
   size_t rows = 0;    // rows of every series of every statement
   std::string error;  // the parse error or the first statement error ("" = none)
+  // What its SELECTs read: the measurements (after scopes) and the union of their WHERE time
+  // ranges; a side without a bound is nullopt. `read` false: no SELECT read a measurement.
+  std::set<std::string> measurements;
+  bool read = false;
+  std::optional<int64_t> from, to;  // ns, inclusive
+
+  void NoteRead(const std::string& measurement, std::optional<int64_t> min,
+                std::optional<int64_t> max) {
+    measurements.insert(measurement);
+    if (!read) {
+      read = true;
+      from = min;
+      to = max;
+      return;
+    }
+    from = from && min ? std::optional<int64_t>(std::min(*from, *min)) : std::nullopt;
+    to = to && max ? std::optional<int64_t>(std::max(*to, *max)) : std::nullopt;
+  }
 };
 
 struct QueryResponse {
@@ -104,7 +125,8 @@ class Executor {
   QueryResponse Run(const Query& query, const QueryOptions& options) const;
 
  private:
-  StatementResult Execute(const Statement& st, const QueryOptions& options) const;
+  StatementResult Execute(const Statement& st, const QueryOptions& options,
+                          QuerySummary* summary) const;
 
   storage::Engine* engine_;
   ExecutorOptions options_;

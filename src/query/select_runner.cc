@@ -63,6 +63,10 @@ class SelectRunner {
   Status RunMeasurement(const Measurement& m, std::vector<SeriesOut>* out) {
     Evaluator ev(&m, &regexes_, ctx_.now);
     ASSIGN_OR_RETURN(TimeRange tr, ExtractTimeRange(s_.condition.get(), ev));
+    if (ctx_.summary != nullptr) {
+      ctx_.summary->NoteRead(m.name, tr.min_set ? std::optional<int64_t>(tr.min) : std::nullopt,
+                             tr.max_set ? std::optional<int64_t>(tr.max) : std::nullopt);
+    }
 
     // GROUP BY tag keys.
     std::set<std::string> dims(s_.group_by.tags.begin(), s_.group_by.tags.end());

@@ -24,6 +24,7 @@ struct StatementContext {
   int64_t now;
   MeasurementCache* measurements;
   const QueryScope* scope = nullptr;  // null = everything
+  QuerySummary* summary = nullptr;    // null = not wanted; SELECTs note what they read
 };
 
 // Keeps the measurements of `names` the scope lets the caller read; PermissionDenied when a

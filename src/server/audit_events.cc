@@ -175,6 +175,9 @@ void AuditRecorder::Query(const http::QueryEvent& e, http::RequestEvents::Done d
   if (e.statement.size() > kMaxAuditStatementBytes) {
     entry.Add("statement_bytes", static_cast<int64_t>(e.statement.size()));  // it was cut
   }
+  if (!e.measurements.empty()) entry.Add("measurements", Clip(e.measurements));
+  if (e.from) entry.Add("from", *e.from);
+  if (e.to) entry.Add("to", *e.to);
   entry.Add("rows", static_cast<int64_t>(e.rows)).Add("status", static_cast<int64_t>(e.status));
   Submit(entry, std::move(done));
 }

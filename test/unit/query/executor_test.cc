@@ -62,6 +62,26 @@ TEST_F(ExecutorTest, ParseErrorIsTopLevel) {
             R"json({"error":"error parsing query: found FROM, expected identifier, string, number, bool at line 1, char 8"})json");
 }
 
+TEST_F(ExecutorTest, SummaryNamesWhatSelectsRead) {
+  QueryOptions o;
+  o.database = "t";
+  QueryResponse r = executor_->Run(
+      "SELECT usage FROM cpu WHERE time >= 1700000000s AND time <= 1700000030s; "
+      "SELECT count(usage) FROM cpu, mem WHERE time >= 1699999990s AND time < 1700000040s",
+      o);
+  EXPECT_EQ(r.summary.measurements, (std::set<std::string>{"cpu", "mem"}));
+  ASSERT_TRUE(r.summary.read);
+  EXPECT_EQ(r.summary.from, 1'699'999'990 * kSec);
+  EXPECT_EQ(r.summary.to, 1'700'000'040 * kSec - 1);
+  // Without a lower bound the union has none; meta statements read nothing.
+  r = executor_->Run("SELECT usage FROM cpu WHERE time <= 1700000030s", o);
+  EXPECT_FALSE(r.summary.from.has_value());
+  EXPECT_EQ(r.summary.to, 1'700'000'030 * kSec);
+  r = executor_->Run("SHOW MEASUREMENTS", o);
+  EXPECT_FALSE(r.summary.read);
+  EXPECT_TRUE(r.summary.measurements.empty());
+}
+
 TEST_F(ExecutorTest, EpochSeconds) {
   EXPECT_EQ(Run("SELECT usage FROM cpu WHERE host='b'", EpochUnit::kSecond),
             R"json({"results":[{"statement_id":0,"series":[{"name":"cpu","columns":["time","usage"],"values":[[1700000000,0],[1700000030,3],[1700000060,6],[1700000090,9]]}]}]})json");

@@ -186,6 +186,17 @@ TEST_F(AuditRecorderTest, QueryStatementIsCutAt4KiBOnACharacterBoundary) {
   EXPECT_EQ(Detail(e, "statement"), statement.substr(0, 4095));
   EXPECT_EQ(Detail(e, "statement_bytes"), std::to_string(statement.size()));
   EXPECT_EQ(Detail(e, "rows"), "7");
+  EXPECT_FALSE(HasDetail(e, "measurements"));  // nothing read (an empty answer, say)
+
+  ASSERT_TRUE(SubmitAndWait([&](auto done) {
+                recorder_->Query({"p", "plant", "SELECT v FROM a, b", 3, 200, "", "acme", "ann",
+                                  "a,b", 1000, std::nullopt},
+                                 done);
+              }).ok());
+  e = Last();
+  EXPECT_EQ(Detail(e, "measurements"), "a,b");
+  EXPECT_EQ(Detail(e, "from"), "1000");
+  EXPECT_FALSE(HasDetail(e, "to"));  // unbounded
 
   ASSERT_TRUE(
       SubmitAndWait([&](auto done) {
