@@ -1,5 +1,6 @@
-// The series catalog in memory: creating series (through the durable Catalog), resolving keys
-// to series, and the tenant and measurement index that Tenants() and FindSeries() read.
+// The series catalog in memory: creating series (admitted by EngineOptions::admit_series, made
+// durable through the Catalog), resolving keys to series, and the tenant and measurement index
+// that Tenants() and FindSeries() read.
 
 #include <algorithm>
 #include <cstdint>
@@ -32,6 +33,8 @@ Series* EngineImpl::InsertSeriesLocked(SeriesInfo info) {
   s->open.values = EmptyColumn(s->info.type);
   s->ooo.values = EmptyColumn(s->info.type);
   TenantNoLocked(s->info.key.tenant);
+  s->usage = &usage_[s->info.key.tenant];
+  ++s->usage->series;
   Series* p = s.get();
   by_key_[p->info.key] = p;
   auto& list = by_measurement_[p->info.key.tenant][p->info.key.measurement];
@@ -44,10 +47,10 @@ Series* EngineImpl::InsertSeriesLocked(SeriesInfo info) {
   return p;
 }
 
-Result<std::vector<Series*>> EngineImpl::ResolveMissing(std::span<const SeriesKey* const> ks,
+std::vector<Result<Series*>> EngineImpl::ResolveMissing(std::span<const SeriesKey* const> ks,
                                                         std::span<const ValueType> types) {
   std::lock_guard create(create_mu_);
-  std::vector<Series*> out(ks.size(), nullptr);
+  std::vector<Result<Series*>> out(ks.size(), static_cast<Series*>(nullptr));
   std::vector<SeriesInfo> fresh;
   std::vector<size_t> fresh_of;  // index in `fresh` for each key, or SIZE_MAX
   fresh_of.assign(ks.size(), SIZE_MAX);
@@ -66,23 +69,62 @@ Result<std::vector<Series*>> EngineImpl::ResolveMissing(std::span<const SeriesKe
       fresh_of[i] = it->second;
       continue;
     }
-    ASSIGN_OR_RETURN(std::optional<SeriesInfo> found, catalog_->Find(key));
-    if (found) {
+    Result<std::optional<SeriesInfo>> found = catalog_->Find(key);
+    if (!found.ok()) return std::vector<Result<Series*>>(ks.size(), found.status());
+    if (*found) {
       std::lock_guard lock(mu_);
-      out[i] = InsertSeriesLocked(std::move(*found));
+      out[i] = InsertSeriesLocked(std::move(**found));
       continue;
     }
     fresh_index[key] = fresh.size();
     fresh_of[i] = fresh.size();
     fresh.push_back(SeriesInfo{0, std::move(key), types[i]});
   }
-  if (!fresh.empty()) {
-    RETURN_IF_ERROR(catalog_->Add(&fresh));
-    std::vector<Series*> created;
+  if (fresh.empty()) return out;
+
+  // Admission, once per database in order of appearance; a refused database's new series are
+  // not created and their keys get the refusal.
+  std::vector<Status> refused(fresh.size());
+  if (options_.admit_series) {
+    std::vector<std::string_view> dbs;
+    std::vector<size_t> counts;
+    std::vector<size_t> db_of(fresh.size());
+    std::unordered_map<std::string_view, size_t> db_index;
+    for (size_t f = 0; f < fresh.size(); ++f) {
+      auto [it, added] = db_index.try_emplace(fresh[f].key.tenant, dbs.size());
+      if (added) {
+        dbs.push_back(fresh[f].key.tenant);
+        counts.push_back(0);
+      }
+      db_of[f] = it->second;
+      ++counts[it->second];
+    }
+    std::vector<Status> verdict(dbs.size());
+    for (size_t d = 0; d < dbs.size(); ++d) verdict[d] = options_.admit_series(dbs[d], counts[d]);
+    for (size_t f = 0; f < fresh.size(); ++f) refused[f] = verdict[db_of[f]];
+  }
+  std::vector<SeriesInfo> admitted;
+  std::vector<size_t> admitted_at(fresh.size(), SIZE_MAX);  // index in `admitted`
+  for (size_t f = 0; f < fresh.size(); ++f) {
+    if (!refused[f].ok()) continue;
+    admitted_at[f] = admitted.size();
+    admitted.push_back(std::move(fresh[f]));
+  }
+  std::vector<Series*> created;
+  if (!admitted.empty()) {
+    if (Status st = catalog_->Add(&admitted); !st.ok()) {
+      return std::vector<Result<Series*>>(ks.size(), st);
+    }
     std::lock_guard lock(mu_);
-    for (auto& info : fresh) created.push_back(InsertSeriesLocked(std::move(info)));
-    for (size_t i = 0; i < ks.size(); ++i) {
-      if (fresh_of[i] != SIZE_MAX) out[i] = created[fresh_of[i]];
+    for (auto& info : admitted) created.push_back(InsertSeriesLocked(std::move(info)));
+  }
+  for (size_t i = 0; i < ks.size(); ++i) {
+    const size_t f = fresh_of[i];
+    if (f == SIZE_MAX) continue;
+    if (refused[f].ok()) {
+      out[i] = created[admitted_at[f]];
+    } else {
+      out[i] = refused[f];
     }
   }
   return out;
@@ -97,14 +139,14 @@ std::vector<Result<SeriesId>> EngineImpl::GetOrCreateSeriesMany(
     std::span<const SeriesKey* const> keys, std::span<const ValueType> types) {
   std::vector<Result<SeriesId>> out;
   out.reserve(keys.size());
-  Result<std::vector<Series*>> s = ResolveMissing(keys, types);
+  std::vector<Result<Series*>> s = ResolveMissing(keys, types);
   for (size_t i = 0; i < keys.size(); ++i) {
-    if (!s.ok()) {
-      out.emplace_back(s.status());
-    } else if ((*s)[i]->info.type != types[i]) {
+    if (!s[i].ok()) {
+      out.emplace_back(s[i].status());
+    } else if ((*s[i])->info.type != types[i]) {
       out.emplace_back(InvalidArgument("series exists with another value type"));
     } else {
-      out.emplace_back((*s)[i]->info.id);
+      out.emplace_back((*s[i])->info.id);
     }
   }
   return out;

@@ -110,7 +110,16 @@ struct ChunkMeta {
   uint64_t seq = 0;
   TimestampNs max_ts = 0;
   keys::KeyId key_id = 0;
+  uint32_t stored_bytes = 0;  // size of the sealed value in the chunk store (RocksDB: < 4 GiB)
   ChunkCacheKey cache_key;
+};
+
+// Running totals of one database (tenant) for Usage(), updated under mu_ wherever a series'
+// head bytes or chunk directory change, so Usage() costs a pass over databases, not series.
+struct TenantUsage {
+  uint64_t series = 0;
+  uint64_t chunk_bytes = 0;  // stored_bytes over its series' chunk directories
+  uint64_t head_bytes = 0;   // its part of head_bytes_
 };
 
 struct Series {
@@ -137,6 +146,7 @@ struct Series {
   // go to the chunk store, which reports the damage.
   std::vector<ChunkMeta> dir;
   bool dir_ok = true;
+  TenantUsage* usage = nullptr;  // its database's totals (EngineImpl::usage_)
   // The newest sample, once Latest() computed it; writes keep it current, deletes drop it.
   bool latest_valid = false;
   std::optional<Sample> latest;
@@ -229,10 +239,13 @@ class EngineImpl final : public Engine {
   Status Flush() override;
   Status Compact() override;
   EngineStats Stats() override;
+  std::vector<DatabaseUsage> Usage() override;
 
  private:
   // --- catalog / resolution
-  Result<std::vector<Series*>> ResolveMissing(std::span<const SeriesKey* const> keys,
+  // The series of each key, creating the missing ones with their types[i] once
+  // options_.admit_series admitted them; out[i] is keys[i]'s series or why it has none.
+  std::vector<Result<Series*>> ResolveMissing(std::span<const SeriesKey* const> keys,
                                               std::span<const ValueType> types);
   Series* InsertSeriesLocked(SeriesInfo info);         // requires mu_
   uint32_t TenantNoLocked(const std::string& tenant);  // requires mu_
@@ -326,6 +339,8 @@ class EngineImpl final : public Engine {
   std::deque<std::pair<Series*, std::shared_ptr<Buffer>>> seal_queue_;
   uint64_t head_bytes_ = 0;     // all buffers, pending included
   uint64_t pending_bytes_ = 0;  // handed to the sealer
+  // Per database, by name; map nodes never move, so Series::usage may point at them.
+  std::map<std::string, TenantUsage, std::less<>> usage_;
   std::vector<RetentionRule> retention_;
   Status failed_;  // sticky WAL failure
   Status seal_error_;

@@ -78,11 +78,16 @@ Status EngineImpl::ApplyDelete(const std::vector<Series*>& series, TimestampNs f
       ++s->mutations;
       s->latest_valid = false;
       s->latest.reset();
-      for (Buffer* b : {&s->open, &s->ooo}) head_bytes_ -= b->EraseRange(from, to);
+      for (Buffer* b : {&s->open, &s->ooo}) {
+        const uint64_t freed = b->EraseRange(from, to);
+        head_bytes_ -= freed;
+        s->usage->head_bytes -= freed;
+      }
       for (auto& p : s->pending) {
         const uint64_t freed = p->EraseRange(from, to);
         head_bytes_ -= freed;
         pending_bytes_ -= freed;
+        s->usage->head_bytes -= freed;
       }
     }
     RETURN_IF_ERROR(DeleteChunksLocked(s, from, to));

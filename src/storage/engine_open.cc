@@ -125,7 +125,9 @@ Status EngineImpl::LoadChunkSummaries() {
       ser.dir_ok = false;
       continue;
     }
-    ser.dir.push_back(ChunkMeta{k.start, k.seq, h.max_ts, h.key_id, *ck});
+    ser.dir.push_back(ChunkMeta{k.start, k.seq, h.max_ts, h.key_id,
+                                static_cast<uint32_t>(it->value().size()), *ck});
+    ser.usage->chunk_bytes += it->value().size();
     // Keys come in (start, seq) order per series: a start at or before the newest end so far
     // overlaps an earlier chunk; a window left with several chunks is due for compaction.
     if (ser.chunks > 0 && k.start <= ser.chunk_max_ts) ++ser.overlapping;

@@ -92,6 +92,7 @@ bool EngineImpl::SealOne() {
         if (it != s->pending.end()) s->pending.erase(it);
         pending_bytes_ -= buf->bytes;
         head_bytes_ -= buf->bytes;
+        s->usage->head_bytes -= buf->bytes;
       } else {
         // Keep it readable in the head and retry later (e.g. a locked tenant).
         all_ok = false;

@@ -1,8 +1,10 @@
-// What the engine reports about itself: Stats().
+// What the engine reports about itself: Stats(), and Usage() per database.
 
+#include <cstdint>
 #include <filesystem>
 #include <mutex>
 #include <system_error>
+#include <vector>
 
 #include "storage/engine.h"
 #include "storage/engine_impl.h"
@@ -30,6 +32,16 @@ EngineStats EngineImpl::Stats() {
     if (it->is_regular_file(e2)) st.disk_bytes += it->file_size(e2);
   }
   return st;
+}
+
+std::vector<DatabaseUsage> EngineImpl::Usage() {
+  std::vector<DatabaseUsage> out;
+  std::lock_guard lock(mu_);
+  out.reserve(usage_.size());
+  for (const auto& [name, u] : usage_) {
+    out.push_back(DatabaseUsage{name, u.series, u.chunk_bytes + u.head_bytes});
+  }
+  return out;
 }
 
 }  // namespace verbund::storage::internal

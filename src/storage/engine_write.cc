@@ -49,7 +49,9 @@ void EngineImpl::ApplyLocked(Series* s, TimestampNs ts, const Value& v, uint64_t
   if (b->empty()) b->first_segment = segment;
   const uint64_t before = b->bytes;
   b->Append(ts, v);
-  head_bytes_ += b->bytes - before;
+  const uint64_t added = b->bytes - before;
+  head_bytes_ += added;
+  s->usage->head_bytes += added;
   if (b->size() >= options_.chunk_max_points) HandOffLocked(s);
 }
 
@@ -126,8 +128,11 @@ Result<uint64_t> EngineImpl::StageWrite(const WriteBatch& batch) {
     }
   }
   if (!missing_keys.empty()) {
-    ASSIGN_OR_RETURN(std::vector<Series*> found, ResolveMissing(missing_keys, missing_types));
-    for (size_t j = 0; j < found.size(); ++j) ser[missing_at[j]] = found[j];
+    std::vector<Result<Series*>> found = ResolveMissing(missing_keys, missing_types);
+    for (size_t j = 0; j < found.size(); ++j) {
+      if (!found[j].ok()) return found[j].status();
+      ser[missing_at[j]] = *found[j];
+    }
   }
   for (size_t i = 0; i < n; ++i) {
     if (ser[i]->info.type != TypeOf(entries[i].value)) {
