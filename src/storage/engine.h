@@ -42,6 +42,22 @@ struct EngineOptions {
   bool flush_on_close = true;            // false: closing leaves the head to WAL replay (tests
                                          // use it to model a crash)
   uint64_t chunk_cache_bytes = 128ull << 20;  // decoded-chunk cache for reads; 0 = none
+
+  // Admission of new series (the hub enforces its per-database series quotas here); empty =
+  // admit every series. Called when GetOrCreateSeries, GetOrCreateSeriesMany or a Write() naming
+  // series by key is about to create `new_series` (>= 1) series of `database` (the keys'
+  // `tenant`, an InfluxDB database) that do not exist yet: once per database per call, before
+  // any of them is created. Series that exist (also those of a tenant locked at open) are never
+  // counted, and opening the engine (WAL replay) never calls it.
+  // Not OK: none of those new series is created and each of their results is this status; the
+  // call's existing series and other databases' admitted series still resolve. Write() then
+  // fails with this status and writes no sample (it may have created other databases' series).
+  // Called on the creating thread with series creation serialised (no series is created by
+  // anyone between the call and the creation it admits, so the series counts of Usage() stay put
+  // while it runs); it may call Usage(), FindSeries() and Stats() but must not create series
+  // (that deadlocks). An admitted creation can still fail (a catalog write error); Usage() is
+  // the engine's own count.
+  std::function<Status(std::string_view database, size_t new_series)> admit_series;
 };
 
 // A batch of samples to write atomically (all or nothing in the WAL).
@@ -112,6 +128,16 @@ struct EngineStats {
   uint64_t chunk_cache_bytes = 0;  // decoded-chunk cache in use
   uint64_t chunk_cache_hits = 0;
   uint64_t chunk_cache_misses = 0;
+};
+
+// What one database (tenant) holds, for quotas; see Engine::Usage().
+struct DatabaseUsage {
+  std::string name;
+  uint64_t series = 0;
+  // Sealed chunk values as stored in the chunk store, plus the head bytes of samples not sealed
+  // yet (the same measure as EngineStats::head_bytes). Not counted: RocksDB's own overhead (keys,
+  // index, superseded versions until its compaction), the WAL and the catalog.
+  uint64_t stored_bytes = 0;
 };
 
 class Engine {
@@ -188,6 +214,15 @@ class Engine {
   // Merges small/overlapping chunks and applies retention now.
   virtual Status Compact() = 0;
   virtual EngineStats Stats() = 0;
+  // Every database with at least one series, ascending by name, with its series count and
+  // stored bytes, exact at the moment of the call (sealing, compaction, deletes and retention
+  // included; recomputed from the chunk store's clear headers at open). Not counted: chunks whose
+  // clear header is damaged, and of a tenant locked at open, the series not yet found again
+  // since it was unlocked and the chunks those series had at open. The engine keeps
+  // running totals per database: a call copies them under the engine's lock (a pass over
+  // databases, not series; no disk reads), cheap enough to poll every few seconds with a million
+  // series. Default: empty (the engine keeps no usage).
+  virtual std::vector<DatabaseUsage> Usage() { return {}; }
 };
 
 }  // namespace verbund::storage

@@ -1,6 +1,7 @@
 # Storage engine tests (the codec's are in encoding/). Included by CMakeLists.txt.
 verbund_unit_test(storage_wal_test SOURCES wal_test.cc DEPS verbund_storage)
 verbund_unit_test(storage_engine_test SOURCES engine_test.cc DEPS verbund_storage)
+verbund_unit_test(storage_engine_quota_test SOURCES engine_quota_test.cc DEPS verbund_storage)
 verbund_unit_test(storage_chunk_integrity_test SOURCES chunk_integrity_test.cc DEPS verbund_storage)
 add_executable(storage_crash_writer crash_writer.cc)
 target_include_directories(storage_crash_writer PRIVATE ${PROJECT_SOURCE_DIR}/src)
