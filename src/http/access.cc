@@ -142,7 +142,7 @@ Status Access::Charge(const Caller& c, uint64_t messages, uint64_t bytes, int64_
 }
 
 Status Access::CheckStored(const Caller& c, std::string_view db) const {
-  if (options_.usage == nullptr || options_.directory == nullptr) return Status::OK();
+  if (options_.usage == nullptr) return Status::OK();
   std::string_view tenant;
   if (!c.anonymous()) {
     tenant = c.identity->tenant;
@@ -151,7 +151,7 @@ Status Access::CheckStored(const Caller& c, std::string_view db) const {
   } else {
     return Status::OK();
   }
-  return options_.usage->CheckStored(*options_.directory->snapshot(), tenant);
+  return options_.usage->CheckStored(tenant);
 }
 
 bool Access::MayReadMetrics(const Caller& c) const {

@@ -221,6 +221,7 @@ MappedWrite MapPoints(const ingest::ParsedBatch& parsed, std::string_view db,
     fields.clear();
     ids.clear();
     std::string error;
+    bool over_quota = false;
     std::vector<storage::Tag> tags;
     tags.reserve(p.tags.size());
     for (const auto& t : p.tags) tags.emplace_back(std::string(t.key), std::string(t.value));
@@ -253,6 +254,7 @@ MappedWrite MapPoints(const ingest::ParsedBatch& parsed, std::string_view db,
         }
         if (!id.ok()) {
           error = id.status().message();
+          over_quota = id.status().code() == StatusCode::kResourceExhausted;
           break;
         }
         ids.push_back(*id);
@@ -260,6 +262,7 @@ MappedWrite MapPoints(const ingest::ParsedBatch& parsed, std::string_view db,
     }
     if (!error.empty()) {
       ++out.rejected;
+      if (over_quota) ++out.over_quota;
       out.errors.push_back(std::move(error));
       continue;
     }

@@ -23,6 +23,7 @@ struct MappedWrite {
   size_t points = 0;                // points accepted into the batch
   size_t rejected = 0;              // parsed points rejected by mapping (range, type conflict)
   std::vector<std::string> errors;  // one message per rejected point, InfluxDB wording
+  size_t over_quota = 0;            // of `rejected`: new series beyond the tenant's series quota
 };
 
 // `engine` may be null (no type checks; keys are resolved at write time). `cache`, when given,

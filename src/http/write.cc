@@ -70,6 +70,7 @@ uint64_t CountLines(std::string_view body) {
   return n + (!body.empty() && body.back() != '\n' ? 1 : 0);
 }
 
+// Series and stored bytes change slowly (data ages out, a quota is raised): retry after a while.
 constexpr int64_t kStoredRetryMs = 60'000;
 
 }  // namespace
@@ -229,6 +230,7 @@ void Api::FinishWrite(WriteJob& job) {
     mapped.batch.Append(std::move(m.batch));
     mapped.points += m.points;
     mapped.rejected += m.rejected;
+    mapped.over_quota += m.over_quota;
     for (std::string& e : m.errors) mapped.errors.push_back(std::move(e));
   }
   metrics_.points_rejected.Inc(parse_errors + mapped.rejected);
@@ -240,12 +242,18 @@ void Api::FinishWrite(WriteJob& job) {
     // InfluxDB 1.x reports dropped=0 here (it counts only points dropped by the store).
     partial = ingest::PartialWriteError(parse_text, 0);
   }
+  // New series beyond the tenant's quota: 429, so the client retries the batch later (its
+  // other points are written now; writing them again is idempotent).
+  auto refusal = [over_quota = mapped.over_quota](std::string message) {
+    return over_quota > 0 ? TooManyRequests(false, message, kStoredRetryMs)
+                          : Error(400, std::move(message));
+  };
   if (mapped.batch.empty()) {
-    return reply(Error(400, (partial)));
+    return reply(refusal(partial));
   }
   const size_t points = mapped.points;
   deps_.pipeline->Submit(
-      std::move(mapped.batch), [this, reply, partial = std::move(partial), points,
+      std::move(mapped.batch), [this, reply, partial = std::move(partial), points, refusal,
                                 start = job.start, report = job.report](Status st) {
         metrics_.write_seconds.Observe(Seconds(deps_.clock->MonotonicNs() - start));
         if (!st.ok()) {
@@ -270,7 +278,7 @@ void Api::FinishWrite(WriteJob& job) {
         }
         metrics_.points_written.Inc(points);
         if (report) report->points = points;
-        if (!partial.empty()) return reply(Error(400, (partial)));
+        if (!partial.empty()) return reply(refusal(partial));
         reply(Empty(204));
       });
 }

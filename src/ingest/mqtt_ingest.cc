@@ -84,12 +84,21 @@ void MqttIngest::OnPublish(const mqtt::MessagePtr& message, std::function<void(S
     return;
   }
   metrics_.skipped_arrays.fetch_add(decoded->skipped_arrays, std::memory_order_relaxed);
+  if (admit_) {
+    Status admitted = admit_(database);
+    if (!admitted.ok()) {
+      metrics_.refused.fetch_add(1, std::memory_order_relaxed);
+      if (done) done(std::move(admitted));
+      return;
+    }
+  }
   TimestampNs ts = decoded->timestamp.value_or(clock_->NowNs());
   storage::WriteBatch batch;
   batch.Reserve(decoded->fields.size());
   // The series of a topic's field depends only on the topic (its rule is chosen by topic).
   std::string name;
   std::optional<storage::SeriesKey> base;
+  Status refusal;  // the first field refused by the series quota
   for (auto& [field, value] : decoded->fields) {
     name.assign(m.topic);
     name.push_back('\0');
@@ -102,6 +111,12 @@ void MqttIngest::OnPublish(const mqtt::MessagePtr& message, std::function<void(S
       return key;
     });
     if (!id.ok()) {
+      if (id.status().code() == StatusCode::kResourceExhausted) {
+        // A new series beyond the tenant's series quota: the message's answer says so.
+        metrics_.refused.fetch_add(1, std::memory_order_relaxed);
+        if (refusal.ok()) refusal = id.status();
+        continue;
+      }
       // A field whose type differs from its series' type: counted, the others are stored.
       metrics_.rejected_fields.fetch_add(1, std::memory_order_relaxed);
       continue;
@@ -109,11 +124,15 @@ void MqttIngest::OnPublish(const mqtt::MessagePtr& message, std::function<void(S
     batch.Add(*id, ts, std::move(value));
   }
   if (batch.empty()) {
-    if (done) done(Status::OK());
+    if (done) done(std::move(refusal));
     return;
   }
   metrics_.points.fetch_add(batch.size(), std::memory_order_relaxed);
   if (done) {
+    if (!refusal.ok()) {
+      // The admitted fields are stored first (a retry rewrites them, idempotently).
+      done = [done = std::move(done), refusal](Status st) { done(st.ok() ? refusal : st); };
+    }
     pipeline_->Submit(std::move(batch), std::move(done));
   } else {
     pipeline_->TrySubmit(std::move(batch));

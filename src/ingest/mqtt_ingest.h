@@ -6,6 +6,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -26,6 +27,7 @@ struct MqttIngestMetrics {
   std::atomic<uint64_t> skipped_arrays{0};
   std::atomic<uint64_t> ignored{0};        // matched an `ignore` rule
   std::atomic<uint64_t> rejected_fields{0}; // type differs from the series' type
+  std::atomic<uint64_t> refused{0};         // readings refused by admission or the series quota
 };
 
 class MqttIngest final : public mqtt::Tap {
@@ -41,6 +43,12 @@ class MqttIngest final : public mqtt::Tap {
   // the database named after the tenant, and rules match the rest of the topic. Off: every
   // reading goes to `config.tenant`. Set before the first publish.
   void set_tenant_namespaces(bool on) { tenant_namespaces_ = on; }
+  // Asked before a reading of `database` is stored (the hub: its tenant's stored-bytes quota).
+  // A refusal answers the message (MQTT 5: 0x97 for ResourceExhausted) and nothing of it is
+  // stored. Set before the first publish.
+  void set_admission(std::function<Status(std::string_view database)> admit) {
+    admit_ = std::move(admit);
+  }
   const MqttIngestMetrics& metrics() const { return metrics_; }
 
  private:
@@ -61,6 +69,7 @@ class MqttIngest final : public mqtt::Tap {
   const Clock* clock_;
   MqttIngestMetrics metrics_;
   bool tenant_namespaces_ = false;
+  std::function<Status(std::string_view database)> admit_;
 };
 
 }  // namespace verbund::ingest

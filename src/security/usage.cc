@@ -137,33 +137,36 @@ std::shared_ptr<const Meters> Usage::MetersFor(const Snapshot& snap, std::string
   return m;
 }
 
-Status Usage::AdmitSeries(const Snapshot& snap, std::string_view tenant, uint64_t n) {
+Status Usage::CheckSeries(const Snapshot& snap, std::string_view tenant, uint64_t series,
+                          uint64_t n) {
   const uint64_t max = snap.TenantQuotas(tenant).value_or(Quotas{}).max_series;
-  std::lock_guard lock(mu_);
-  auto it = stored_.find(std::string(tenant));
-  if (it == stored_.end()) it = stored_.emplace(std::string(tenant), TenantStored{}).first;
-  TenantStored& s = it->second;
-  if (max != 0 && s.series + n > max) {
-    return ResourceExhausted(fmt::format(
-        "series quota of tenant {} ({}) reached: {} series, {} new", tenant, max, s.series, n));
+  if (max == 0 || series + n <= max) return Status::OK();
+  return ResourceExhausted(fmt::format("series quota of tenant {} ({}) reached: {} series, {} new",
+                                       tenant, max, series, n));
+}
+
+void Usage::SetStored(std::unordered_map<std::string, TenantStored> by_tenant,
+                      const Snapshot& snap) {
+  std::unordered_map<std::string, uint64_t> over;
+  for (const auto& [tenant, stored] : by_tenant) {
+    const uint64_t max = snap.TenantQuotas(tenant).value_or(Quotas{}).max_stored_bytes;
+    if (max != 0 && stored.stored_bytes >= max) over.emplace(tenant, max);
   }
-  s.series += n;
-  return Status::OK();
-}
-
-Status Usage::CheckStored(const Snapshot& snap, std::string_view tenant) const {
-  const uint64_t max = snap.TenantQuotas(tenant).value_or(Quotas{}).max_stored_bytes;
-  if (max == 0) return Status::OK();
-  std::lock_guard lock(mu_);
-  auto it = stored_.find(std::string(tenant));
-  if (it == stored_.end() || it->second.stored_bytes < max) return Status::OK();
-  return ResourceExhausted(fmt::format("stored-bytes quota of tenant {} ({} bytes) reached: {}",
-                                       tenant, max, it->second.stored_bytes));
-}
-
-void Usage::SetStored(std::unordered_map<std::string, TenantStored> by_tenant) {
   std::lock_guard lock(mu_);
   stored_ = std::move(by_tenant);
+  over_stored_ = std::move(over);
+  any_over_stored_.store(!over_stored_.empty(), std::memory_order_release);
+}
+
+Status Usage::CheckStored(std::string_view tenant) const {
+  if (!any_over_stored_.load(std::memory_order_acquire)) return Status::OK();
+  std::lock_guard lock(mu_);
+  auto it = over_stored_.find(std::string(tenant));
+  if (it == over_stored_.end()) return Status::OK();
+  auto s = stored_.find(it->first);
+  return ResourceExhausted(fmt::format("stored-bytes quota of tenant {} ({} bytes) reached: {}",
+                                       tenant, it->second,
+                                       s == stored_.end() ? 0 : s->second.stored_bytes));
 }
 
 Usage::TenantStored Usage::Stored(std::string_view tenant) const {

@@ -5,10 +5,10 @@
 // A principal's Meters pair its own meter with its tenant's: a connection or a message is
 // admitted only when both have room. Rates are token buckets (RateLimiter) holding one second's
 // worth; a refused charge takes nothing and says when it would succeed. Series and stored bytes
-// are tenant quotas (data belongs to the tenant, not to the principal that wrote it): the series
-// count is charged by AdmitSeries as series are created and reset from the store's own count by
-// SetStored, which also sets the stored bytes (the hub calls it every few seconds), so a
-// stored-bytes quota is enforced within that period.
+// are tenant quotas (data belongs to the tenant, not to the principal that wrote it): series
+// are checked exactly against the store's count as they are created (CheckSeries), stored bytes
+// against the figures the hub sets every few seconds (SetStored), so a stored-bytes quota is
+// enforced within that period.
 //
 // Quota changes in the directory take effect for a principal with the next MetersFor call (the
 // MQTT side calls it again on every directory change); a changed rate starts with a full bucket.
@@ -75,19 +75,21 @@ class Usage {
   std::shared_ptr<const Meters> MetersFor(const Snapshot& snap, std::string_view tenant,
                                           std::string_view principal);
 
-  // Before `n` new series are created in a database of `tenant`: ResourceExhausted when they
-  // would take the tenant past its series quota (and nothing is charged), else charges them.
-  Status AdmitSeries(const Snapshot& snap, std::string_view tenant, uint64_t n);
-  // Before data is written for `tenant`: ResourceExhausted while its stored bytes (as last set)
-  // are at or above its quota.
-  Status CheckStored(const Snapshot& snap, std::string_view tenant) const;
+  // Before `n` new series are created in a database of `tenant`, which has `series` now (the
+  // store's own count): ResourceExhausted when they would take it past its series quota.
+  static Status CheckSeries(const Snapshot& snap, std::string_view tenant, uint64_t series,
+                            uint64_t n);
+
   struct TenantStored {
     uint64_t series = 0;
     uint64_t stored_bytes = 0;
   };
   // The store's own count of every tenant's series and stored bytes (summed over its
-  // databases); replaces what AdmitSeries charged since the last call.
-  void SetStored(std::unordered_map<std::string, TenantStored> by_tenant);
+  // databases), held against the quotas in `snap`; the hub calls it every few seconds.
+  void SetStored(std::unordered_map<std::string, TenantStored> by_tenant, const Snapshot& snap);
+  // Before data is written for `tenant`: ResourceExhausted while its stored bytes, as last set,
+  // are at or above its quota. Lock-free while no tenant is.
+  Status CheckStored(std::string_view tenant) const;
   TenantStored Stored(std::string_view tenant) const;
 
  private:
@@ -102,6 +104,8 @@ class Usage {
   mutable std::mutex mu_;
   std::unordered_map<std::string, Entry> meters_;  // "tenant" or "tenant/principal"
   std::unordered_map<std::string, TenantStored> stored_;
+  std::unordered_map<std::string, uint64_t> over_stored_;  // tenant -> its stored-bytes quota
+  std::atomic<bool> any_over_stored_{false};
   uint64_t pruned_version_ = 0;  // the snapshot version meters_ was last pruned against
 };
 

@@ -33,10 +33,14 @@
 #include "server/audit_events.h"
 #include "server/demo_source.h"
 #include "server/mqtt_access.h"
+#include "server/store_usage.h"
 #include "storage/engine.h"
 
 namespace verbund::server {
 namespace {
+
+// How often the series and stored-bytes figures behind the storage quotas are refreshed.
+constexpr std::chrono::milliseconds kStoreUsageRefresh{5000};
 
 // The directory of tenants and principals, sealed like the catalog (AES-256-GCM under the
 // hub's own system key, the file name as associated data).
@@ -94,6 +98,7 @@ struct Hub::Impl {
   std::unique_ptr<mqtt::BrokerStore> broker_store;
   std::unique_ptr<security::Directory> directory;
   security::Usage usage;  // quotas: what tenants and principals use now
+  std::unique_ptr<StoreUsage> store_usage;  // series and stored-bytes quotas
   int directory_listener = 0;
   std::unique_ptr<MqttAccess> mqtt_access;
   std::unique_ptr<mqtt::Broker> broker;
@@ -147,6 +152,10 @@ Status Hub::Start() {
   eo.chunk_cache_bytes = c.storage.chunk_cache_bytes;
   eo.keys = h.keys.get();
   eo.wal_fsync_seconds = &h.wal_fsync_seconds;
+  // Set once the directory is open; replay at open never creates series.
+  eo.admit_series = [&h](std::string_view db, size_t n) {
+    return h.store_usage ? h.store_usage->AdmitSeries(db, n) : Status::OK();
+  };
   ASSIGN_OR_RETURN(h.engine, storage::Engine::Open(eo));
   if (c.storage.default_retention_s > 0) {
     RETURN_IF_ERROR(h.engine->SetRetention(c.ingest.tenant, "",
@@ -164,6 +173,7 @@ Status Hub::Start() {
   ASSIGN_OR_RETURN(auto legacy_auth, mqtt::PasswordAuthenticator::Create(c.mqtt.password_file,
                                                                          c.mqtt.allow_anonymous));
   ASSIGN_OR_RETURN(h.directory, OpenDirectory(DirectoryFile(c), h.keys.get()));
+  h.store_usage = std::make_unique<StoreUsage>(h.engine.get(), h.directory.get(), &h.usage);
   if (c.http.auth) {
     auto operators = h.directory->ListPrincipals(security::kOperatorTenant);
     if (operators.ok() && operators->empty()) {
@@ -186,6 +196,8 @@ Status Hub::Start() {
   if (c.ingest.enabled) {
     ASSIGN_OR_RETURN(h.mqtt_ingest, ingest::MqttIngest::Create(c.ingest, h.series.get(), h.pipeline.get(), nullptr));
     h.mqtt_ingest->set_tenant_namespaces(true);  // every client topic starts with its tenant
+    h.mqtt_ingest->set_admission(
+        [u = h.store_usage.get()](std::string_view db) { return u->AdmitWrite(db); });
     h.broker->AddTap(h.mqtt_ingest.get());
   }
   RETURN_IF_ERROR(h.broker->Restore().Annotate("restoring broker state"));
@@ -277,6 +289,9 @@ Status Hub::Start() {
     l->Start();
     log->info("{} listening on port {}", l->name(), l->port());
   }
+  boost::asio::post(h.pool->context(0), [u = h.store_usage.get(), &ctx = h.pool->context(0)] {
+    u->Start(ctx, kStoreUsageRefresh);
+  });
   if (c.mqtt.sys_interval_s > 0) {
     h.sys = std::make_unique<mqtt::SysPublisher>(*h.broker, h.pool->context(0), VERBUND_VERSION,
                                                  std::chrono::seconds(c.mqtt.sys_interval_s));
@@ -348,11 +363,12 @@ void Hub::Stop() {
   h.stopped = true;
   if (h.directory && h.directory_listener) h.directory->RemoveListener(h.directory_listener);
   for (auto& l : h.listeners) l->Stop();
-  if (h.demo || h.sys) {
+  {
     std::promise<void> done;
     boost::asio::post(h.pool->context(0), [&] {
       if (h.demo) h.demo->Stop();
       if (h.sys) h.sys->Stop();
+      if (h.store_usage) h.store_usage->Stop();
       done.set_value();
     });
     done.get_future().wait();

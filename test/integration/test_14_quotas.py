@@ -121,3 +121,58 @@ def test_http_write_over_the_rate_gets_429_with_retry_after(hub):
     assert code == 200, body
     code, body = curl(b, "/write?db=beta", token=tokens["beta"], data=lines + lines)
     assert code == 204, body
+
+
+def test_series_quota_refuses_new_series_and_keeps_the_rest(hub):
+    b, op, _, tokens = hub
+    code, body = curl(b, "/query?q=CREATE+DATABASE+acme", token=tokens["acme"], data="")
+    assert code == 200, body
+    op.run("tenant", "quota", "--max-series", "3", "acme")
+    lines = "".join("s,host=h%d v=1i 1700000000000000000\n" % i for i in range(5))
+    code, body = curl(b, "/write?db=acme", token=tokens["acme"], data=lines)
+    assert code == 429, body
+    assert "series quota of tenant acme (3)" in body and "dropped=2" in body, body
+    code, body = curl(b, "/query?db=acme&q=SELECT+count(v)+FROM+s", token=tokens["acme"])
+    assert code == 200 and '"count"' in body and ",3]" in body, body
+    # Points of existing series still go in; a new series over MQTT 5 gets 0x97.
+    code, body = curl(b, "/write?db=acme", token=tokens["acme"],
+                      data="s,host=h0 v=2i 1700000001000000000\n")
+    assert code == 204, body
+    pub = RawClient(b.host, b.port, 5)
+    pub.connect(uniq("pub"), username="acme/plc", password="pw-acme")
+    assert pub.publish("factory/l1/new-machine", b'{"t": 1}', qos=1).reason == 0x97
+
+
+def test_stored_bytes_quota_stops_writes(hub):
+    b, op, _, tokens = hub
+    code, body = curl(b, "/query?q=CREATE+DATABASE+acme", token=tokens["acme"], data="")
+    assert code == 200, body
+    code, body = curl(b, "/write?db=acme", token=tokens["acme"],
+                      data="m,host=a v=1i 1700000000000000000\n")
+    assert code == 204, body
+    op.run("tenant", "quota", "--max-stored-bytes", "1", "acme")
+
+    def refused():
+        code, body = curl(b, "/write?db=acme", token=tokens["acme"],
+                          data="m,host=a v=2i 1700000001000000000\n")
+        return code == 429 and "stored-bytes quota of tenant acme" in body
+    # The hub recounts stored bytes every few seconds.
+    wait_for(refused, TIMEOUT, interval=0.5, what="the stored-bytes quota to apply")
+    pub = RawClient(b.host, b.port, 5)
+    pub.connect(uniq("pub"), username="acme/plc", password="pw-acme")
+    assert pub.publish("factory/l1/press", b'{"t": 1}', qos=1).reason == 0x97
+    # Reading is never refused; beta writes on.
+    code, body = curl(b, "/query?db=acme&q=SELECT+v+FROM+m", token=tokens["acme"])
+    assert code == 200 and '"name":"m"' in body, body
+    code, body = curl(b, "/query?q=CREATE+DATABASE+beta", token=tokens["beta"], data="")
+    code, body = curl(b, "/write?db=beta", token=tokens["beta"],
+                      data="m,host=a v=1i 1700000000000000000\n")
+    assert code == 204, body
+    # Raised, writes go in again.
+    op.run("tenant", "quota", "--max-stored-bytes", "0", "acme")
+
+    def accepted():
+        code, _ = curl(b, "/write?db=acme", token=tokens["acme"],
+                       data="m,host=a v=3i 1700000002000000000\n")
+        return code == 204
+    wait_for(accepted, TIMEOUT, interval=0.5, what="the raised quota to apply")

@@ -175,7 +175,7 @@ TEST_F(AccessTest, WritesStopAtTheTenantsStoredBytes) {
   auto ann = Login("acme/ann", "s3cret");
   ASSERT_TRUE(ann.ok());
   EXPECT_TRUE(access.CheckStored(*ann, "acme").ok());
-  usage.SetStored({{"acme", {.series = 3, .stored_bytes = 1000}}});
+  usage.SetStored({{"acme", {.series = 3, .stored_bytes = 1000}}}, *dir_->snapshot());
   EXPECT_EQ(access.CheckStored(*ann, "acme_plant").code(), StatusCode::kResourceExhausted);
   // With auth off the database's owner is held to its quota all the same.
   EXPECT_EQ(access.CheckStored(Caller{}, "acme_plant").code(), StatusCode::kResourceExhausted);

@@ -124,6 +124,50 @@ TEST_F(MqttIngestTest, TenantNamespacesStoreEachTenantInItsOwnDatabase) {
   EXPECT_EQ(tap_->metrics().ignored.load(), 1u);
 }
 
+TEST_F(MqttIngestTest, RefusedAdmissionStoresNothingAndAnswersTheMessage) {
+  tap_->set_tenant_namespaces(true);
+  tap_->set_admission([](std::string_view db) {
+    return db == "beta" ? ResourceExhausted("stored-bytes quota of tenant beta") : Status::OK();
+  });
+  Status st = Publish(Msg("beta/factory/berlin/l2/mill", R"({"temp":20,"ts":1764090000000})"));
+  EXPECT_EQ(st.code(), StatusCode::kResourceExhausted);
+  EXPECT_TRUE(engine_.engine->FindSeries("beta", "").empty());
+  EXPECT_TRUE(Publish(Msg("gamma/factory/berlin/l2/mill", R"({"temp":1})")).ok());
+  EXPECT_EQ(tap_->metrics().refused.load(), 1u);
+}
+
+TEST_F(MqttIngestTest, SeriesBeyondTheQuotaAreRefusedTheOthersStored) {
+  // A new engine whose admission allows two series per database.
+  tap_.reset();
+  series_.reset();
+  pipeline_.reset();
+  engine_.engine.reset();
+  engine_.options.admit_series = [this](std::string_view db, size_t n) {
+    uint64_t have = engine_.engine->FindSeries(db, "").size();
+    return have + n > 2 ? ResourceExhausted("series quota of tenant acme (2) reached")
+                        : Status::OK();
+  };
+  ASSERT_TRUE(engine_.Open().ok());
+  pipeline_ = std::make_unique<Pipeline>(engine_.engine.get(), PipelineOptions{});
+  series_ = std::make_unique<SeriesIdCache>(engine_.engine.get());
+  auto tap = MqttIngest::Create(config_, series_.get(), pipeline_.get(), &clock_);
+  ASSERT_TRUE(tap.ok());
+  tap_ = std::move(*tap);
+  ASSERT_TRUE(Publish(Msg("m/1", R"({"a":1,"b":2})")).ok());
+  clock_.Advance(1'000'000'000);  // arrival time: a second sample, not the same one again
+  // c is a third series: refused, while a and b are stored.
+  Status st = Publish(Msg("m/1", R"({"a":3,"b":4,"c":5})"));
+  EXPECT_EQ(st.code(), StatusCode::kResourceExhausted);
+  auto series = engine_.engine->FindSeries("acme", "");
+  ASSERT_EQ(series.size(), 2u);
+  for (const auto& s : series) {
+    auto run = engine_.engine->Read(s.id, 0, INT64_MAX, storage::ScanOrder::kAscending, 0);
+    ASSERT_TRUE(run.ok());
+    EXPECT_EQ(run->ts.size(), 2u);
+  }
+  EXPECT_EQ(tap_->metrics().refused.load(), 1u);
+}
+
 }  // namespace
 }  // namespace verbund::ingest
 

@@ -144,32 +144,30 @@ TEST_F(UsageTest, RatesAreExactUnderContention) {
 TEST_F(UsageTest, SeriesQuota) {
   TenantQuotas({.max_series = 100});
   auto snap = dir_->snapshot();
-  EXPECT_TRUE(usage_.AdmitSeries(*snap, "acme", 60).ok());
-  Status st = usage_.AdmitSeries(*snap, "acme", 41);
+  EXPECT_TRUE(Usage::CheckSeries(*snap, "acme", 60, 40).ok());
+  Status st = Usage::CheckSeries(*snap, "acme", 60, 41);
   EXPECT_EQ(st.code(), StatusCode::kResourceExhausted);
   EXPECT_NE(st.message().find("series quota of tenant acme (100)"), std::string::npos);
-  EXPECT_TRUE(usage_.AdmitSeries(*snap, "acme", 40).ok());
-  EXPECT_FALSE(usage_.AdmitSeries(*snap, "acme", 1).ok());
-  // The store's own count replaces the charges (e.g. after series were dropped).
-  usage_.SetStored({{"acme", {.series = 10, .stored_bytes = 0}}});
-  EXPECT_TRUE(usage_.AdmitSeries(*snap, "acme", 90).ok());
-  EXPECT_EQ(usage_.Stored("acme").series, 100u);
+  EXPECT_FALSE(Usage::CheckSeries(*snap, "acme", 100, 1).ok());
   // Tenants without a quota and unknown tenants are not limited.
-  EXPECT_TRUE(usage_.AdmitSeries(*snap, "other", 1'000'000).ok());
+  EXPECT_TRUE(Usage::CheckSeries(*snap, "other", 1'000'000, 1'000'000).ok());
 }
 
 TEST_F(UsageTest, StoredBytesQuota) {
   TenantQuotas({.max_stored_bytes = 1 << 20});
-  auto snap = dir_->snapshot();
-  EXPECT_TRUE(usage_.CheckStored(*snap, "acme").ok());
-  usage_.SetStored({{"acme", {.series = 1, .stored_bytes = (1 << 20) - 1}}});
-  EXPECT_TRUE(usage_.CheckStored(*snap, "acme").ok());
-  usage_.SetStored({{"acme", {.series = 1, .stored_bytes = 1 << 20}}});
-  Status st = usage_.CheckStored(*snap, "acme");
+  EXPECT_TRUE(usage_.CheckStored("acme").ok());
+  usage_.SetStored({{"acme", {.series = 1, .stored_bytes = (1 << 20) - 1}}}, *dir_->snapshot());
+  EXPECT_TRUE(usage_.CheckStored("acme").ok());
+  usage_.SetStored({{"acme", {.series = 1, .stored_bytes = 1 << 20}}}, *dir_->snapshot());
+  Status st = usage_.CheckStored("acme");
   EXPECT_EQ(st.code(), StatusCode::kResourceExhausted);
   EXPECT_NE(st.message().find("stored-bytes quota of tenant acme"), std::string::npos);
+  EXPECT_TRUE(usage_.CheckStored("beta").ok());
+  EXPECT_EQ(usage_.Stored("acme").stored_bytes, 1u << 20);
+  // A raised quota counts from the next figures.
   ASSERT_TRUE(dir_->SetTenantQuotas("acme", {}).ok());
-  EXPECT_TRUE(usage_.CheckStored(*dir_->snapshot(), "acme").ok());
+  usage_.SetStored({{"acme", {.series = 1, .stored_bytes = 1 << 20}}}, *dir_->snapshot());
+  EXPECT_TRUE(usage_.CheckStored("acme").ok());
 }
 
 }  // namespace
