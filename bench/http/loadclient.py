@@ -2,12 +2,18 @@
 """Small InfluxDB-1.x HTTP load client (stdlib only), used for both servers by bench/http/run.sh.
 
   loadclient.py write   --port P --file data.lp [--batch 5000] [--workers 4] --out res.json
-  loadclient.py queries --port P --spec queries.json [--reps 20] --out res.json
+  loadclient.py write   --port P --file data.lp --clients clients.json --out res.json
+  loadclient.py queries --port P --spec queries.json [--reps 20] [--token T] --out res.json
   loadclient.py report  --influx-write a.json --verbund-write b.json ... (see run.sh)
+  loadclient.py auth-report --off-write a.json --on-write b.json ... (see run.sh --auth)
 
 Writes: the file is split into BATCH-line batches in memory before the clock starts; WORKERS
 threads each keep one keep-alive http.client connection and POST batches taken from a shared
 queue. Every response must be 204. values = number of fields written (sum over lines).
+With --clients (a JSON list, one {"db": ..., "token": ...} per worker, from
+bench/http/auth_setup.py), worker w writes batches w, w + W, w + 2W, ... into its own database,
+sending `Authorization: Token <token>` when it has one: the same batches go to the same
+databases in every run, whatever the timing.
 Queries: each query is run once as warm-up, then REPS times; reports the median wall time of the
 whole HTTP round trip (request + full JSON body), plus series / row counts of the answer.
 """
@@ -43,33 +49,49 @@ def load_batches(path, batch):
     return batches, len(lines), total_values
 
 
+def write_path(db):
+    return "/write?" + urllib.parse.urlencode({"db": db, "precision": "ns"})
+
+
+def auth_headers(token):
+    return {"Authorization": "Token " + token} if token else {}
+
+
 def cmd_write(a):
     batches, nlines, nvalues = load_batches(a.file, a.batch)
-    path = "/write?" + urllib.parse.urlencode({"db": a.db, "precision": "ns"})
+    clients = json.load(open(a.clients)) if a.clients else None
+    if clients:
+        a.workers = len(clients)
     lock = threading.Lock()
     nxt = [0]
     errors = []
     statuses = {}
 
-    def worker():
+    def worker(w):
+        client = clients[w] if clients else {"db": a.db, "token": None}
+        path = write_path(client["db"])
+        headers = {"Content-Type": "text/plain; charset=utf-8", **auth_headers(client["token"])}
+        mine = iter(range(w, len(batches), a.workers)) if clients else None
         conn = http.client.HTTPConnection(a.host, a.port, timeout=600)
         while True:
-            with lock:
-                i = nxt[0]
-                nxt[0] += 1
+            if mine is not None:
+                i = next(mine, len(batches))
+            else:
+                with lock:
+                    i = nxt[0]
+                    nxt[0] += 1
             if i >= len(batches) or errors:
                 break
             body = batches[i][0]
             try:
-                conn.request("POST", path, body=body,
-                             headers={"Content-Type": "text/plain; charset=utf-8"})
+                conn.request("POST", path, body=body, headers=headers)
                 r = conn.getresponse()
                 data = r.read()
             except Exception as e:  # reconnect once, then give up
                 conn.close()
                 conn = http.client.HTTPConnection(a.host, a.port, timeout=600)
                 try:
-                    conn.request("POST", path, body=body)
+                    conn.request("POST", path, body=body, headers=auth_headers(client["token"]))
                     r = conn.getresponse()
                     data = r.read()
                 except Exception as e2:
@@ -82,7 +104,7 @@ def cmd_write(a):
                     errors.append("batch %d: HTTP %d %s" % (i, r.status, data[:300]))
         conn.close()
 
-    threads = [threading.Thread(target=worker) for _ in range(a.workers)]
+    threads = [threading.Thread(target=worker, args=(w,)) for w in range(a.workers)]
     c0 = time.process_time()
     t0 = time.perf_counter()
     for t in threads:
@@ -106,9 +128,9 @@ def cmd_write(a):
     return 0
 
 
-def run_query(conn, host, port, db, q):
+def run_query(conn, host, port, db, q, token=None):
     path = "/query?" + urllib.parse.urlencode({"db": db, "q": q, "epoch": "ns"})
-    conn.request("GET", path)
+    conn.request("GET", path, headers=auth_headers(token))
     r = conn.getresponse()
     data = r.read()
     return r.status, data
@@ -151,7 +173,7 @@ def cmd_queries(a):
     conn = http.client.HTTPConnection(a.host, a.port, timeout=600)
     out = {}
     for q in spec:
-        status, data = run_query(conn, a.host, a.port, a.db, q["q"])  # warm-up + answer check
+        status, data = run_query(conn, a.host, a.port, a.db, q["q"], a.token)  # warm-up + check
         if a.answers:  # kept for promclient.py's comparison of victoria-metrics' answers
             with open(os.path.join(a.answers, q["id"] + ".json"), "wb") as f:
                 f.write(data)
@@ -162,7 +184,7 @@ def cmd_queries(a):
         times = []
         for _ in range(a.reps):
             t0 = time.perf_counter()
-            st, d = run_query(conn, a.host, a.port, a.db, q["q"])
+            st, d = run_query(conn, a.host, a.port, a.db, q["q"], a.token)
             times.append((time.perf_counter() - t0) * 1000.0)
             if st != 200:
                 err = "HTTP %d %s" % (st, d[:200])
@@ -329,6 +351,74 @@ def cmd_report(a):
     return 0
 
 
+def cmd_auth_report(a):
+    """run.sh --auth: Verbund with auth off vs on, medians over the rounds in --dir."""
+    def load(kind, side, r):
+        try:
+            return json.load(open(os.path.join(a.dir, "%s-%s-r%d.json" % (kind, side, r))))
+        except (OSError, ValueError):
+            return None
+
+    def all_rounds(kind, side):
+        return [x for x in (load(kind, side, r) for r in range(1, a.rounds + 1)) if x is not None]
+
+    def med(values):
+        values = [v for v in values if v is not None]
+        return statistics.median(values) if values else None
+
+    rows = []   # metric, off, on, ratio, goal, met
+    w_off, w_on = all_rounds("write", "off"), all_rounds("write", "on")
+    c_off, c_on = all_rounds("cpu", "off"), all_rounds("cpu", "on")
+    off_v, on_v = med([w["values_per_second"] for w in w_off]), med([w["values_per_second"] for w in w_on])
+    ratio = on_v / off_v if off_v and on_v else None
+    rows.append(("HTTP ingest values/s", off_v, on_v, ratio, ">= 0.95", ratio is not None and ratio >= 0.95))
+    def cpu_ns(cpus, writes):
+        return med([c["write_cpu_s"] * 1e9 / w["values"] for c, w in zip(cpus, writes) if w["values"]])
+    off_c, on_c = cpu_ns(c_off, w_off), cpu_ns(c_on, w_on)
+    rows.append(("server CPU ns/value during the write", off_c, on_c,
+                 on_c / off_c if off_c and on_c else None, "", None))
+    q_off, q_on = all_rounds("queries", "off"), all_rounds("queries", "on")
+    warnings = []
+    for qid in sorted(q_off[0]) if q_off else []:
+        off_ms = med([q[qid]["median_ms"] for q in q_off if qid in q])
+        on_ms = med([q[qid]["median_ms"] for q in q_on if qid in q])
+        speed = off_ms / on_ms if off_ms and on_ms else None   # throughput on / off
+        rows.append(("query %s median ms" % qid, off_ms, on_ms, speed, ">= 0.95",
+                     speed is not None and speed >= 0.95))
+        for q in q_off + q_on:
+            x, y = q_off[0][qid], q.get(qid, {})
+            if (x["series"], x["rows"], x["error"]) != (y.get("series"), y.get("rows"), y.get("error")) or \
+                    abs(x["checksum"] - y.get("checksum", 0)) > 1e-6 * max(1.0, abs(x["checksum"])):
+                warnings.append("WARNING query %s: answers differ between runs: %s vs %s"
+                                % (qid, {k: x[k] for k in ("series", "rows", "error")},
+                                   {k: y.get(k) for k in ("series", "rows", "error")}))
+                break
+    for w in w_off + w_on:
+        if w.get("errors"):
+            warnings.append("WARNING write errors: %s" % w["errors"][:3])
+    print()
+    print("access control on HTTP: median of %d round(s); ratio = on/off for ingest values/s (> 1: "
+          "on is faster) and server CPU (> 1: on costs more), off/on for query times (> 1: on is "
+          "faster)" % a.rounds)
+    wid = max(len(r[0]) for r in rows)
+    print("%-*s | %14s | %14s | %7s | %7s | %s" % (wid, "metric", "verbund off", "verbund on", "ratio", "goal", "met"))
+    print("-" * (wid + 62))
+    fmt = lambda v: "-" if v is None else ("%.2f" % v if v < 100 else "%.0f" % v)
+    for name, off, on, ratio, goal, met in rows:
+        print("%-*s | %14s | %14s | %7s | %7s | %s" % (
+            wid, name, fmt(off), fmt(on), "-" if ratio is None else "%.3f" % ratio, goal,
+            "" if met is None else ("yes" if met else "NO")))
+    if a.rounds > 1:
+        print("per round, values/s: off %s; on %s" % (
+            ", ".join("%.0f" % w["values_per_second"] for w in w_off),
+            ", ".join("%.0f" % w["values_per_second"] for w in w_on)))
+    for wl in warnings:
+        print(wl)
+    if not warnings:
+        print("answers: the same series, rows and value sums in every run, auth off and on")
+    return 0
+
+
 def main():
     p = argparse.ArgumentParser()
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -343,7 +433,9 @@ def main():
     w.add_argument("--file", required=True)
     w.add_argument("--batch", type=int, default=5000)
     w.add_argument("--workers", type=int, default=4)
+    w.add_argument("--clients", help="JSON list of {db, token}, one per worker (see the top)")
     q.add_argument("--spec", required=True)
+    q.add_argument("--token", help="send Authorization: Token TOKEN")
     q.add_argument("--reps", type=int, default=20)
     q.add_argument("--answers", help="directory to save each query's first answer as ID.json")
     r = sub.add_parser("report")
@@ -351,8 +443,12 @@ def main():
         r.add_argument(n, required=True)
     r.add_argument("--vm-write", help="victoria-metrics write result (adds its columns)")
     r.add_argument("--vm-queries", help="victoria-metrics promclient.py result")
+    ar = sub.add_parser("auth-report")
+    ar.add_argument("--dir", required=True, help="with {write,cpu,queries}-{off,on}-rN.json")
+    ar.add_argument("--rounds", type=int, default=1)
     a = p.parse_args()
-    return {"write": cmd_write, "queries": cmd_queries, "report": cmd_report}[a.cmd](a)
+    return {"write": cmd_write, "queries": cmd_queries, "report": cmd_report,
+            "auth-report": cmd_auth_report}[a.cmd](a)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@
 #   bench/http/run.sh                         # 100 trucks x 1 day (1.73M lines, ~8.6M values)
 #   bench/http/run.sh --quick                 # 20 trucks x 6h
 #   TRUCKS=50 DURATION=12h WORKERS=4 REPS=20 bench/http/run.sh
+#   bench/http/run.sh --auth [--quick]        # Verbund only: auth off vs on (AUTH=1), see below
 #
 # Steps: generate data -> start influxd, victoria-metrics and verbund on free 127.0.0.1 ports with
 # temp dirs -> CREATE DATABASE benchmark (influxd, verbund) -> POST /write?db=benchmark&precision=ns
@@ -21,20 +22,35 @@
 # flushes about every second.
 # victoria-metrics is optional: if it is not installed (or VM=none) the run says so and goes on
 # with influxd and verbund only (the two-server table, without the vm columns and rows).
+# --auth: access control on the hot path. The same data, write and queries against Verbund only:
+# auth off (anonymous) and auth on with TENANTS tenants, TENANTS x RULES write/query rules
+# (bench/http/auth_setup.py) and an API token per load-client worker (`Authorization: Token`);
+# worker w writes its share of the batches (w, w + WORKERS, ...) into database
+# tenant{w % TENANTS}_benchmark, in both runs; the queries run on worker 0's database with its
+# token. Set-up happens before anything is measured (a data directory per side, copied for each
+# round). ROUNDS rounds, the order alternating; the table shows medians and on/off ratios.
 # Env: BUILD (default build-lead, then build), VERBUND, GEN, VM (victoria-metrics binary, default
 # /usr/bin/victoria-metrics; "none" to skip it), TRUCKS, DURATION, WORKERS, BATCH, REPS, KEEP=1
-# (keep the temp dir).
+# (keep the temp dir); --auth: AUTH=1, TENANTS (100), RULES (100 per tenant), ROUNDS (1).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 HERE="$ROOT/bench/http"
 CMDLINE="$0 $*"
 ENVLINE=""
-for v in BUILD VERBUND GEN VM TRUCKS DURATION WORKERS BATCH REPS; do
+for v in BUILD VERBUND GEN VM TRUCKS DURATION WORKERS BATCH REPS AUTH TENANTS RULES ROUNDS; do
   [[ -n "${!v:-}" ]] && ENVLINE+="$v=${!v} "
 done
-if [[ "${1:-}" == "--quick" ]]; then
-  TRUCKS="${TRUCKS:-20}"; DURATION="${DURATION:-6h}"
-fi
+AUTH="${AUTH:-0}"
+for arg in "$@"; do
+  case "$arg" in
+    --quick) TRUCKS="${TRUCKS:-20}"; DURATION="${DURATION:-6h}" ;;
+    --auth) AUTH=1 ;;
+    *) echo "unknown argument: $arg (--quick, --auth)"; exit 2 ;;
+  esac
+done
+TENANTS="${TENANTS:-100}"
+RULES="${RULES:-100}"
+ROUNDS="${ROUNDS:-1}"
 TRUCKS="${TRUCKS:-100}"
 DURATION="${DURATION:-1d}"
 WORKERS="${WORKERS:-4}"
@@ -54,9 +70,11 @@ GEN="${GEN:-$BUILD/tools/tsbs/verbund-tsbs-gen}"
 [[ -x "$GEN" ]] || { echo "no verbund-tsbs-gen (ninja -C <build> verbund-tsbs-gen)"; exit 1; }
 INFLUXD="$(command -v influxd || true)"
 [[ -z "$INFLUXD" && -x /usr/sbin/influxd ]] && INFLUXD=/usr/sbin/influxd
-[[ -n "$INFLUXD" ]] || { echo "influxd not found (apt-get install influxdb)"; exit 1; }
+[[ -n "$INFLUXD" || "$AUTH" == 1 ]] || { echo "influxd not found (apt-get install influxdb)"; exit 1; }
 VM="${VM:-$(command -v victoria-metrics || echo /usr/bin/victoria-metrics)}"
-if [[ "$VM" == none ]]; then
+if [[ "$AUTH" == 1 ]]; then
+  VM=""
+elif [[ "$VM" == none ]]; then
   VM=""; echo "!! victoria-metrics skipped (VM=none): comparing influxd and verbund only"
 elif [[ ! -x "$VM" ]]; then
   echo "!! victoria-metrics not found at $VM (apt-get install victoria-metrics, or set VM=):"
@@ -78,7 +96,8 @@ trap cleanup EXIT
 wait_ping() { wait_url "http://127.0.0.1:$1/ping" "$2" "$3"; }  # wait_ping PORT NAME LOG
 
 echo "== verbund HTTP benchmark: $TRUCKS trucks x $DURATION, batch $BATCH lines, $WORKERS workers, $REPS reps/query"
-echo "   machine: $(nproc) cores, $(uname -r); influxd: $("$INFLUXD" version 2>/dev/null | head -1)"
+[[ "$AUTH" == 1 ]] && echo "   --auth: Verbund with auth off vs on ($TENANTS tenants x $RULES rules, a token per worker), $ROUNDS round(s)"
+echo "   machine: $(nproc) cores, $(uname -r); influxd: $([[ -n "$INFLUXD" ]] && "$INFLUXD" version 2>/dev/null | head -1)"
 echo "   verbund: $("$VERBUND" --version 2>/dev/null | head -1)"
 [[ -n "$VM" ]] && echo "   victoria-metrics: $VM $(dpkg-query -W -f='${Version}' victoria-metrics 2>/dev/null || true)"
 echo "   load average at start: $(cut -d' ' -f1-3 /proc/loadavg) ($(date -u '+%Y-%m-%d %H:%M UTC'))"
@@ -95,6 +114,155 @@ DUR_NS=$((DUR_S * 1000000000))
 END_NS=$((START_NS + DUR_NS))
 LINES=$(wc -l < "$DATA")
 echo "   data: $LINES lines, $(du -h "$DATA" | cut -f1), time range [$START_NS, $END_NS) ns"
+
+# The query specs: $WORK/queries.json (InfluxQL) and $WORK/vmqueries.json (PromQL), for the data
+# of [START_NS, END_NS). ("name" and "diagnostics" are InfluxQL keywords in 1.6, hence quoted.)
+write_query_specs() {
+  local H=3600000000000 T0 T4 D1
+  T0=$START_NS
+  T4=$((T0 + 4 * H)); ((T4 > END_NS)) && T4=$END_NS
+  D1=$((T0 + 24 * H))
+  $PY - "$WORK/queries.json" "$START_NS" "$END_NS" "$T4" "$D1" "$WORK/vmqueries.json" <<'PYEOF'
+import json, sys
+out, start, end, t4, d1 = sys.argv[1], *map(int, sys.argv[2:6])
+vmout = sys.argv[6]
+H = 3600 * 10**9; M = 60 * 10**9
+q = [
+ {"id": "a", "q": "SELECT last(latitude), last(longitude) FROM readings GROUP BY \"name\""},
+ {"id": "b", "q": "SELECT last(fuel_state) FROM \"diagnostics\" GROUP BY \"name\"", "post": {"op": "<=", "value": 0.1}},
+ {"id": "b2", "q": "SELECT fuel_state FROM \"diagnostics\" WHERE fuel_state <= 0.1 AND time > %d" % (end - H)},
+ {"id": "c", "q": "SELECT mean(velocity) FROM readings WHERE time >= %d AND time < %d GROUP BY time(10m), \"name\"" % (start, t4)},
+ {"id": "d", "q": "SELECT mean(current_load) FROM \"diagnostics\" WHERE time >= %d AND time < %d GROUP BY time(1h), fleet" % (start, d1)},
+ {"id": "e", "q": "SELECT mean(velocity) FROM readings WHERE time >= %d AND time < %d GROUP BY \"name\"" % (end - 10 * M, end), "post": {"op": "<", "value": 1.0}},
+]
+json.dump(q, open(out, "w"), indent=1)
+
+# PromQL/MetricsQL equivalents for victoria-metrics (bench/http/promclient.py). VM names a field
+# {measurement}_{field}, adds the label db="benchmark", keeps ms timestamps, and evaluates a
+# rollup f(x[w]) at t over the samples in (t - w, t]. InfluxQL's GROUP BY time(w) buckets are
+# [k*w, (k+1)*w) (epoch-aligned, labelled by their start), so a bucket is evaluated at its end
+# - 1 ms: the window (start - 1 ms, start + w - 1 ms] holds exactly the bucket's samples, and the
+# returned timestamp minus (w - 1 ms) is InfluxQL's bucket time (shift_ns). "group" lists the
+# labels that play the GROUP BY tags in the answer check.
+IV = 10 * 10**9                   # verbund-tsbs-gen's default --interval (the data's time grid)
+MS = 10**6
+def sec(ns):                      # unix seconds with ms, as VM takes them
+    return "%d.%03d" % divmod(ns // MS, 1000)
+def buckets(lo, hi, w):           # query_range params evaluating the buckets of [lo, hi) at end-1ms
+    first = lo // w * w
+    return {"start": sec(first + w - MS), "end": sec(hi - MS), "step": "%ds" % (w // 10**9)}
+allw = "%ds" % ((end - start + IV) // 10**9)   # lookbehind covering every sample: (start - IV, end]
+per_series = ("PromQL keeps one series per label set; InfluxQL's GROUP BY name merges every series "
+              "of a name. The same here only because each truck's tags never change (one series per "
+              "name and field), which the check confirms.")
+vq = [
+ {"id": "a", "kind": "instant", "group": ["name"], "tkey": "ignore", "params": {"time": sec(end)},
+  "promql": 'last_over_time({__name__=~"readings_(latitude|longitude)",db="benchmark"}[%s])' % allw,
+  "note": "one selector for both fields (VM keeps the metric name in last_over_time's result): " + per_series + " InfluxQL returns the point's time, PromQL the evaluation time (times not compared)."},
+ {"id": "b", "kind": "instant", "group": ["name"], "tkey": "ignore", "params": {"time": sec(end)},
+  "promql": 'last_over_time(diagnostics_fuel_state{db="benchmark"}[%s])' % allw, "post": {"op": "<=", "value": 0.1},
+  "note": "last point per series: " + per_series + " InfluxQL returns the point's time, PromQL the evaluation time (times not compared). The fuel_state <= 0.1 count is made in the client for both, as for InfluxQL."},
+ {"id": "b2", "kind": "instant", "group": [], "tkey": "raw", "params": {"time": sec(end)},
+  "promql": '(last_over_time(diagnostics_fuel_state{db="benchmark"}[%ds]) <= 0.1)[%ds:%ds]' % (IV // 10**9, (H - IV) // 10**9, IV // 10**9),
+  "note": "PromQL cannot filter raw samples by value (a comparison applies to instant vectors): the subquery evaluates last_over_time(x[10s]) <= 0.1 on the 10 s grid end-1h+10s..end, which picks each raw sample only because the data lies exactly on that grid (an off-grid sample would come back at its grid time; a gap would not be filled, since the inner window is the grid step). InfluxQL returns one series of rows, VM one series per truck (compared as one group)."},
+ {"id": "b2raw", "alt_of": "b2", "kind": "instant", "group": [], "tkey": "raw", "params": {"time": sec(end)},
+  "promql": 'diagnostics_fuel_state{db="benchmark"}[1h]', "where": {"op": "<=", "value": 0.1},
+  "note": "exact alternative for any data: the raw samples in (end-1h, end] (= InfluxQL's time > end-1h, no sample at or after end), the fuel_state <= 0.1 filter applied in the client (VM returns all samples of the hour)."},
+ {"id": "c", "kind": "range", "group": ["name"], "tkey": "bucket", "shift_ns": 10 * M - MS, "params": buckets(start, t4, 10 * M),
+  "promql": 'avg_over_time(readings_velocity{db="benchmark"}[10m])',
+  "note": "10-minute buckets evaluated at bucket end - 1 ms (PromQL windows are (t-10m, t], InfluxQL buckets [t0, t0+10m)); " + per_series + " Empty buckets: InfluxQL returns null rows (fill(null)), VM no point (null rows are skipped in the comparison)."},
+ {"id": "d", "kind": "range", "group": ["fleet"], "tkey": "bucket", "shift_ns": H - MS, "params": buckets(start, d1, H),
+  "promql": 'sum by (fleet) (sum_over_time(diagnostics_current_load{db="benchmark"}[1h])) / sum by (fleet) (count_over_time(diagnostics_current_load{db="benchmark"}[1h]))',
+  "note": "InfluxQL's mean over all points of a fleet is sum/count over its series; avg by (fleet) (avg_over_time(...)) would be a mean of per-truck means (equal only when every truck has the same number of points in the hour). Buckets as in c; an hour without data has a null row in InfluxQL and no point in VM."},
+ {"id": "e", "kind": "instant", "group": ["name"], "tkey": "ignore", "params": {"time": sec(end - MS)},
+  "promql": 'avg_over_time(readings_velocity{db="benchmark"}[10m])', "post": {"op": "<", "value": 1.0},
+  "note": "evaluated at end - 1 ms: (end-10m-1ms, end-1ms] = InfluxQL's time >= end-10m AND time < end; " + per_series + " The velocity < 1 count is made in the client for both."},
+]
+for x in vq:
+    x["influxql"] = next(y["q"] for y in q if y["id"] == x.get("alt_of", x["id"]))
+json.dump(vq, open(vmout, "w"), indent=1)
+PYEOF
+}
+
+# --- --auth: Verbund with auth off vs on (see the top); nothing else runs.
+auth_conf() {  # auth_conf FILE DATA_DIR HTTP_PORT true|false: the hub, [http] auth as given
+  cat > "$1" <<CONF
+data_dir = "$2"
+log_level = "warn"
+[mqtt]
+listen = "127.0.0.1:$(free_port)"
+tls_listen = ""
+ws_listen = ""
+[http]
+listen = "127.0.0.1:$3"
+auth = $4
+[storage]
+fsync = "always"
+[ingest]
+enabled = false
+CONF
+}
+run_auth() {
+  local side r port token cpu0 db qtoken order
+  local -A auth=([off]=false [on]=true)
+  echo "== set-up (not measured): tenants, principals, rules, tokens and databases"
+  for side in off on; do
+    port=$(free_port)
+    auth_conf "$WORK/setup-$side.toml" "$WORK/template-$side" "$port" "${auth[$side]}"
+    if [[ "$side" == on ]]; then
+      token=$("$VERBUND" --config "$WORK/setup-on.toml" --init-admin bench 2>> "$WORK/verbund.log" |
+              grep -m1 '^vbt_') || { echo "verbund --init-admin failed"; tail -5 "$WORK/verbund.log"; exit 1; }
+    fi
+    "$VERBUND" --config "$WORK/setup-$side.toml" >> "$WORK/verbund.log" 2>&1 &
+    VERBUND_PID=$!
+    wait_ping "$port" verbund "$WORK/verbund.log"
+    if [[ "$side" == on ]]; then
+      $PY "$HERE/auth_setup.py" verbund --server "http://127.0.0.1:$port" --token "$token" \
+        --tenants "$TENANTS" --rules "$RULES" --workers "$WORKERS" --out "$WORK/clients-on.json"
+    else
+      $PY "$HERE/auth_setup.py" anonymous --server "http://127.0.0.1:$port" \
+        --tenants "$TENANTS" --rules "$RULES" --workers "$WORKERS" --out "$WORK/clients-off.json"
+    fi
+    stop_pid "$VERBUND_PID"; VERBUND_PID=""
+  done
+  write_query_specs
+  for r in $(seq 1 "$ROUNDS"); do
+    order=(off on)
+    (( r % 2 == 0 )) && order=(on off)
+    for side in "${order[@]}"; do
+      echo "== round $r of $ROUNDS: verbund, auth $side"
+      rm -rf "$WORK/verbund"
+      cp -a "$WORK/template-$side" "$WORK/verbund"
+      port=$(free_port)
+      auth_conf "$WORK/run.toml" "$WORK/verbund" "$port" "${auth[$side]}"
+      "$VERBUND" --config "$WORK/run.toml" >> "$WORK/verbund.log" 2>&1 &
+      VERBUND_PID=$!
+      wait_ping "$port" verbund "$WORK/verbund.log"
+      cpu0=$(cpu_s "$VERBUND_PID")
+      $PY "$CLIENT" write --port "$port" --file "$DATA" --batch "$BATCH" \
+        --clients "$WORK/clients-$side.json" --label "verbund-auth-$side" --out "$WORK/write-$side-r$r.json"
+      echo "{\"write_cpu_s\": $(awk -v a="$cpu0" -v b="$(cpu_s "$VERBUND_PID")" 'BEGIN{printf "%.2f", b - a}')}" \
+        > "$WORK/cpu-$side-r$r.json"
+      stop_pid "$VERBUND_PID"   # queries run on the recovered state, as in the comparison run
+      "$VERBUND" --config "$WORK/run.toml" >> "$WORK/verbund.log" 2>&1 &
+      VERBUND_PID=$!
+      wait_ping "$port" verbund "$WORK/verbund.log"
+      db=$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))[0]["db"])' "$WORK/clients-$side.json")
+      qtoken=$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))[0]["token"] or "")' "$WORK/clients-$side.json")
+      $PY "$CLIENT" queries --port "$port" --db "$db" ${qtoken:+--token "$qtoken"} --spec "$WORK/queries.json" \
+        --reps "$REPS" --label "verbund-auth-$side" --out "$WORK/queries-$side-r$r.json"
+      stop_pid "$VERBUND_PID"; VERBUND_PID=""
+    done
+  done
+  $PY "$CLIENT" auth-report --dir "$WORK" --rounds "$ROUNDS"
+  echo "   load average at end: $(cut -d' ' -f1-3 /proc/loadavg) ($(date -u '+%Y-%m-%d %H:%M UTC'))"
+  echo
+  echo "command: ${ENVLINE}${CMDLINE}"
+}
+if [[ "$AUTH" == 1 ]]; then
+  run_auth
+  exit 0
+fi
 
 # --- 2. servers
 I_HTTP=$(free_port); I_RPC=$(free_port)
@@ -291,71 +459,8 @@ cat > "$WORK/disk.json" <<J
 J
 start_verbund   # restarted: queries run against the recovered on-disk state
 
-# --- 5. queries ("name" and "diagnostics" are InfluxQL keywords in 1.6, hence quoted)
-H=3600000000000
-T0=$START_NS
-T4=$((T0 + 4 * H)); ((T4 > END_NS)) && T4=$END_NS
-D1=$((T0 + 24 * H))
-$PY - "$WORK/queries.json" "$START_NS" "$END_NS" "$T4" "$D1" "$WORK/vmqueries.json" <<'PYEOF'
-import json, sys
-out, start, end, t4, d1 = sys.argv[1], *map(int, sys.argv[2:6])
-vmout = sys.argv[6]
-H = 3600 * 10**9; M = 60 * 10**9
-q = [
- {"id": "a", "q": "SELECT last(latitude), last(longitude) FROM readings GROUP BY \"name\""},
- {"id": "b", "q": "SELECT last(fuel_state) FROM \"diagnostics\" GROUP BY \"name\"", "post": {"op": "<=", "value": 0.1}},
- {"id": "b2", "q": "SELECT fuel_state FROM \"diagnostics\" WHERE fuel_state <= 0.1 AND time > %d" % (end - H)},
- {"id": "c", "q": "SELECT mean(velocity) FROM readings WHERE time >= %d AND time < %d GROUP BY time(10m), \"name\"" % (start, t4)},
- {"id": "d", "q": "SELECT mean(current_load) FROM \"diagnostics\" WHERE time >= %d AND time < %d GROUP BY time(1h), fleet" % (start, d1)},
- {"id": "e", "q": "SELECT mean(velocity) FROM readings WHERE time >= %d AND time < %d GROUP BY \"name\"" % (end - 10 * M, end), "post": {"op": "<", "value": 1.0}},
-]
-json.dump(q, open(out, "w"), indent=1)
-
-# PromQL/MetricsQL equivalents for victoria-metrics (bench/http/promclient.py). VM names a field
-# {measurement}_{field}, adds the label db="benchmark", keeps ms timestamps, and evaluates a
-# rollup f(x[w]) at t over the samples in (t - w, t]. InfluxQL's GROUP BY time(w) buckets are
-# [k*w, (k+1)*w) (epoch-aligned, labelled by their start), so a bucket is evaluated at its end
-# - 1 ms: the window (start - 1 ms, start + w - 1 ms] holds exactly the bucket's samples, and the
-# returned timestamp minus (w - 1 ms) is InfluxQL's bucket time (shift_ns). "group" lists the
-# labels that play the GROUP BY tags in the answer check.
-IV = 10 * 10**9                   # verbund-tsbs-gen's default --interval (the data's time grid)
-MS = 10**6
-def sec(ns):                      # unix seconds with ms, as VM takes them
-    return "%d.%03d" % divmod(ns // MS, 1000)
-def buckets(lo, hi, w):           # query_range params evaluating the buckets of [lo, hi) at end-1ms
-    first = lo // w * w
-    return {"start": sec(first + w - MS), "end": sec(hi - MS), "step": "%ds" % (w // 10**9)}
-allw = "%ds" % ((end - start + IV) // 10**9)   # lookbehind covering every sample: (start - IV, end]
-per_series = ("PromQL keeps one series per label set; InfluxQL's GROUP BY name merges every series "
-              "of a name. The same here only because each truck's tags never change (one series per "
-              "name and field), which the check confirms.")
-vq = [
- {"id": "a", "kind": "instant", "group": ["name"], "tkey": "ignore", "params": {"time": sec(end)},
-  "promql": 'last_over_time({__name__=~"readings_(latitude|longitude)",db="benchmark"}[%s])' % allw,
-  "note": "one selector for both fields (VM keeps the metric name in last_over_time's result): " + per_series + " InfluxQL returns the point's time, PromQL the evaluation time (times not compared)."},
- {"id": "b", "kind": "instant", "group": ["name"], "tkey": "ignore", "params": {"time": sec(end)},
-  "promql": 'last_over_time(diagnostics_fuel_state{db="benchmark"}[%s])' % allw, "post": {"op": "<=", "value": 0.1},
-  "note": "last point per series: " + per_series + " InfluxQL returns the point's time, PromQL the evaluation time (times not compared). The fuel_state <= 0.1 count is made in the client for both, as for InfluxQL."},
- {"id": "b2", "kind": "instant", "group": [], "tkey": "raw", "params": {"time": sec(end)},
-  "promql": '(last_over_time(diagnostics_fuel_state{db="benchmark"}[%ds]) <= 0.1)[%ds:%ds]' % (IV // 10**9, (H - IV) // 10**9, IV // 10**9),
-  "note": "PromQL cannot filter raw samples by value (a comparison applies to instant vectors): the subquery evaluates last_over_time(x[10s]) <= 0.1 on the 10 s grid end-1h+10s..end, which picks each raw sample only because the data lies exactly on that grid (an off-grid sample would come back at its grid time; a gap would not be filled, since the inner window is the grid step). InfluxQL returns one series of rows, VM one series per truck (compared as one group)."},
- {"id": "b2raw", "alt_of": "b2", "kind": "instant", "group": [], "tkey": "raw", "params": {"time": sec(end)},
-  "promql": 'diagnostics_fuel_state{db="benchmark"}[1h]', "where": {"op": "<=", "value": 0.1},
-  "note": "exact alternative for any data: the raw samples in (end-1h, end] (= InfluxQL's time > end-1h, no sample at or after end), the fuel_state <= 0.1 filter applied in the client (VM returns all samples of the hour)."},
- {"id": "c", "kind": "range", "group": ["name"], "tkey": "bucket", "shift_ns": 10 * M - MS, "params": buckets(start, t4, 10 * M),
-  "promql": 'avg_over_time(readings_velocity{db="benchmark"}[10m])',
-  "note": "10-minute buckets evaluated at bucket end - 1 ms (PromQL windows are (t-10m, t], InfluxQL buckets [t0, t0+10m)); " + per_series + " Empty buckets: InfluxQL returns null rows (fill(null)), VM no point (null rows are skipped in the comparison)."},
- {"id": "d", "kind": "range", "group": ["fleet"], "tkey": "bucket", "shift_ns": H - MS, "params": buckets(start, d1, H),
-  "promql": 'sum by (fleet) (sum_over_time(diagnostics_current_load{db="benchmark"}[1h])) / sum by (fleet) (count_over_time(diagnostics_current_load{db="benchmark"}[1h]))',
-  "note": "InfluxQL's mean over all points of a fleet is sum/count over its series; avg by (fleet) (avg_over_time(...)) would be a mean of per-truck means (equal only when every truck has the same number of points in the hour). Buckets as in c; an hour without data has a null row in InfluxQL and no point in VM."},
- {"id": "e", "kind": "instant", "group": ["name"], "tkey": "ignore", "params": {"time": sec(end - MS)},
-  "promql": 'avg_over_time(readings_velocity{db="benchmark"}[10m])', "post": {"op": "<", "value": 1.0},
-  "note": "evaluated at end - 1 ms: (end-10m-1ms, end-1ms] = InfluxQL's time >= end-10m AND time < end; " + per_series + " The velocity < 1 count is made in the client for both."},
-]
-for x in vq:
-    x["influxql"] = next(y["q"] for y in q if y["id"] == x.get("alt_of", x["id"]))
-json.dump(vq, open(vmout, "w"), indent=1)
-PYEOF
+# --- 5. queries
+write_query_specs
 echo "== queries ($REPS reps each after one warm-up, median of the HTTP round trip incl. JSON body)"
 mkdir -p "$WORK/answers/influxdb" "$WORK/answers/verbund"
 $PY "$CLIENT" queries --port "$I_HTTP" --spec "$WORK/queries.json" --reps "$REPS" --label influxdb --out "$WORK/iq.json" \

@@ -3,10 +3,17 @@
 # time (each workload on a freshly started broker), and prints a comparison table.
 #
 #   bench/mqtt/run.sh [--quick] [--only mosquitto|verbund] [--skip-idle | --idle-only]
+#   bench/mqtt/run.sh --auth [--quick] [--only mosquitto|verbund]     (or AUTH=1)
 #
 # Workloads: QoS 0 and QoS 1 throughput with $PAIRS publisher/subscriber pairs and
 # $PAYLOAD-byte payloads; fan-out 1 publisher -> $FANOUT_SUBS subscribers; p50/p99 latency at a
 # fixed rate; resident memory per idle connection at $IDLE_CONNS connections.
+# --auth: access control on the hot path. Only the QoS 0 and QoS 1 throughput runs, each against
+# Verbund with auth off (anonymous), Verbund with $TENANTS tenants, a principal per bench client
+# and $TENANTS x $RULES rules, mosquitto with an acl_file and password_file of the same rules,
+# and mosquitto with the dynamic-security plugin configured with them (bench/mqtt/auth_setup.py,
+# run before anything is measured), $ROUNDS rounds in alternating order; the table shows
+# medians and the ratios Verbund-on / Verbund-off, / mosquitto-acl, / mosquitto-dynsec.
 # Everything is overridable through the environment variables below. Results (one JSON line
 # per run) are kept in $OUT_DIR.
 set -euo pipefail
@@ -34,6 +41,13 @@ SOURCE_IPS=${SOURCE_IPS:-127.0.0.1-127.0.0.50}
 MQTT_VERSION=${MQTT_VERSION:-4}
 BENCH_THREADS=${BENCH_THREADS:-0}
 OUT_DIR=${OUT_DIR:-}
+AUTH=${AUTH:-0}                     # 1 = the access-control comparison (--auth)
+TENANTS=${TENANTS:-100}             # --auth: tenants, and rules per tenant
+RULES=${RULES:-100}
+ROUNDS=${ROUNDS:-1}                 # --auth: rounds of every run, the order alternating
+AUTH_PASSWORD=${AUTH_PASSWORD:-bench-pw}
+DYNSEC_PLUGIN=${DYNSEC_PLUGIN:-/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so}
+MOSQUITTO_PASSWD=${MOSQUITTO_PASSWD:-/usr/bin/mosquitto_passwd}
 
 only=""
 skip_idle=0
@@ -44,7 +58,8 @@ while [[ $# -gt 0 ]]; do
     --only) only="$2"; shift ;;
     --skip-idle) skip_idle=1 ;;
     --idle-only) idle_only=1 ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    --auth) AUTH=1 ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
   shift
@@ -68,7 +83,9 @@ BROKER_PID=""
 
 cleanup() {
   stop_broker
-  rm -rf "$WORK/verbund-data"
+  rm -rf "$WORK/verbund-data" "$WORK/verbund-auth-template"
+  [[ -n "${MOSQ_AUTH_DIR:-}" ]] && rm -rf "$MOSQ_AUTH_DIR"
+  return 0
 }
 trap cleanup EXIT
 
@@ -104,12 +121,12 @@ CONF
   BROKER_PID=$!
 }
 
-start_verbund() {
-  local port=$1 http_port
-  http_port=$(free_port)
-  rm -rf "$WORK/verbund-data"
-  cat > "$WORK/verbund.toml" <<CONF
-data_dir = "$WORK/verbund-data"
+# verbund_conf FILE MQTT_PORT HTTP_PORT DATA_DIR [auth]: the hub's configuration; with "auth",
+# HTTP needs credentials and MQTT refuses anonymous clients (directory principals only).
+verbund_conf() {
+  local file=$1 port=$2 http_port=$3 data_dir=$4 auth=${5:-}
+  cat > "$file" <<CONF
+data_dir = "$data_dir"
 
 [mqtt]
 listen = "127.0.0.1:$port"
@@ -117,16 +134,103 @@ tls_listen = ""
 ws_listen = ""
 receive_maximum = $INFLIGHT
 max_queued_messages = $QUEUED
+CONF
+  [[ -n "$auth" ]] && echo 'allow_anonymous = false' >> "$file"
+  cat >> "$file" <<CONF
 
 [http]
 listen = "127.0.0.1:$http_port"
-auth = false
+auth = $([[ -n "$auth" ]] && echo true || echo false)
 
 [ingest]
 enabled = false
 CONF
+}
+
+start_verbund() {
+  local port=$1
+  rm -rf "$WORK/verbund-data"
+  verbund_conf "$WORK/verbund.toml" "$port" "$(free_port)" "$WORK/verbund-data"
   "$VERBUND_BIN" --config "$WORK/verbund.toml" >> "$WORK/verbund.out" 2>&1 &
   BROKER_PID=$!
+}
+
+# --auth brokers. Their set-up (setup_auth) is done once, before anything is measured: a data
+# directory holding the tenants, principals and rules, copied for every run, and mosquitto's
+# files in a directory its own user (it drops root privileges) can read.
+start_verbund_auth() {
+  local port=$1
+  rm -rf "$WORK/verbund-data"
+  cp -a "$WORK/verbund-auth-template" "$WORK/verbund-data"
+  verbund_conf "$WORK/verbund-auth.toml" "$port" "$(free_port)" "$WORK/verbund-data" auth
+  "$VERBUND_BIN" --config "$WORK/verbund-auth.toml" >> "$WORK/verbund_auth.out" 2>&1 &
+  BROKER_PID=$!
+}
+
+mosquitto_auth_conf() {  # mosquitto_auth_conf PORT: the shared part of both mosquitto set-ups
+  cat <<CONF
+listener $1 127.0.0.1
+allow_anonymous false
+persistence false
+max_connections -1
+max_inflight_messages $INFLIGHT
+max_queued_messages $QUEUED
+set_tcp_nodelay true
+log_dest stderr
+log_type error
+log_type warning
+CONF
+}
+
+start_mosquitto_acl() {
+  local port=$1
+  { mosquitto_auth_conf "$port"
+    echo "password_file $MOSQ_AUTH_DIR/passwd"
+    echo "acl_file $MOSQ_AUTH_DIR/acl"
+  } > "$WORK/mosquitto-acl.conf"
+  "$MOSQUITTO_BIN" -c "$WORK/mosquitto-acl.conf" >> "$WORK/mosquitto_acl.out" 2>&1 &
+  BROKER_PID=$!
+}
+
+start_mosquitto_dynsec() {
+  local port=$1
+  cp "$MOSQ_AUTH_DIR/dynsec.json" "$MOSQ_AUTH_DIR/dynsec-run.json"  # the plugin may rewrite it
+  chmod 644 "$MOSQ_AUTH_DIR/dynsec-run.json"
+  { mosquitto_auth_conf "$port"
+    echo "plugin $DYNSEC_PLUGIN"
+    echo "plugin_opt_config_file $MOSQ_AUTH_DIR/dynsec-run.json"
+  } > "$WORK/mosquitto-dynsec.conf"
+  "$MOSQUITTO_BIN" -c "$WORK/mosquitto-dynsec.conf" >> "$WORK/mosquitto_dynsec.out" 2>&1 &
+  BROKER_PID=$!
+}
+
+# The operator token from --init-admin, then tenants, principals and rules through the admin API
+# of a hub started on the template directory, which is then stopped; mosquitto's files.
+setup_auth() {  # setup_auth [verbund] [mosquitto]: the set-ups to prepare
+  local model=(--tenants "$TENANTS" --rules "$RULES" --pairs "$PAIRS" --password "$AUTH_PASSWORD")
+  local http_port token t0=$SECONDS
+  echo "== set-up (not measured): $TENANTS tenants x $RULES rules, principals for $((2 * PAIRS)) bench clients" >&2
+  if [[ " $* " == *" verbund "* ]]; then
+    rm -rf "$WORK/verbund-auth-template"
+    http_port=$(free_port)
+    verbund_conf "$WORK/verbund-setup.toml" "$(free_port)" "$http_port" "$WORK/verbund-auth-template" auth
+    token=$("$VERBUND_BIN" --config "$WORK/verbund-setup.toml" --init-admin bench 2>> "$WORK/verbund_auth.out" |
+            grep -m1 '^vbt_') || die "verbund --init-admin failed (see $WORK/verbund_auth.out)"
+    "$VERBUND_BIN" --config "$WORK/verbund-setup.toml" >> "$WORK/verbund_auth.out" 2>&1 &
+    BROKER_PID=$!
+    wait_port "$http_port" || die "verbund did not start for the set-up (see $WORK/verbund_auth.out)"
+    "$PYTHON" "$ROOT/bench/mqtt/auth_setup.py" verbund --server "http://127.0.0.1:$http_port" \
+        --token "$token" "${model[@]}" >&2 || die "verbund set-up failed"
+    stop_broker
+  fi
+  if [[ " $* " == *" mosquitto "* ]]; then
+    MOSQ_AUTH_DIR=$(mktemp -d /tmp/verbund-mqtt-bench-mosq.XXXXXX)
+    chmod 755 "$MOSQ_AUTH_DIR"
+    "$PYTHON" "$ROOT/bench/mqtt/auth_setup.py" mosquitto --dir "$MOSQ_AUTH_DIR" \
+        --mosquitto-passwd "$MOSQUITTO_PASSWD" "${model[@]}" >&2 || die "mosquitto set-up failed"
+    chmod 644 "$MOSQ_AUTH_DIR"/*
+  fi
+  echo "   set-up took $((SECONDS - t0)) s" >&2
 }
 
 stop_broker() {
@@ -145,7 +249,7 @@ run_bench() {
   port=$(free_port)
   "start_$broker" "$port"
   wait_port "$port" || { echo "  $broker did not start (see $WORK/$broker.out)" >&2; stop_broker; return 0; }
-  echo "  $name: verbund-bench $*" >&2
+  echo "  ${RUN_LABEL:-$name}: verbund-bench $*" >&2
   if ! "$BENCH_BIN" --port "$port" --mqtt-version "$MQTT_VERSION" --threads "$BENCH_THREADS" \
         --json --quiet "$@" | tail -n 1 > "$OUT_DIR/${broker}_$name.json"; then
     echo "  $name: bench failed" >&2
@@ -201,6 +305,119 @@ run_suite() {
       --payload "$PAYLOAD" --rate "$LATENCY_RATE" --duration "$DURATION"
   (( skip_idle )) || run_idle "$broker"
 }
+
+# --auth: the same QoS 0 and QoS 1 runs against the four set-ups, round by round, the order of
+# the set-ups reversed every other round. Client ids are fixed (vb-p3, vb-s3: the %c rules name
+# them); Verbund's topics are relative to the tenant's namespace, mosquitto's carry the tenant.
+run_auth() {
+  local brokers=() setups=() order r b w
+  if [[ -z "$only" || "$only" == verbund ]]; then
+    [[ -x "$VERBUND_BIN" ]] || die "no verbund binary at $VERBUND_BIN (set VERBUND_BIN)"
+    brokers+=(verbund verbund_auth); setups+=(verbund)
+  fi
+  if [[ -z "$only" || "$only" == mosquitto ]]; then
+    if [[ ! -x "$MOSQUITTO_BIN" ]]; then echo "== mosquitto: $MOSQUITTO_BIN missing, skipped" >&2
+    elif [[ ! -r "$DYNSEC_PLUGIN" ]]; then
+      echo "== mosquitto-dynsec: no plugin at $DYNSEC_PLUGIN, skipped" >&2
+      brokers+=(mosquitto_acl); setups+=(mosquitto)
+    else brokers+=(mosquitto_acl mosquitto_dynsec); setups+=(mosquitto); fi
+  fi
+  setup_auth "${setups[@]}"
+  local creds=(--tenants "$TENANTS" --username 'tenant{t}/bench-{r}{i}' --password "$AUTH_PASSWORD")
+  local -A args=(
+    [verbund]="--topic site0/line0/bench-p{k}/data"
+    [verbund_auth]="--topic site0/line0/bench-p{k}/data"
+    [mosquitto_acl]="--topic tenant{t}/site0/line0/bench-p{k}/data"
+    [mosquitto_dynsec]="--topic tenant{t}/site0/line0/bench-p{k}/data"
+  )
+  for r in $(seq 1 "$ROUNDS"); do
+    order=("${brokers[@]}")
+    if (( r % 2 == 0 )); then
+      order=(); for (( b = ${#brokers[@]} - 1; b >= 0; b-- )); do order+=("${brokers[b]}"); done
+    fi
+    echo "== round $r of $ROUNDS: ${order[*]}" >&2
+    for w in qos0 qos1; do
+      for b in "${order[@]}"; do
+        local extra=(--client-id 'vb-{r}{i}')
+        # shellcheck disable=SC2206  # the topic template holds no spaces
+        extra+=(${args[$b]})
+        [[ "$b" != verbund ]] && extra+=("${creds[@]}")
+        RUN_LABEL="$w $b (round $r)"
+        if [[ "$w" == qos0 ]]; then
+          run_bench "$b" "qos0_r$r" --publishers "$PAIRS" --subscribers "$PAIRS" --qos 0 \
+              --payload "$PAYLOAD" --duration "$DURATION" "${extra[@]}"
+        else
+          run_bench "$b" "qos1_r$r" --publishers "$PAIRS" --subscribers "$PAIRS" --qos 1 \
+              --payload "$PAYLOAD" --duration "$DURATION" --inflight "$PUB_WINDOW" "${extra[@]}"
+        fi
+      done
+    done
+  done
+  RUN_LABEL=""
+  "$PYTHON" - "$OUT_DIR" "$ROUNDS" "$TENANTS" "$RULES" "$PAIRS" <<'PY'
+import json, os, statistics, sys
+out, rounds = sys.argv[1], int(sys.argv[2])
+tenants, rules, pairs = sys.argv[3:6]
+brokers = [("verbund", "verbund off"), ("verbund_auth", "verbund on"),
+           ("mosquitto_acl", "mosq acl_file"), ("mosquitto_dynsec", "mosq dynsec")]
+def load(b, w, r):
+    try:
+        with open(os.path.join(out, f"{b}_{w}_r{r}.json")) as f:
+            return json.loads(f.read().strip() or "null")
+    except (OSError, ValueError):
+        return None
+def runs(b, w):
+    return [x for x in (load(b, w, r) for r in range(1, rounds + 1)) if x is not None]
+def median(b, w, f):
+    v = [f(x) for x in runs(b, w)]
+    v = [x for x in v if x is not None]
+    return statistics.median(v) if v else None
+rate = lambda x: x.get("received_per_s")
+delivery = lambda x: 100.0 * x["received"] / x["expected"] if x.get("expected") else None
+def fmt(v, pct=False):
+    if v is None: return "-"
+    return f"{v:.1f}" if pct else f"{v:,.0f}"
+def ratio(a, b):
+    return a / b if a is not None and b else None
+print()
+print(f"access control: {tenants} tenants x {rules} rules, {pairs} pairs; median of {rounds} round(s)")
+print(f"{'metric':28}" + "".join(f"{n:>15}" for _, n in brokers) +
+      f"{'on/off':>9}{'on/acl':>9}{'on/dynsec':>11}")
+print("-" * 115)
+goals = []
+for w, label in (("qos0", "QoS 0"), ("qos1", "QoS 1")):
+    v = {b: median(b, w, rate) for b, _ in brokers}
+    r = (ratio(v["verbund_auth"], v["verbund"]), ratio(v["verbund_auth"], v["mosquitto_acl"]),
+         ratio(v["verbund_auth"], v["mosquitto_dynsec"]))
+    rs = [f"{x:.3f}" if i == 0 and x is not None else (f"{x:.2f}x" if x is not None else "-")
+          for i, x in enumerate(r)]
+    print(f"{label + ' throughput (msg/s)':28}" + "".join(f"{fmt(v[b]):>15}" for b, _ in brokers) +
+          f"{rs[0]:>9}{rs[1]:>9}{rs[2]:>11}")
+    d = {b: median(b, w, delivery) for b, _ in brokers}
+    print(f"{label + ' delivered (%)':28}" + "".join(f"{fmt(d[b], True):>15}" for b, _ in brokers))
+    if rounds > 1:
+        for b, n in brokers:
+            vals = [rate(x) for x in runs(b, w)]
+            if vals:
+                print(f"   {label} {n:14} per round: " + ", ".join(f"{x:,.0f}" for x in vals))
+    goals.append((f"{label}: on/off >= 0.95", r[0], 0.95))
+    goals.append((f"{label}: on/acl_file >= 2", r[1], 2.0))
+    goals.append((f"{label}: on/dynsec >= 2", r[2], 2.0))
+def errors(b):
+    r = [x for w in ("qos0", "qos1") for x in runs(b, w)]
+    return f"{sum(x.get('errors', 0) for x in r):,}" if r else "-"
+print(f"{'errors (all runs)':28}" + "".join(f"{errors(b):>15}" for b, _ in brokers))
+print()
+for text, value, goal in goals:
+    print(f"  {text:32} {'-' if value is None else ('met' if value >= goal else 'NOT met')}")
+print(f"raw results: {out}")
+PY
+}
+
+if (( AUTH )); then
+  run_auth
+  exit 0
+fi
 
 if [[ -z "$only" || "$only" == mosquitto ]]; then
   if [[ -x "$MOSQUITTO_BIN" ]]; then run_suite mosquitto; else echo "== mosquitto: $MOSQUITTO_BIN missing, skipped" >&2; fi

@@ -83,6 +83,8 @@ void Client::OnConnected() {
   mqtt::ConnectPacket c;
   c.version = config_.version;
   c.client_id = config_.client_id;
+  c.username = config_.username;
+  c.password = config_.password;
   c.keep_alive = config_.keep_alive;
   c.clean_start = true;
   if (config_.version == ProtocolVersion::kV5) c.properties.receive_maximum = 65535;

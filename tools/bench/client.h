@@ -3,11 +3,14 @@
 // thread (use Post()). Stats counters are atomics readable from any thread.
 #pragma once
 
+// clang-format off
 #include <utility>  // before Boost.Asio 1.74: its awaitable.hpp uses std::exchange
+// clang-format on
 #include <atomic>
 #include <boost/asio.hpp>
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,6 +26,8 @@ struct ClientConfig {
   std::optional<boost::asio::ip::address_v4> source;  // bind to this local address first
   mqtt::ProtocolVersion version = mqtt::ProtocolVersion::kV311;
   std::string client_id;
+  std::optional<std::string> username;  // CONNECT user name and password, when set
+  std::optional<std::string> password;
   std::string topic;       // publish to / subscribe to
   uint8_t qos = 0;
   size_t payload_size = 64;

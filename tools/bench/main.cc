@@ -5,17 +5,29 @@
 //   --fanout          every publisher and subscriber use topic(0)
 //   --idle N          hold N idle connections for --duration seconds (memory per connection)
 //
+// --topic, --client-id, --username and --password are templates expanded per client:
+//   {i} the client's index among its role (publishers, subscribers or idle connections)
+//   {r} its role: p, s or i
+//   {k} its pair: the publisher's index; for subscriber j, j % publishers (0 with --fanout)
+//   {t} its tenant, {k} % --tenants, so both ends of a pair share it
+//   {pid} this process's id;  %i in --topic is {k} (the older spelling)
+// e.g. --tenants 100 --username 'tenant{t}/bench-{r}{i}'
+//      --topic 'tenant{t}/site0/line0/bench-p{k}/data'
+//
 // The last line with --json is one JSON object with the results.
 #include <sys/resource.h>
 #include <unistd.h>
 
+// clang-format off
 #include <utility>  // before Boost.Asio 1.74 (std::exchange)
+// clang-format on
 
 #include <CLI/CLI.hpp>
 #include <boost/asio.hpp>
 #include <chrono>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -40,6 +52,10 @@ struct Options {
   double rate = 0;
   double duration = 10;
   std::string topic = "bench/%i";
+  std::string client_id = "vb-{r}{i}-{pid}";
+  std::optional<std::string> username;
+  std::optional<std::string> password;
+  int tenants = 1;
   bool fanout = false;
   int idle = 0;
   std::string source_ips;
@@ -53,11 +69,59 @@ struct Options {
   bool quiet = false;
 };
 
-std::string TopicFor(const std::string& pattern, int i) {
-  std::string t = pattern;
-  const auto pos = t.find("%i");
-  if (pos != std::string::npos) t.replace(pos, 2, std::to_string(i));
-  return t;
+// The values a template may use for one client (see the top of this file).
+struct TemplateFields {
+  char role = 'p';
+  int index = 0;
+  int pair = 0;
+  int tenant = 0;
+};
+
+// Expands {i} {r} {k} {t} {pid} (and the legacy %i = {k}); nullopt names an unknown field.
+std::optional<std::string> Expand(std::string_view pattern, const TemplateFields& f,
+                                  std::string* unknown = nullptr) {
+  std::string out;
+  size_t pos = 0;
+  while (pos < pattern.size()) {
+    const char c = pattern[pos];
+    if (c == '%' && pattern.substr(pos, 2) == "%i") {
+      out += std::to_string(f.pair);
+      pos += 2;
+      continue;
+    }
+    if (c != '{') {
+      out += c;
+      ++pos;
+      continue;
+    }
+    const size_t close = pattern.find('}', pos);
+    if (close == std::string_view::npos) {
+      if (unknown) *unknown = std::string(pattern.substr(pos));
+      return std::nullopt;
+    }
+    const std::string_view name = pattern.substr(pos + 1, close - pos - 1);
+    if (name == "i") {
+      out += std::to_string(f.index);
+    } else if (name == "r") {
+      out += f.role;
+    } else if (name == "k") {
+      out += std::to_string(f.pair);
+    } else if (name == "t") {
+      out += std::to_string(f.tenant);
+    } else if (name == "pid") {
+      out += std::to_string(getpid());
+    } else {
+      if (unknown) *unknown = std::string(pattern.substr(pos, close - pos + 1));
+      return std::nullopt;
+    }
+    pos = close + 1;
+  }
+  return out;
+}
+
+// Expands with known-good templates (checked by CheckTemplates at start-up).
+std::string ExpandChecked(std::string_view pattern, const TemplateFields& f) {
+  return Expand(pattern, f).value_or(std::string());
 }
 
 // "127.0.0.1-127.0.0.50,10.0.0.1" -> every address in the ranges.
@@ -88,6 +152,30 @@ void RaiseFdLimit() {
 }
 
 double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
+
+// Refuses unknown template fields and a password without a user name.
+bool CheckOptions(const Options& o) {
+  const std::pair<const char*, const std::string*> templates[] = {
+      {"--topic", &o.topic},
+      {"--client-id", &o.client_id},
+      {"--username", o.username ? &*o.username : nullptr},
+      {"--password", o.password ? &*o.password : nullptr},
+  };
+  for (const auto& [flag, text] : templates) {
+    if (text == nullptr) continue;
+    std::string unknown;
+    if (!Expand(*text, TemplateFields{}, &unknown)) {
+      std::fprintf(stderr, "%s: unknown template field %s (see --help-templates)\n", flag,
+                   unknown.c_str());
+      return false;
+    }
+  }
+  if (o.password && !o.username) {
+    std::fprintf(stderr, "--password needs --username\n");
+    return false;
+  }
+  return true;
+}
 
 class Bench {
  public:
@@ -137,15 +225,21 @@ class Bench {
     clients_.clear();
   }
 
-  Client* AddClient(Role role, int index, const std::string& topic) {
+  // `pair` is the client's {k}: its topic index (see the top of this file).
+  Client* AddClient(Role role, int index, int pair) {
     ClientConfig c;
     c.server = server_;
     if (!sources_.empty()) c.source = sources_[clients_.size() % sources_.size()];
     c.version = o_.mqtt_version == 5 ? mqtt::ProtocolVersion::kV5 : mqtt::ProtocolVersion::kV311;
-    const char tag = role == Role::kPublisher ? 'p' : role == Role::kSubscriber ? 's' : 'i';
-    c.client_id = "vb-" + std::string(1, tag) + std::to_string(index) + "-" +
-                  std::to_string(getpid());
-    c.topic = topic;
+    TemplateFields f;
+    f.role = role == Role::kPublisher ? 'p' : role == Role::kSubscriber ? 's' : 'i';
+    f.index = index;
+    f.pair = pair;
+    f.tenant = pair % o_.tenants;
+    c.client_id = ExpandChecked(o_.client_id, f);
+    if (o_.username) c.username = ExpandChecked(*o_.username, f);
+    if (o_.password) c.password = ExpandChecked(*o_.password, f);
+    if (role != Role::kIdle) c.topic = ExpandChecked(o_.topic, f);
     c.qos = static_cast<uint8_t>(o_.qos);
     c.payload_size = o_.payload;
     c.json_readings = o_.json_readings;
@@ -197,7 +291,7 @@ class Bench {
 
   int RunIdle() {
     const auto t0 = Clock::now();
-    for (int i = 0; i < o_.idle; ++i) AddClient(Role::kIdle, i, "");
+    for (int i = 0; i < o_.idle; ++i) AddClient(Role::kIdle, i, i);
     ConnectRange(0, clients_.size());
     const double connect_s = Seconds(Clock::now() - t0);
     const uint64_t connected = shared_.ready - CountDead();
@@ -266,12 +360,12 @@ class Bench {
     for (int j = 0; j < subs; ++j) {
       const int t = o_.fanout ? 0 : j % pubs;
       subs_per_topic[t]++;
-      AddClient(Role::kSubscriber, j, TopicFor(o_.topic, t));
+      AddClient(Role::kSubscriber, j, t);
     }
     if (!ConnectRange(0, clients_.size())) {
       std::fprintf(stderr, "warning: not all subscribers ready\n");
     }
-    for (int i = 0; i < pubs; ++i) AddClient(Role::kPublisher, i, TopicFor(o_.topic, o_.fanout ? 0 : i));
+    for (int i = 0; i < pubs; ++i) AddClient(Role::kPublisher, i, o_.fanout ? 0 : i);
     if (!ConnectRange(subs, clients_.size())) {
       std::fprintf(stderr, "warning: not all publishers ready\n");
     }
@@ -428,7 +522,17 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--duration", o.duration, "seconds of publishing (or holding, with --idle)")
       ->capture_default_str();
-  app.add_option("--topic", o.topic, "topic pattern; %i = publisher index")->capture_default_str();
+  app.add_option("--topic", o.topic, "topic template (fields: see --help-templates); %i = {k}")
+      ->capture_default_str();
+  app.add_option("--client-id", o.client_id, "client id template")->capture_default_str();
+  app.add_option("--username", o.username,
+                 "CONNECT user name template, e.g. 'tenant{t}/bench-{r}{i}' (default: none)");
+  app.add_option("--password", o.password, "CONNECT password template (needs --username)");
+  app.add_option("--tenants", o.tenants, "N for the {t} field: {t} = {k} % N")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  bool help_templates = false;
+  app.add_flag("--help-templates", help_templates, "explain the template fields and exit");
   app.add_flag("--fanout", o.fanout, "all publishers and subscribers share topic(0)");
   app.add_option("--idle", o.idle, "only hold N idle connections open");
   app.add_option("--source-ips", o.source_ips,
@@ -449,5 +553,19 @@ int main(int argc, char** argv) {
   app.add_flag("--json", o.json, "print one JSON result line at the end");
   app.add_flag("--quiet", o.quiet, "no per-second progress; with --json only the JSON line");
   CLI11_PARSE(app, argc, argv);
-  return verbund::bench::Bench(o).Run();
+  if (help_templates) {
+    std::printf(
+        "--topic, --client-id, --username and --password are expanded per client:\n"
+        "  {i}    the client's index among its role (publishers, subscribers, idle)\n"
+        "  {r}    its role: p, s or i\n"
+        "  {k}    its pair: a publisher's index; subscriber j: j %% publishers (0 with "
+        "--fanout; idle: {i})\n"
+        "  {t}    its tenant: {k} %% --tenants, the same for both ends of a pair\n"
+        "  {pid}  this process's id\n"
+        "  %%i     in --topic: {k}\n"
+        "e.g. --tenants 100 --username 'tenant{t}/bench-{r}{i}' --password pw\n"
+        "     --topic 'tenant{t}/site0/line0/bench-p{k}/data'\n");
+    return 0;
+  }
+  return verbund::bench::CheckOptions(o) ? verbund::bench::Bench(o).Run() : 2;
 }
