@@ -69,5 +69,38 @@ TEST_F(MqttAccessTest, UnmappedCertificateBelongsToTheDefaultTenant) {
   EXPECT_EQ(p.name, "unmapped-device");
 }
 
+TEST_F(MqttAccessTest, RepeatedAndAlternatingTopicsGetTheirOwnVerdicts) {
+  security::Rule allow;
+  allow.tenant = "acme";
+  allow.effect = security::Effect::kAllow;
+  allow.rights =
+      security::Bit(security::Right::kPublish) | security::Bit(security::Right::kSubscribe);
+  allow.pattern = "line1/#";
+  ASSERT_TRUE(dir_->AddRule(allow).ok());
+  auto r = WithCertificate({"urn:acme:plc7"});
+  ASSERT_TRUE(std::holds_alternative<mqtt::Principal>(r));
+  const auto& p = std::get<mqtt::Principal>(r);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_TRUE(access_->CanPublish(p, "line1/press"));
+    EXPECT_TRUE(access_->CanPublish(p, "line1/press"));
+    EXPECT_FALSE(access_->CanPublish(p, "line2/press"));
+    EXPECT_FALSE(access_->CanReceive(p, "line2/press"));
+    EXPECT_TRUE(access_->CanReceive(p, "line1/press"));
+    EXPECT_FALSE(access_->CanPublish(p, "line10/press"));  // a level, not a prefix
+  }
+  // A rule change gives live sessions a new grant, and with it fresh verdicts.
+  ASSERT_TRUE(dir_->AddRule([&] {
+                    security::Rule deny = allow;
+                    deny.effect = security::Effect::kDeny;
+                    deny.pattern = "line1/press";
+                    return deny;
+                  }())
+                  .ok());
+  auto refreshed = access_->Reauthorize(p);
+  ASSERT_TRUE(refreshed.has_value());
+  EXPECT_FALSE(access_->CanPublish(*refreshed, "line1/press"));
+  EXPECT_TRUE(access_->CanPublish(*refreshed, "line1/lathe"));
+}
+
 }  // namespace
 }  // namespace verbund::server
