@@ -630,6 +630,16 @@ class RawClient:
         self.close()
 
 
+def verbundctl():
+    """The verbundctl binary: $VERBUNDCTL_BIN, else beside $VERBUND_BIN in the build tree
+    (build/src/server/verbund -> build/tools/verbundctl/verbundctl)."""
+    explicit = os.environ.get("VERBUNDCTL_BIN")
+    if explicit:
+        return explicit
+    build = os.path.dirname(os.path.dirname(os.path.dirname(os.environ["VERBUND_BIN"])))
+    return os.path.join(build, "tools", "verbundctl", "verbundctl")
+
+
 def wait_for(cond, timeout=TIMEOUT, interval=0.05, what="condition"):
     deadline = time.monotonic() + timeout
     while True:

@@ -13,20 +13,11 @@ import urllib.parse
 import paho.mqtt.client as mqtt
 import pytest
 
-from helpers import BROKER, TIMEOUT, uniq, wait_for
+from helpers import BROKER, TIMEOUT, uniq, wait_for, verbundctl
 
 pytestmark = pytest.mark.skipif(BROKER != "verbund", reason="Verbund's audit log")
 
 USERS = {"alice": "s3cret"}
-
-
-def verbundctl():
-    explicit = os.environ.get("VERBUNDCTL_BIN")
-    if explicit:
-        return explicit
-    # build/src/server/verbund -> build/tools/verbundctl/verbundctl
-    build = os.path.dirname(os.path.dirname(os.path.dirname(os.environ["VERBUND_BIN"])))
-    return os.path.join(build, "tools", "verbundctl", "verbundctl")
 
 
 def ctl(*args):

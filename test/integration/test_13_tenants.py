@@ -11,20 +11,12 @@ import subprocess
 
 import pytest
 
-from helpers import BROKER, DISCONNECT, TIMEOUT, RawClient, uniq, wait_for
+from helpers import BROKER, DISCONNECT, TIMEOUT, RawClient, uniq, wait_for, verbundctl
 
 pytestmark = pytest.mark.skipif(BROKER != "verbund", reason="Verbund's tenants")
 
 INGEST = ('[ingest]\nenabled = true\n[[ingest.rule]]\nfilter = "factory/#"\n'
           'template = "factory/{line}/{machine}"\n')
-
-
-def verbundctl():
-    explicit = os.environ.get("VERBUNDCTL_BIN")
-    if explicit:
-        return explicit
-    build = os.path.dirname(os.path.dirname(os.path.dirname(os.environ["VERBUND_BIN"])))
-    return os.path.join(build, "tools", "verbundctl", "verbundctl")
 
 
 class Ctl:

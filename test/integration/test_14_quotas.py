@@ -15,6 +15,16 @@ from test_13_tenants import Ctl, curl, hub  # noqa: F401  (hub is a fixture)
 pytestmark = pytest.mark.skipif(BROKER != "verbund", reason="Verbund's quotas")
 
 
+def watch(b, op, topic_filter):
+    """A new principal of acme subscribed to `topic_filter` at QoS 1 (its quota is not plc's)."""
+    op.run("principal", "create", "--tenant", "acme", "--kind", "device", "--password-stdin",
+           "watch", stdin="pw-watch\n")
+    watcher = RawClient(b.host, b.port, 5)
+    watcher.connect(uniq("watch"), username="acme/watch", password="pw-watch")
+    watcher.subscribe(topic_filter, qos=1)
+    return watcher
+
+
 def test_connection_quota_refuses_with_quota_exceeded(hub):
     b, op, _, _ = hub
     op.run("principal", "quota", "--tenant", "acme", "--max-connections", "1", "plc")
@@ -45,11 +55,7 @@ def test_connection_quota_refuses_with_quota_exceeded(hub):
 def test_v5_publishes_over_the_rate_get_0x97_and_are_not_delivered(hub):
     b, op, _, _ = hub
     op.run("principal", "quota", "--tenant", "acme", "--messages-per-s", "5", "plc")
-    op.run("principal", "create", "--tenant", "acme", "--kind", "device", "--password-stdin",
-           "watch", stdin="pw-watch\n")
-    watcher = RawClient(b.host, b.port, 5)
-    watcher.connect(uniq("watch"), username="acme/watch", password="pw-watch")
-    watcher.subscribe("rate/#", qos=1)
+    watcher = watch(b, op, "rate/#")
     pub = RawClient(b.host, b.port, 5)
     pub.connect(uniq("pub"), username="acme/plc", password="pw-acme")
     n = 40
@@ -78,11 +84,7 @@ def test_v5_publishes_over_the_rate_get_0x97_and_are_not_delivered(hub):
 def test_v311_publishes_over_the_rate_wait_and_are_all_delivered(hub):
     b, op, _, _ = hub
     op.run("principal", "quota", "--tenant", "acme", "--messages-per-s", "10", "plc")
-    op.run("principal", "create", "--tenant", "acme", "--kind", "device", "--password-stdin",
-           "watch", stdin="pw-watch\n")
-    watcher = RawClient(b.host, b.port, 5)
-    watcher.connect(uniq("watch"), username="acme/watch", password="pw-watch")
-    watcher.subscribe("slow/#", qos=1)
+    watcher = watch(b, op, "slow/#")
     pub = RawClient(b.host, b.port, 4)
     pub.connect(uniq("pub"), username="acme/plc", password="pw-acme")
     n = 25
