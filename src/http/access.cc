@@ -141,17 +141,11 @@ Status Access::Charge(const Caller& c, uint64_t messages, uint64_t bytes, int64_
   return ResourceExhausted(why.what + " exceeded");
 }
 
-Status Access::CheckStored(const Caller& c, std::string_view db) const {
-  if (options_.usage == nullptr) return Status::OK();
-  std::string_view tenant;
-  if (!c.anonymous()) {
-    tenant = c.identity->tenant;
-  } else if (auto owner = security::TenantOfDatabase(db)) {
-    tenant = *owner;  // auth off: the database's owner is charged all the same
-  } else {
-    return Status::OK();
-  }
-  return options_.usage->CheckStored(tenant);
+Status Access::CheckStored(std::string_view db) const {
+  // The database's owner: the caller's tenant once WriteCheck passed, and with auth off too.
+  std::optional<std::string_view> owner = security::TenantOfDatabase(db);
+  if (options_.usage == nullptr || !owner) return Status::OK();
+  return options_.usage->CheckStored(*owner);
 }
 
 bool Access::MayReadMetrics(const Caller& c) const {

@@ -62,9 +62,9 @@ class Access {
   // Charges a request to the caller's and its tenant's rate quotas (messages/s, bytes/s):
   // ResourceExhausted (send 429 with *retry_after_ms) when over; anonymous callers have none.
   Status Charge(const Caller& c, uint64_t messages, uint64_t bytes, int64_t* retry_after_ms);
-  // Before data is written into `db` (a database the caller's tenant owns): ResourceExhausted
-  // while the tenant is at its stored-bytes quota.
-  Status CheckStored(const Caller& c, std::string_view db) const;
+  // Before data is written into `db`: ResourceExhausted while the tenant owning it is at its
+  // stored-bytes quota (after WriteCheck, the caller's tenant; with auth off, too).
+  Status CheckStored(std::string_view db) const;
 
   // Hub metrics and audit log: operators (and anonymous callers when auth is off); a tenant
   // admin reads its own tenant's audit entries (`tenant`), and tree heads and proofs (`*`).

@@ -120,7 +120,7 @@ void Api::Write(Request req, const Params& params, const Reply& unreported) {
     if (!check.ok()) return reply(Error(403, check.status().message()));
     may_write = std::move(*check);
     // The stored-bytes figure is refreshed every few seconds: retry after a while.
-    Status stored = deps_.access->CheckStored(*req.caller, db);
+    Status stored = deps_.access->CheckStored(db);
     if (!stored.ok()) return reply(TooManyRequests(false, stored.message(), kStoredRetryMs));
   }
   if (!DatabaseExists(db)) {

@@ -174,12 +174,12 @@ TEST_F(AccessTest, WritesStopAtTheTenantsStoredBytes) {
   ASSERT_TRUE(dir_->SetTenantQuotas("acme", {.max_stored_bytes = 1000}).ok());
   auto ann = Login("acme/ann", "s3cret");
   ASSERT_TRUE(ann.ok());
-  EXPECT_TRUE(access.CheckStored(*ann, "acme").ok());
+  EXPECT_TRUE(access.CheckStored("acme").ok());
   usage.SetStored({{"acme", {.series = 3, .stored_bytes = 1000}}}, *dir_->snapshot());
-  EXPECT_EQ(access.CheckStored(*ann, "acme_plant").code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ(access.CheckStored("acme_plant").code(), StatusCode::kResourceExhausted);
   // With auth off the database's owner is held to its quota all the same.
-  EXPECT_EQ(access.CheckStored(Caller{}, "acme_plant").code(), StatusCode::kResourceExhausted);
-  EXPECT_TRUE(access.CheckStored(Caller{}, "beta").ok());
+  EXPECT_EQ(access.CheckStored("acme_plant").code(), StatusCode::kResourceExhausted);
+  EXPECT_TRUE(access.CheckStored("beta").ok());
 }
 
 }  // namespace
