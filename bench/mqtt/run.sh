@@ -13,7 +13,8 @@
 # and $TENANTS x $RULES rules, mosquitto with an acl_file and password_file of the same rules,
 # and mosquitto with the dynamic-security plugin configured with them (bench/mqtt/auth_setup.py,
 # run before anything is measured), $ROUNDS rounds in alternating order; the table shows
-# medians and the ratios Verbund-on / Verbund-off, / mosquitto-acl, / mosquitto-dynsec.
+# medians and the ratios Verbund-on / Verbund-off, / mosquitto-acl, / mosquitto-dynsec, and each
+# broker's CPU time per delivered message while publishing and draining (connects excluded).
 # Everything is overridable through the environment variables below. Results (one JSON line
 # per run) are kept in $OUT_DIR.
 set -euo pipefail
@@ -45,6 +46,8 @@ AUTH=${AUTH:-0}                     # 1 = the access-control comparison (--auth)
 TENANTS=${TENANTS:-100}             # --auth: tenants, and rules per tenant
 RULES=${RULES:-100}
 ROUNDS=${ROUNDS:-1}                 # --auth: rounds of every run, the order alternating
+FIXED_RATE=${FIXED_RATE:-30000}     # --auth: publishes/s per publisher of the fixed-rate QoS 0 run
+                                    # (Verbund off and on only: beyond mosquitto's capacity)
 AUTH_PASSWORD=${AUTH_PASSWORD:-bench-pw}
 DYNSEC_PLUGIN=${DYNSEC_PLUGIN:-/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so}
 MOSQUITTO_PASSWD=${MOSQUITTO_PASSWD:-/usr/bin/mosquitto_passwd}
@@ -251,7 +254,7 @@ run_bench() {
   wait_port "$port" || { echo "  $broker did not start (see $WORK/$broker.out)" >&2; stop_broker; return 0; }
   echo "  ${RUN_LABEL:-$name}: verbund-bench $*" >&2
   if ! "$BENCH_BIN" --port "$port" --mqtt-version "$MQTT_VERSION" --threads "$BENCH_THREADS" \
-        --json --quiet "$@" | tail -n 1 > "$OUT_DIR/${broker}_$name.json"; then
+        --broker-pid "$BROKER_PID" --json --quiet "$@" | tail -n 1 > "$OUT_DIR/${broker}_$name.json"; then
     echo "  $name: bench failed" >&2
   fi
   stop_broker
@@ -336,8 +339,9 @@ run_auth() {
       order=(); for (( b = ${#brokers[@]} - 1; b >= 0; b-- )); do order+=("${brokers[b]}"); done
     fi
     echo "== round $r of $ROUNDS: ${order[*]}" >&2
-    for w in qos0 qos1; do
+    for w in qos0 qos1 fixed; do
       for b in "${order[@]}"; do
+        [[ "$w" == fixed && "$b" == mosquitto* ]] && continue
         local extra=(--client-id 'vb-{r}{i}')
         # shellcheck disable=SC2206  # the topic template holds no spaces
         extra+=(${args[$b]})
@@ -346,6 +350,9 @@ run_auth() {
         if [[ "$w" == qos0 ]]; then
           run_bench "$b" "qos0_r$r" --publishers "$PAIRS" --subscribers "$PAIRS" --qos 0 \
               --payload "$PAYLOAD" --duration "$DURATION" "${extra[@]}"
+        elif [[ "$w" == fixed ]]; then
+          run_bench "$b" "fixed_r$r" --publishers "$PAIRS" --subscribers "$PAIRS" --qos 0 \
+              --payload "$PAYLOAD" --duration "$DURATION" --rate "$FIXED_RATE" "${extra[@]}"
         else
           run_bench "$b" "qos1_r$r" --publishers "$PAIRS" --subscribers "$PAIRS" --qos 1 \
               --payload "$PAYLOAD" --duration "$DURATION" --inflight "$PUB_WINDOW" "${extra[@]}"
@@ -354,10 +361,10 @@ run_auth() {
     done
   done
   RUN_LABEL=""
-  "$PYTHON" - "$OUT_DIR" "$ROUNDS" "$TENANTS" "$RULES" "$PAIRS" <<'PY'
+  "$PYTHON" - "$OUT_DIR" "$ROUNDS" "$TENANTS" "$RULES" "$PAIRS" "$FIXED_RATE" <<'PY'
 import json, os, statistics, sys
 out, rounds = sys.argv[1], int(sys.argv[2])
-tenants, rules, pairs = sys.argv[3:6]
+tenants, rules, pairs, fixed_rate = sys.argv[3:7]
 brokers = [("verbund", "verbund off"), ("verbund_auth", "verbund on"),
            ("mosquitto_acl", "mosq acl_file"), ("mosquitto_dynsec", "mosq dynsec")]
 def load(b, w, r):
@@ -373,6 +380,10 @@ def median(b, w, f):
     v = [x for x in v if x is not None]
     return statistics.median(v) if v else None
 rate = lambda x: x.get("received_per_s")
+# The broker's CPU per delivered message while publishing and draining (connects, with their
+# password hashing, excluded).
+cpu = lambda x: (x["broker_cpu_s"] * 1e9 / x["received"]
+                 if x.get("broker_cpu_s") is not None and x.get("received") else None)
 delivery = lambda x: 100.0 * x["received"] / x["expected"] if x.get("expected") else None
 def fmt(v, pct=False):
     if v is None: return "-"
@@ -381,6 +392,7 @@ def ratio(a, b):
     return a / b if a is not None and b else None
 print()
 print(f"access control: {tenants} tenants x {rules} rules, {pairs} pairs; median of {rounds} round(s)")
+print("(CPU/message rows: the on/off column holds off/on, so that above 1 is better there too)")
 print(f"{'metric':28}" + "".join(f"{n:>15}" for _, n in brokers) +
       f"{'on/off':>9}{'on/acl':>9}{'on/dynsec':>11}")
 print("-" * 115)
@@ -400,11 +412,28 @@ for w, label in (("qos0", "QoS 0"), ("qos1", "QoS 1")):
             vals = [rate(x) for x in runs(b, w)]
             if vals:
                 print(f"   {label} {n:14} per round: " + ", ".join(f"{x:,.0f}" for x in vals))
+    c = {b: median(b, w, cpu) for b, _ in brokers}
+    cr = ratio(c["verbund"], c["verbund_auth"])  # off/on: like the throughput ratio, > 1 is better
+    print(f"{label + ' CPU/message (ns)':28}" + "".join(f"{fmt(c[b]):>15}" for b, _ in brokers) +
+          f"{'-' if cr is None else f'{cr:.3f}':>9}")
     goals.append((f"{label}: on/off >= 0.95", r[0], 0.95))
     goals.append((f"{label}: on/acl_file >= 2", r[1], 2.0))
     goals.append((f"{label}: on/dynsec >= 2", r[2], 2.0))
+# The same QoS 0 traffic at a fixed offered rate below saturation: equal work for both, so the
+# CPU per message is the checks' cost without saturation's batching effects.
+c = {b: median(b, "fixed", cpu) for b, _ in brokers[:2]}
+cr = ratio(c["verbund"], c["verbund_auth"])
+print(f"{'QoS 0 at ' + str(int(fixed_rate) * int(pairs)) + '/s: CPU/msg':28}" +
+      "".join(f"{fmt(c[b]):>15}" for b, _ in brokers[:2]) + " " * 30 +
+      f"{'-' if cr is None else f'{cr:.3f}':>9}")
+if rounds > 1:
+    for b, n in brokers[:2]:
+        vals = [cpu(x) for x in runs(b, "fixed")]
+        if vals and None not in vals:
+            print(f"   fixed rate {n:11} per round: " + ", ".join(f"{x:,.0f} ns" for x in vals))
+goals.append(("QoS 0 fixed rate: off/on CPU >= 0.95", cr, 0.95))
 def errors(b):
-    r = [x for w in ("qos0", "qos1") for x in runs(b, w)]
+    r = [x for w in ("qos0", "qos1", "fixed") for x in runs(b, w)]
     return f"{sum(x.get('errors', 0) for x in r):,}" if r else "-"
 print(f"{'errors (all runs)':28}" + "".join(f"{errors(b):>15}" for b, _ in brokers))
 print()

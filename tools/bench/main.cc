@@ -26,6 +26,8 @@
 #include <boost/asio.hpp>
 #include <chrono>
 #include <cstdio>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <optional>
 #include <sstream>
@@ -67,7 +69,23 @@ struct Options {
   double connect_timeout = 120;
   bool json = false;
   bool quiet = false;
+  int broker_pid = 0;  // > 0: report the broker's CPU time while publishing and draining
 };
+
+// User plus system CPU seconds of a process (fields 14 and 15 of /proc/PID/stat, counted after
+// the parenthesised command name, which may itself hold spaces); nullopt when unreadable.
+std::optional<double> ProcessCpuSeconds(int pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const size_t close = stat.rfind(')');
+  if (close == std::string::npos) return std::nullopt;
+  std::istringstream fields(stat.substr(close + 1));
+  std::string skip;
+  for (int i = 3; i <= 13; ++i) fields >> skip;  // state .. cmajflt
+  unsigned long long utime = 0, stime = 0;
+  if (!(fields >> utime >> stime)) return std::nullopt;
+  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
 
 // The values a template may use for one client (see the top of this file).
 struct TemplateFields {
@@ -371,6 +389,8 @@ class Bench {
     }
     const uint64_t failed_connects = shared_.failed;
 
+    const std::optional<double> cpu0 =
+        o_.broker_pid > 0 ? ProcessCpuSeconds(o_.broker_pid) : std::nullopt;
     const auto t0 = Clock::now();
     PostAll(Role::kPublisher, [](Client* c) { c->StartPublishing(); });
     const auto t_end = t0 + std::chrono::duration<double>(o_.duration);
@@ -416,6 +436,10 @@ class Bench {
     }
     const Totals t = Sum();
     const double recv_s = std::max(publish_s, Seconds(last_change - t0));
+    std::optional<double> broker_cpu_s;
+    if (cpu0) {
+      if (auto cpu1 = ProcessCpuSeconds(o_.broker_pid)) broker_cpu_s = *cpu1 - *cpu0;
+    }
     DisconnectAll();
     StopThreadsKeepClients();
 
@@ -427,7 +451,7 @@ class Bench {
     }
     LatencyHistogram h;
     for (auto& c : clients_) h.Merge(c->latency());
-    Report(t, expected, publish_s, recv_s, h, failed_connects);
+    Report(t, expected, publish_s, recv_s, h, failed_connects, broker_cpu_s);
     return shared_.ready == 0 ? 1 : 0;  // nothing connected: the run measured nothing
   }
 
@@ -439,7 +463,8 @@ class Bench {
   }
 
   void Report(const Totals& t, uint64_t expected, double publish_s, double recv_s,
-              const LatencyHistogram& h, uint64_t failed_connects) {
+              const LatencyHistogram& h, uint64_t failed_connects,
+              std::optional<double> broker_cpu_s) {
     auto us = [](uint64_t ns) { return static_cast<double>(ns) / 1000.0; };
     const double sent_rate = t.sent / publish_s;
     const double recv_rate = t.received / recv_s;
@@ -468,6 +493,10 @@ class Bench {
       std::fprintf(out, "latency   p50 %.0fus  p90 %.0fus  p99 %.0fus  max %.0fus  (%llu samples)\n",
                    us(h.Percentile(0.50)), us(h.Percentile(0.90)), us(h.Percentile(0.99)),
                    us(h.max()), static_cast<unsigned long long>(h.count()));
+      if (broker_cpu_s) {
+        std::fprintf(out, "broker    %.2f CPU-s while publishing and draining, %.0f ns/received\n",
+                     *broker_cpu_s, t.received ? *broker_cpu_s * 1e9 / t.received : 0.0);
+      }
       std::fprintf(out, "errors    %llu (connect failures %llu)\n",
                    static_cast<unsigned long long>(errors),
                    static_cast<unsigned long long>(failed_connects));
@@ -478,15 +507,15 @@ class Bench {
           "\"payload\":%zu,\"rate\":%.0f,\"duration_s\":%.3f,\"sent\":%llu,\"completed\":%llu,"
           "\"received\":%llu,\"expected\":%llu,\"sent_per_s\":%.1f,\"received_per_s\":%.1f,"
           "\"latency_us\":{\"p50\":%.1f,\"p90\":%.1f,\"p99\":%.1f,\"max\":%.1f,\"samples\":%llu},"
-          "\"errors\":%llu,\"connect_failures\":%llu}\n",
+          "\"errors\":%llu,\"connect_failures\":%llu,\"broker_cpu_s\":%s}\n",
           o_.fanout ? "fanout" : "pairs", o_.mqtt_version, o_.qos, o_.publishers, o_.subscribers,
           std::max<size_t>(o_.payload, 8), o_.rate, publish_s,
           static_cast<unsigned long long>(t.sent), static_cast<unsigned long long>(t.completed),
           static_cast<unsigned long long>(t.received), static_cast<unsigned long long>(expected),
           sent_rate, recv_rate, us(h.Percentile(0.50)), us(h.Percentile(0.90)),
           us(h.Percentile(0.99)), us(h.max()), static_cast<unsigned long long>(h.count()),
-          static_cast<unsigned long long>(errors),
-          static_cast<unsigned long long>(failed_connects));
+          static_cast<unsigned long long>(errors), static_cast<unsigned long long>(failed_connects),
+          broker_cpu_s ? std::to_string(*broker_cpu_s).c_str() : "null");
     }
     std::fflush(stdout);
   }
@@ -550,6 +579,9 @@ int main(int argc, char** argv) {
   app.add_option("--drain", o.drain, "max seconds to wait for deliveries after publishing")
       ->capture_default_str();
   app.add_option("--connect-timeout", o.connect_timeout, "seconds")->capture_default_str();
+  app.add_option("--broker-pid", o.broker_pid,
+                 "the broker's process id: report its CPU time while publishing and draining")
+      ->check(CLI::PositiveNumber);
   app.add_flag("--json", o.json, "print one JSON result line at the end");
   app.add_flag("--quiet", o.quiet, "no per-second progress; with --json only the JSON line");
   CLI11_PARSE(app, argc, argv);
