@@ -922,6 +922,10 @@ std::string Api::RenderMetrics() {
     p.Family("verbund_mqtt_quota_refusals_total", "counter",
              "MQTT PUBLISHes over a rate quota (refused with 0x97, dropped at QoS 0, or held).");
     p.Sample("verbund_mqtt_quota_refusals_total", static_cast<double>(b->quota_refusals.load()));
+    p.Family("verbund_mqtt_publish_denied_total", "counter",
+             "MQTT PUBLISHes refused as not authorized (audited: the first per topic and "
+             "connection).");
+    p.Sample("verbund_mqtt_publish_denied_total", static_cast<double>(b->publish_denied.load()));
   }
 
   // Ingest pipeline.

@@ -49,8 +49,8 @@ struct BrokerMetrics {
   std::atomic<uint64_t> dropped_expired{0};
   std::atomic<uint64_t> protocol_errors{0};
   std::atomic<uint64_t> auth_failures{0};
-  std::atomic<uint64_t> quota_refusals{
-      0};  // PUBLISHes over a rate quota (refused, dropped or held)
+  std::atomic<uint64_t> quota_refusals{0};  // PUBLISHes over a rate quota (refused, dropped, held)
+  std::atomic<uint64_t> publish_denied{0};  // PUBLISHes refused as not authorized
 };
 
 // A connected client, as `verbundctl session list` and the admin API show it.

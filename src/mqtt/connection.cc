@@ -281,7 +281,7 @@ void Connection::Close(std::string_view why) {
     const Accounting& a = *accounting_;
     broker().events()->Disconnected({a.client_id, a.principal, transport_->peer(), why,
                                      a.messages_in, a.messages_out, a.bytes_in, a.bytes_out,
-                                     a.tenant});
+                                     a.tenant, publishes_denied_});
   }
   if (Log()->should_log(spdlog::level::debug)) Log()->debug("{} closed: {}", LogId(), why);
   transport_->Close();
@@ -718,6 +718,14 @@ void Connection::OverQuota(PublishPacket&& p, int64_t retry_after_ms) {
   });
 }
 
+bool Connection::ShouldReportDenial(std::string_view topic) {
+  ++publishes_denied_;
+  if (denied_topics_.size() >= kReportedDenials) return false;
+  if (std::ranges::find(denied_topics_, topic) != denied_topics_.end()) return false;
+  denied_topics_.emplace_back(topic);
+  return true;
+}
+
 void Connection::RoutePublish(PublishPacket&& p) {
   const PacketType ack_type = p.qos == 2 ? PacketType::kPubrec : PacketType::kPuback;
   const Principal& principal = session_->principal();
@@ -727,10 +735,13 @@ void Connection::RoutePublish(PublishPacket&& p) {
     return OverQuota(std::move(p), retry_after_ms);
   }
   if (!broker().authorizer().CanPublish(principal, p.topic)) {
-    Log()->warn("{} not authorized to publish to '{}'", LogId(), p.topic);
-    if (SecurityEvents* events = broker().events()) {
-      events->PublishDenied({session_->visible_client_id(), principal.name, transport_->peer(),
-                             p.topic, principal.tenant, ReasonCode::kNotAuthorized});
+    broker().metrics().publish_denied.fetch_add(1, std::memory_order_relaxed);
+    if (ShouldReportDenial(p.topic)) {
+      Log()->warn("{} not authorized to publish to '{}'", LogId(), p.topic);
+      if (SecurityEvents* events = broker().events()) {
+        events->PublishDenied({session_->visible_client_id(), principal.name, transport_->peer(),
+                               p.topic, principal.tenant, ReasonCode::kNotAuthorized});
+      }
     }
     if (p.qos > 0) {
       --incoming_unacked_;

@@ -102,6 +102,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     uint64_t bytes_in = 0;
     uint64_t bytes_out = 0;
   };
+  bool ShouldReportDenial(std::string_view topic);
   // A 3.1.1 QoS 1/2 PUBLISH over a rate quota: it cannot be refused, so it (and all input
   // after it) waits until the quota admits it.
   struct HeldPublish {
@@ -205,6 +206,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool input_held_ = false;
   // Reported once per connection: it exceeded a rate quota.
   bool quota_reported_ = false;
+  // PUBLISHes refused as not authorized: each is counted (BrokerMetrics::publish_denied and the
+  // disconnect's audit entry), but only the first on each of kReportedDenials distinct topics
+  // is logged and audited, so a client publishing where it may not cannot flood the log.
+  static constexpr size_t kReportedDenials = 16;
+  uint64_t publishes_denied_ = 0;
+  std::vector<std::string> denied_topics_;
 };
 
 }  // namespace verbund::mqtt

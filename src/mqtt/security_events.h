@@ -45,6 +45,7 @@ struct DisconnectedEvent {
   uint64_t bytes_in = 0;
   uint64_t bytes_out = 0;
   std::string_view tenant;  // the principal's tenant ("" on a single-tenant hub)
+  uint64_t publishes_denied = 0;  // PUBLISHes refused as not authorized, reported or not
 };
 
 // One filter of a SUBSCRIBE: granted (reason is the granted QoS 0..2) or refused (>= 0x80:
@@ -58,8 +59,9 @@ struct SubscribedEvent {
   std::string_view tenant;  // the principal's tenant ("" on a single-tenant hub)
 };
 
-// A PUBLISH refused: not authorized (every one), or over a rate quota (the first on each
-// connection; the broker counts the others in BrokerMetrics::quota_refusals).
+// A PUBLISH refused: not authorized (the first on each of up to 16 distinct topics per
+// connection; all are counted in BrokerMetrics::publish_denied and in the DisconnectedEvent), or
+// over a rate quota (the first on each connection; the others in BrokerMetrics::quota_refusals).
 struct PublishDeniedEvent {
   std::string_view client_id;
   std::string_view principal;

@@ -123,6 +123,8 @@ void AuditRecorder::Disconnected(const mqtt::DisconnectedEvent& e) {
       .Add("messages_out", static_cast<int64_t>(e.messages_out))
       .Add("bytes_in", static_cast<int64_t>(e.bytes_in))
       .Add("bytes_out", static_cast<int64_t>(e.bytes_out));
+  if (e.publishes_denied > 0)
+    entry.Add("publishes_denied", static_cast<int64_t>(e.publishes_denied));
   Submit(entry, nullptr);
 }
 

@@ -349,7 +349,8 @@ class RecordingEvents final : public SecurityEvents {
   void Disconnected(const DisconnectedEvent& e) override {
     Add("disconnected " + std::string(e.client_id) + " in=" + std::to_string(e.messages_in) +
             " out=" + std::to_string(e.messages_out) +
-            " bytes=" + (e.bytes_in > 0 && e.bytes_out > 0 ? "yes" : "no"),
+            " bytes=" + (e.bytes_in > 0 && e.bytes_out > 0 ? "yes" : "no") +
+            " denied=" + std::to_string(e.publishes_denied),
         nullptr);
   }
   void Subscribed(const SubscribedEvent& e) override {
@@ -369,6 +370,11 @@ class RecordingEvents final : public SecurityEvents {
     Done d = std::move(done_.front());
     done_.erase(done_.begin());
     return d;
+  }
+  size_t CountPrefixed(std::string_view prefix) {
+    std::lock_guard lock(mu_);
+    return std::count_if(lines_.begin(), lines_.end(),
+                         [&](const std::string& l) { return l.starts_with(prefix); });
   }
   // Waits until `line` was recorded.
   bool Saw(const std::string& line) {
@@ -437,7 +443,37 @@ TEST_F(SecurityEventsTest, ConnackWaitsUntilTheConnectIsRecorded) {
   EXPECT_EQ(c.ReceivePublish().topic, "plant/a");
   DisconnectPacket d;
   c.Send(d);
-  EXPECT_TRUE(events.Saw("disconnected plc in=2 out=1 bytes=yes"));
+  EXPECT_TRUE(events.Saw("disconnected plc in=2 out=1 bytes=yes denied=1"));
+}
+
+// A client hammering topics it may not publish to is refused every time and counted every
+// time, but only its first denial on each of 16 distinct topics reaches the log and the audit.
+TEST_F(SecurityEventsTest, DeniedPublishesAreReportedOncePerTopicAndAllCounted) {
+  Client c = NewClient(ProtocolVersion::kV5);
+  ConnectPacket connect;
+  connect.version = ProtocolVersion::kV5;
+  connect.client_id = "flood";
+  c.Send(connect);
+  SecurityEvents::Done done = events.TakeDone();
+  ASSERT_TRUE(done);
+  done(Status::OK());
+  ASSERT_TRUE(c.Receive());  // CONNACK
+  const uint64_t denied_before = broker_->metrics().publish_denied.load();
+  for (int i = 0; i < 50; ++i) c.Publish("secret/a", "x", 0);
+  for (int i = 0; i < 30; ++i) c.Publish("secret/t" + std::to_string(i), "x", 0);
+  c.Publish("secret/a", "x", 1, 7);  // still refused with a reason code
+  EXPECT_EQ(c.ReceiveAck(PacketType::kPuback).reason, ReasonCode::kNotAuthorized);
+  c.Subscribe("plant/#", 0);
+  c.Publish("plant/a", "1", 0);
+  EXPECT_EQ(c.ReceivePublish().topic, "plant/a");  // everything before it was handled
+  EXPECT_EQ(broker_->metrics().publish_denied.load() - denied_before, 81u);
+  DisconnectPacket d;
+  c.Send(d);
+  EXPECT_TRUE(events.Saw("disconnected flood in=82 out=1 bytes=yes denied=81"));
+  EXPECT_EQ(events.CountPrefixed("publish_denied flood "), 16u);
+  EXPECT_EQ(events.CountPrefixed("publish_denied flood secret/a"), 1u);
+  EXPECT_EQ(events.CountPrefixed("publish_denied flood secret/t14"), 1u);
+  EXPECT_EQ(events.CountPrefixed("publish_denied flood secret/t15"), 0u);
 }
 
 TEST_F(SecurityEventsTest, ARecordingFailureRefusesTheClient) {

@@ -119,6 +119,11 @@ TEST_F(AuditRecorderTest, DisconnectCarriesTheConnectionsTraffic) {
   EXPECT_EQ(Detail(e, "messages_out"), "4");
   EXPECT_EQ(Detail(e, "bytes_in"), "120");
   EXPECT_EQ(Detail(e, "bytes_out"), "2000");
+  EXPECT_FALSE(HasDetail(e, "publishes_denied"));  // only when there were any
+
+  recorder_->Disconnected(
+      {"press-7", "alice", "192.0.2.10:50123", "client disconnected", 90, 0, 900, 0, "", 88});
+  EXPECT_EQ(Detail(Last(), "publishes_denied"), "88");
 }
 
 TEST_F(AuditRecorderTest, SubscribeGrantedAndDenied) {
