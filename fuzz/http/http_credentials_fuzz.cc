@@ -1,6 +1,8 @@
 // Fuzzes what an HTTP request says about who sent it: the request target (path and query
-// parameters, where `u`/`p` live) and the Authorization header (Basic, Token, Bearer). Any
-// bytes must parse or fail with a Status; a Basic header that parses must round-trip.
+// parameters, where `u`/`p` live), the Authorization header (Basic, Token, Bearer), and, read
+// from the same bytes, a Cookie header (the console's session cookie) and a console login body
+// (JSON). Any bytes must parse or fail with a Status; a Basic header that parses must
+// round-trip; a session cookie found is never empty and holds no separator.
 #include <openssl/evp.h>
 
 #include <cstdint>
@@ -8,6 +10,7 @@
 #include <string_view>
 
 #include "http/credentials.h"
+#include "http/session_routes.h"
 #include "http/url.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -18,6 +21,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view authorization = nl == std::string_view::npos ? "" : in.substr(nl + 1);
   verbund::http::Params params;
   if (auto t = verbund::http::ParseTarget(target); t.ok()) params = t->params;
+  if (auto session = verbund::http::SessionCookie(authorization)) {
+    if (session->empty() || session->find(';') != std::string::npos) __builtin_trap();
+  }
+  if (auto login = verbund::http::LoginCredentials(in); login.ok() && login->empty()) {
+    __builtin_trap();
+  }
   auto c = verbund::http::ExtractCredentials(params, authorization);
   if (c.ok() && c->username && c->password && !authorization.empty() &&
       (authorization[0] == 'B' || authorization[0] == 'b') && authorization.size() > 6 &&

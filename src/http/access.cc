@@ -37,7 +37,13 @@ std::shared_ptr<Access::Scoped> Access::ScopedFor(const security::Identity& id) 
 Access::Access(AccessOptions options)
     : options_(options),
       clock_(options.clock ? options.clock : SystemClock::Default()),
-      throttle_(options.throttle) {}
+      throttle_(options.throttle),
+      sessions_(options.sessions) {}
+
+Result<security::OpenedSession> Access::OpenSession(const Caller& c) {
+  if (c.anonymous()) return Unauthenticated("log in with a user name and password or a token");
+  return sessions_.Open(*c.identity, clock_->MonotonicNs());
+}
 
 Result<Caller> Access::Authenticate(const Credentials& c, std::string_view peer,
                                     int64_t* retry_after_ms) {
@@ -49,6 +55,18 @@ Result<Caller> Access::Authenticate(const Credentials& c, std::string_view peer,
   }
   if (options_.directory == nullptr) return Unauthenticated("authorization failed");
   auto snap = options_.directory->snapshot();
+  if (c.session) {
+    // Only what the directory still holds as it was at the login (a disabled principal, a
+    // changed password or a revoked token ends its sessions).
+    auto s = sessions_.Use(*c.session, clock_->MonotonicNs());
+    if (!s || !snap->IsCurrentAt(s->identity, clock_->NowNs() / 1'000'000)) {
+      if (s) sessions_.Close(*c.session);
+      return Unauthenticated("session expired: log in again");
+    }
+    caller.identity = std::move(s->identity);
+    caller.session_csrf = std::move(s->csrf);
+    return caller;
+  }
   if (c.token) {
     security::AuthResult r = snap->AuthenticateToken(*c.token, clock_->NowNs() / 1'000'000);
     if (!r.ok()) return Unauthenticated("authorization failed");

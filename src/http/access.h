@@ -30,6 +30,7 @@
 #include "security/directory.h"
 #include "security/login_throttle.h"
 #include "security/usage.h"
+#include "security/web_sessions.h"
 
 namespace verbund::http {
 
@@ -39,6 +40,7 @@ struct AccessOptions {
   const Clock* clock = nullptr;  // null: system clock
   security::LoginThrottleOptions throttle;
   security::Usage* usage = nullptr;  // not owned; null: no quotas
+  security::WebSessionOptions sessions;
 };
 
 class Access {
@@ -50,6 +52,12 @@ class Access {
   // Unauthenticated (send 401) for missing or wrong credentials; ResourceExhausted (send 429
   // with *retry_after_ms) while the principal or address backs off after failures.
   Result<Caller> Authenticate(const Credentials& c, std::string_view peer, int64_t* retry_after_ms);
+
+  // A web console session for an authenticated (not anonymous, not session) caller.
+  Result<security::OpenedSession> OpenSession(const Caller& c);
+  // Ends the session `id` (the cookie value); false when there was none.
+  bool CloseSession(std::string_view id) { return sessions_.Close(id); }
+  int64_t session_lifetime_s() const { return options_.sessions.absolute_ttl_ns / 1'000'000'000; }
 
   // What the caller may see and change in InfluxQL; null for an anonymous caller (everything).
   std::shared_ptr<const query::QueryScope> QueryScopeFor(const Caller& c) const;
@@ -89,6 +97,7 @@ class Access {
   security::LoginThrottle throttle_;
   std::mutex mu_;
   std::unordered_map<std::string, Cached> verified_;  // SHA-256(user \0 password); guarded by mu_
+  security::WebSessions sessions_;
 };
 
 }  // namespace verbund::http

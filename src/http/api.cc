@@ -14,6 +14,7 @@
 #include "http/gzip.h"
 #include "http/point_mapping.h"
 #include "http/responses.h"
+#include "http/session_routes.h"
 #include "ingest/line_protocol.h"
 #include "ingest/pipeline.h"
 #include "mqtt/broker.h"
@@ -161,6 +162,8 @@ std::string_view RouteName(Route r) {
       return "api_v1_audit";
     case Route::kApiAdmin:
       return "api_v1_admin";
+    case Route::kApiSession:
+      return "api_v1_session";
     case Route::kOther:
     case Route::kCount: break;
   }
@@ -179,6 +182,7 @@ Route RouteOf(std::string_view path) {
   if (path == "/api/v1/latest") return Route::kApiLatest;
   if (path.starts_with(kAuditPrefix)) return Route::kApiAudit;
   if (AdminRoutes::Handles(path)) return Route::kApiAdmin;
+  if (path == kSessionPath) return Route::kApiSession;
   return Route::kOther;
 }
 
@@ -393,10 +397,12 @@ void Api::Handle(Request req, Reply reply) {
     return Dispatch(std::move(req), std::move(*target), std::move(counted));
   }
   const bool native = target->path.starts_with("/api/");
+  if (route == Route::kApiSession && req.method == "POST") return Login(std::move(req), counted);
   Result<Credentials> credentials = ExtractCredentials(target->params, req.authorization);
   if (!credentials.ok()) {
     return counted(AuthRefusal(native, Unauthenticated(credentials.status().message()), 0));
   }
+  if (credentials->empty()) credentials->session = SessionCookie(req.cookie);
   // Passwords cost a scrypt run: authenticate on a worker thread, then route.
   auto shared = std::make_shared<std::tuple<Request, Target, Credentials>>(
       std::move(req), std::move(*target), std::move(*credentials));
@@ -405,6 +411,14 @@ void Api::Handle(Request req, Reply reply) {
     int64_t retry_after_ms = 0;
     Result<Caller> caller = deps_.access->Authenticate(creds, request.peer, &retry_after_ms);
     if (!caller.ok()) return counted(AuthRefusal(native, caller.status(), retry_after_ms));
+    // A browser session changes nothing without its CSRF token (SameSite=Strict already keeps
+    // other sites' requests from carrying the cookie; this also stops same-site ones).
+    const std::string& method = request.method;
+    if (!caller->session_csrf.empty() && method != "GET" && method != "HEAD" &&
+        !security::WebSessions::CsrfMatches(request.csrf_token, caller->session_csrf)) {
+      const char* why = "missing or wrong X-CSRF-Token for this session";
+      return counted(native ? NativeError(403, "csrf", why) : Error(403, why));
+    }
     // Rate quotas: a request is one message (a /write one per line, charged by Write once the
     // body is inflated), its bytes are the target and body.
     if (RouteOf(tgt.path) != Route::kWrite) {
@@ -414,6 +428,26 @@ void Api::Handle(Request req, Reply reply) {
     }
     request.caller = std::make_shared<const Caller>(std::move(*caller));
     Dispatch(std::move(request), std::move(tgt), counted);
+  });
+}
+
+void Api::Login(Request req, Reply counted) {
+  if (deps_.access == nullptr) {
+    return counted(NativeError(404, "not_found", "sessions need the hub's directory"));
+  }
+  // A password costs a scrypt run: on a worker thread.
+  auto shared = std::make_shared<Request>(std::move(req));
+  run_async_([this, shared, counted] {
+    Result<Credentials> creds = LoginCredentials(shared->body);
+    if (!creds.ok()) return counted(NativeError(400, "bad_request", creds.status().message()));
+    int64_t retry_after_ms = 0;
+    Result<Caller> caller = deps_.access->Authenticate(*creds, shared->peer, &retry_after_ms);
+    if (!caller.ok()) return counted(AuthRefusal(true, caller.status(), retry_after_ms));
+    Result<security::OpenedSession> session = deps_.access->OpenSession(*caller);
+    if (!session.ok()) {
+      return counted(NativeError(500, "internal", session.status().message()));
+    }
+    counted(SessionOpened(*caller, *session, deps_.access->session_lifetime_s(), shared->secure));
   });
 }
 
@@ -501,6 +535,21 @@ void Api::Dispatch(Request req, Target target_value, Reply counted) {
       });
       return;
     }
+    case Route::kApiSession:
+      if (get) return counted(SessionInfo(caller));
+      if (m == "DELETE") {
+        std::optional<std::string> id = SessionCookie(req.cookie);
+        if (caller.session_csrf.empty() || !id) {
+          return counted(NativeError(400, "no_session", "not logged in with a session cookie"));
+        }
+        deps_.access->CloseSession(*id);
+        return counted(SessionClosed(req.secure));
+      }
+      {
+        Response r = NativeError(405, "method_not_allowed", "method " + m + " not allowed");
+        r.headers.emplace_back("Allow", "GET, POST, DELETE");
+        return counted(std::move(r));
+      }
     case Route::kApiAudit: {
       if (!get) {
         Response r = NativeError(405, "method_not_allowed", "method " + m + " not allowed");

@@ -39,6 +39,9 @@ struct Request {
   std::string content_encoding;
   std::string peer;  // the client's "ip:port" ("" when unknown)
   std::string authorization;  // the Authorization header ("" when none)
+  std::string cookie;         // the Cookie header ("" when none)
+  std::string csrf_token;     // the X-CSRF-Token header ("" when none)
+  bool secure = false;        // received over TLS
   // Set by Api::Handle once the caller is authenticated (null before, and for open routes).
   std::shared_ptr<const Caller> caller;
 };
@@ -65,6 +68,7 @@ enum class Route : uint8_t {
   kApiLatest,
   kApiAudit,
   kApiAdmin,
+  kApiSession,
   kOther,
   kCount
 };
@@ -107,6 +111,8 @@ class Api {
  private:
   // Routes a request whose caller is established (req.caller set unless the route is open).
   void Dispatch(Request req, Target target, Reply counted);
+  // POST /api/v1/session: credentials in the body, a console session in the reply.
+  void Login(Request req, Reply counted);
   void Ping(const Request& req, const Params& params, const Reply& reply);
   struct WriteJob;  // one /write body being parsed in pieces (write.cc)
   void Write(Request req, const Params& params, const Reply& reply);

@@ -12,6 +12,9 @@ namespace verbund::http {
 struct Caller {
   std::optional<security::Identity> identity;  // nullopt: anonymous (only with auth off)
   std::string peer;                            // "ip:port"
+  // Authenticated by a web console session cookie: the session's CSRF token, which every
+  // request that changes something must present (X-CSRF-Token); "" otherwise.
+  std::string session_csrf;
 
   bool anonymous() const { return !identity.has_value(); }
 };

@@ -70,4 +70,22 @@ Result<Credentials> ExtractCredentials(const Params& params, std::string_view au
   return c;
 }
 
+std::optional<std::string> SessionCookie(std::string_view header) {
+  while (!header.empty()) {
+    size_t semi = header.find(';');
+    std::string_view pair = header.substr(0, semi);
+    header = semi == std::string_view::npos ? std::string_view() : header.substr(semi + 1);
+    while (!pair.empty() && (pair.front() == ' ' || pair.front() == '\t')) pair.remove_prefix(1);
+    while (!pair.empty() && (pair.back() == ' ' || pair.back() == '\t')) pair.remove_suffix(1);
+    size_t eq = pair.find('=');
+    if (eq == std::string_view::npos || pair.substr(0, eq) != kSessionCookie) continue;
+    std::string_view value = pair.substr(eq + 1);
+    if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
+      value = value.substr(1, value.size() - 2);
+    }
+    if (!value.empty()) return std::string(value);
+  }
+  return std::nullopt;
+}
+
 }  // namespace verbund::http

@@ -18,9 +18,17 @@ struct Credentials {
   std::optional<std::string> username;
   std::optional<std::string> password;
   std::optional<std::string> token;
+  std::optional<std::string> session;  // the web console's session cookie
 
-  bool empty() const { return !username && !token; }
+  bool empty() const { return !username && !token && !session; }
 };
+
+// The web console's session cookie (security/web_sessions.h).
+inline constexpr std::string_view kSessionCookie = "verbund_session";
+
+// The value of the session cookie in a Cookie header (RFC 6265 `name=value; name=value`), if
+// any. It counts only when the request carries no other credentials.
+std::optional<std::string> SessionCookie(std::string_view cookie_header);
 
 // InvalidArgument for an Authorization header that is malformed or of an unknown scheme (the
 // client meant to authenticate and would otherwise be treated as anonymous).

@@ -252,6 +252,9 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     req.body = std::move(msg.body());
     req.peer = peer_;
     req.authorization = std::string(msg[bhttp::field::authorization]);
+    req.cookie = std::string(msg[bhttp::field::cookie]);
+    req.csrf_token = std::string(msg["X-CSRF-Token"]);
+    req.secure = kTls;
     parser_.reset();
     // The reply may be kept by its caller after it ran (the pipeline keeps its done callbacks
     // until its next batch), so it holds the session only until it is called.

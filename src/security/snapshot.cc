@@ -172,6 +172,13 @@ bool Snapshot::IsCurrent(const Identity& who) const {
   return true;
 }
 
+bool Snapshot::IsCurrentAt(const Identity& who, int64_t now_ms) const {
+  if (!IsCurrent(who)) return false;
+  if (who.method != AuthMethod::kToken) return true;
+  const TokenView& t = tokens_.find(who.token_id)->second;
+  return t.expires_ms == 0 || now_ms < t.expires_ms;
+}
+
 bool Snapshot::HasTenant(std::string_view tenant) const {
   return tenant != kOperatorTenant && FindTenant(tenant) != nullptr;
 }

@@ -73,6 +73,8 @@ class Snapshot {
   // credentials changed: password, certificate identity removed, a token revoked), or its token
   // was revoked. Rule changes keep identities current: holders rebuild their SessionPolicy.
   bool IsCurrent(const Identity& who) const;
+  // IsCurrent, and a token identity's token has not expired by `now_ms` (wall clock, ms).
+  bool IsCurrentAt(const Identity& who, int64_t now_ms) const;
 
   bool HasTenant(std::string_view tenant) const;
   std::optional<Quotas> TenantQuotas(std::string_view tenant) const;

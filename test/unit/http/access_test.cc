@@ -105,6 +105,42 @@ TEST_F(AccessTest, TokensCarryTheirRightsAndExpire) {
   EXPECT_FALSE(WithToken("vbt_0000000000000000_nope").ok());
 }
 
+TEST_F(AccessTest, ConsoleSessionsCarryTheLoginAndEndWithIt) {
+  auto ann = Login("acme/ann", "s3cret");
+  ASSERT_TRUE(ann.ok());
+  auto session = access_->OpenSession(*ann);
+  ASSERT_TRUE(session.ok());
+  EXPECT_EQ(access_->OpenSession(Caller{}).status().code(), StatusCode::kUnauthenticated);
+  Credentials c;
+  c.session = session->id;
+  auto caller = access_->Authenticate(c, "10.0.0.2:1", nullptr);
+  ASSERT_TRUE(caller.ok());
+  EXPECT_EQ(caller->identity->FullName(), "acme/ann");
+  EXPECT_EQ(caller->session_csrf, session->csrf);
+  EXPECT_TRUE(Login("acme/ann", "s3cret")->session_csrf.empty());
+  // A password change ends the session.
+  ASSERT_TRUE(dir_->SetPassword("acme", "ann", "n3w").ok());
+  EXPECT_EQ(access_->Authenticate(c, "10.0.0.2:1", nullptr).status().code(),
+            StatusCode::kUnauthenticated);
+
+  // A session opened with a token ends when the token expires.
+  auto issued = dir_->IssueToken("acme", "ann", security::Bit(Right::kQuery),
+                                 clock_.NowNs() / 1'000'000 + 60'000);
+  ASSERT_TRUE(issued.ok());
+  auto by_token = access_->OpenSession(*WithToken(issued->token));
+  ASSERT_TRUE(by_token.ok());
+  c.session = by_token->id;
+  EXPECT_TRUE(access_->Authenticate(c, "p", nullptr).ok());
+  clock_.Advance(61'000'000'000);
+  EXPECT_FALSE(access_->Authenticate(c, "p", nullptr).ok());
+  // Logout.
+  auto again = access_->OpenSession(*Login("acme/ann", "n3w"));
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(access_->CloseSession(again->id));
+  c.session = again->id;
+  EXPECT_FALSE(access_->Authenticate(c, "p", nullptr).ok());
+}
+
 TEST_F(AccessTest, ScopesKeepTenantsApartAndFollowRules) {
   auto ann = Login("acme/ann", "s3cret");
   ASSERT_TRUE(ann.ok());

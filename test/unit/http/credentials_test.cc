@@ -43,5 +43,15 @@ TEST(CredentialsTest, MalformedHeadersAreErrorsNotAnonymous) {
   }
 }
 
+TEST(CredentialsTest, SessionCookieAmongOthers) {
+  EXPECT_EQ(SessionCookie("verbund_session=abc"), "abc");
+  EXPECT_EQ(SessionCookie("theme=dark; verbund_session=abc; lang=de"), "abc");
+  EXPECT_EQ(SessionCookie("theme=dark;verbund_session=\"abc\""), "abc");
+  EXPECT_EQ(SessionCookie("xverbund_session=abc"), std::nullopt);
+  EXPECT_EQ(SessionCookie("verbund_session="), std::nullopt);
+  EXPECT_EQ(SessionCookie(""), std::nullopt);
+  EXPECT_EQ(SessionCookie("verbund_session"), std::nullopt);
+}
+
 }  // namespace
 }  // namespace verbund::http

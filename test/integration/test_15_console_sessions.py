@@ -1,0 +1,118 @@
+"""15 console sessions: the web console's login on a hub with `[http] auth = true`, driven
+with curl and its cookie jar as a browser would: POST /api/v1/session with a password or a
+token, then the InfluxDB and native APIs with the session cookie alone; every request that
+changes something needs the session's X-CSRF-Token; a revoked credential or a logout ends the
+session at once."""
+import json
+import os
+import subprocess
+
+import pytest
+
+from helpers import BROKER, uniq
+from test_13_tenants import hub  # noqa: F401  (the fixture: tenants acme and beta)
+
+pytestmark = pytest.mark.skipif(BROKER != "verbund", reason="Verbund's console sessions")
+
+
+class Browser:
+    """curl with a cookie jar of its own; returns (status, headers, body)."""
+
+    def __init__(self, hub, tmp_path):
+        self.base = "http://%s:%d" % (hub.host, hub.http_port)
+        self.jar = str(tmp_path / uniq("jar"))
+        self.csrf = None
+
+    def request(self, method, path, data=None, csrf=False, headers=()):
+        hdr = str(self.jar) + ".hdr"
+        cmd = ["curl", "-sS", "-X", method, "-b", self.jar, "-c", self.jar, "-D", hdr,
+               "-o", "-", "-w", "\n%{http_code}", self.base + path]
+        if csrf and self.csrf:
+            cmd += ["-H", "X-CSRF-Token: " + self.csrf]
+        for h in headers:
+            cmd += ["-H", h]
+        if data is not None:
+            cmd += ["--data-binary", data]
+        r = subprocess.run(cmd, capture_output=True, timeout=60)
+        assert r.returncode == 0, r.stderr
+        body, _, code = r.stdout.rpartition(b"\n")
+        with open(hdr) as f:
+            head = f.read().lower()
+        os.unlink(hdr)
+        return int(code), head, body.decode()
+
+    def login(self, **creds):
+        status, head, body = self.request("POST", "/api/v1/session", json.dumps(creds),
+                                          headers=["Content-Type: application/json"])
+        if status == 200:
+            self.csrf = json.loads(body)["csrf_token"]
+        return status, head, body
+
+
+def test_login_cookie_csrf_and_logout(hub, tmp_path):
+    b, op, _, _ = hub
+
+    web = Browser(b, tmp_path)
+    status, head, body = web.login(username="acme/ann", password="ann-acme")
+    assert status == 200, body
+    who = json.loads(body)
+    assert who["tenant"] == "acme" and who["principal"] == "ann" and who["tenant_admin"]
+    cookie = [line for line in head.splitlines() if line.startswith("set-cookie:")]
+    assert len(cookie) == 1 and "verbund_session=" in cookie[0], head
+    for attribute in ("httponly", "samesite=strict", "path=/", "max-age="):
+        assert attribute in cookie[0], cookie
+    assert "secure" not in cookie[0].replace("set-cookie", "")  # plain HTTP here
+
+    # Reading with the cookie alone; a reloaded page recovers its CSRF token from GET.
+    status, _, body = web.request("GET", "/api/v1/session")
+    assert status == 200 and json.loads(body)["csrf_token"] == web.csrf, body
+    status, _, body = web.request("GET", "/query?q=SHOW%20DATABASES")
+    assert status == 200 and "beta" not in body, body
+
+    # Changing something needs the CSRF token.
+    create = "/query?q=CREATE%20DATABASE%20acme_web"
+    status, _, body = web.request("POST", create)
+    assert status == 403 and "CSRF" in body, body
+    status, _, body = web.request("POST", create, headers=["X-CSRF-Token: " + "0" * 64])
+    assert status == 403, body
+    assert web.request("POST", create, csrf=True)[0] == 200
+    line = "m,k=v f=4 1700000000000000000"
+    assert web.request("POST", "/write?db=acme_web", line)[0] == 403
+    status, _, body = web.request("POST", "/write?db=acme_web", line, csrf=True)
+    assert status == 204, body
+    status, _, body = web.request("GET", "/query?db=acme_web&q=SELECT%20f%20FROM%20m")
+    assert status == 200 and ",4]" in body, body
+    # The session is the tenant's: another tenant's database stays closed.
+    status, _, body = web.request("POST", "/write?db=beta", line, csrf=True)
+    assert status == 403, body
+
+    # Logout needs the token too; afterwards the cookie is cleared and the session gone.
+    assert web.request("DELETE", "/api/v1/session")[0] == 403
+    stale = web.jar + ".copy"
+    with open(web.jar) as src, open(stale, "w") as dst:
+        dst.write(src.read())
+    status, head, _ = web.request("DELETE", "/api/v1/session", csrf=True)
+    assert status == 200 and "max-age=0" in head, head
+    assert web.request("GET", "/api/v1/session")[0] == 401
+    web.jar = stale  # a copied cookie of the ended session opens nothing
+    assert web.request("GET", "/query?q=SHOW%20DATABASES")[0] == 401
+
+    # Failed logins (last: the fixture backs off a minute after one failure).
+    eve = Browser(b, tmp_path)
+    assert eve.request("POST", "/api/v1/session", "not json")[0] == 400
+    assert eve.login(username="acme/plc")[0] == 401  # no password: wrong, not anonymous
+    assert eve.request("GET", "/api/v1/session")[0] == 401
+    assert eve.login(username="acme/plc", password="pw-acme")[0] == 429  # backing off
+
+
+def test_token_login_ends_when_the_token_is_revoked(hub, tmp_path):
+    b, op, _, _ = hub
+    issued = op.json("credential", "token-issue", "--tenant", "beta", "--rights", "query",
+                     "--", "ann")
+    web = Browser(b, tmp_path)
+    status, _, body = web.login(token=issued["token"])
+    assert status == 200 and json.loads(body)["tenant"] == "beta", body
+    assert web.request("GET", "/query?q=SHOW%20DATABASES")[0] == 200
+    op.run("credential", "token-revoke", "--tenant", "beta", issued["id"])
+    status, _, body = web.request("GET", "/query?q=SHOW%20DATABASES")
+    assert status == 401 and "log in again" in body, body
