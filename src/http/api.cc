@@ -12,6 +12,7 @@
 #include "http/audit_routes.h"
 #include "http/credentials.h"
 #include "http/gzip.h"
+#include "http/live_stats.h"
 #include "http/point_mapping.h"
 #include "http/responses.h"
 #include "http/session_routes.h"
@@ -164,6 +165,8 @@ std::string_view RouteName(Route r) {
       return "api_v1_admin";
     case Route::kApiSession:
       return "api_v1_session";
+    case Route::kApiConsoleStats:
+      return "api_v1_console_stats";
     case Route::kOther:
     case Route::kCount: break;
   }
@@ -183,6 +186,7 @@ Route RouteOf(std::string_view path) {
   if (path.starts_with(kAuditPrefix)) return Route::kApiAudit;
   if (AdminRoutes::Handles(path)) return Route::kApiAdmin;
   if (path == kSessionPath) return Route::kApiSession;
+  if (path == "/api/v1/console/stats") return Route::kApiConsoleStats;
   return Route::kOther;
 }
 
@@ -335,6 +339,22 @@ Api::Api(ServerDeps deps, uint32_t max_body_bytes, RunAsync run_async, size_t wr
     audit_routes_ =
         std::make_unique<AuditRoutes>(deps_.audit_log, deps_.audit_signer, deps_.audit_authorize);
   }
+  LiveStatsOptions live;
+  live.sample = [this] {
+    StatsSample s;
+    s.time_ms = deps_.clock->NowNs() / 1'000'000;
+    if (const mqtt::BrokerMetrics* b = deps_.broker_metrics) {
+      s.connections = b->connections_active.load(std::memory_order_relaxed);
+      for (int q = 0; q < 3; ++q) {
+        s.messages_in += b->messages_in[q].load(std::memory_order_relaxed);
+        s.messages_out += b->messages_out[q].load(std::memory_order_relaxed);
+      }
+    }
+    if (deps_.pipeline) s.points_written = deps_.pipeline->metrics().points_written.load();
+    s.databases = deps_.engine->Usage();
+    return s;
+  };
+  live_stats_ = std::make_unique<LiveStats>(std::move(live));
 }
 
 Api::~Api() = default;
@@ -534,6 +554,28 @@ void Api::Dispatch(Request req, Target target_value, Reply counted) {
         deps_.admin->Handle(shared->first, shared->second, *shared->first.caller, counted);
       });
       return;
+    }
+    case Route::kApiConsoleStats: {
+      if (!get) return not_allowed("GET");
+      // Operators (and anyone with auth off) see the hub; a tenant's principal its tenant.
+      std::optional<std::string> tenant;
+      if (!caller.anonymous() && !caller.identity->IsOperator()) {
+        if ((caller.identity->rights & security::Bit(security::Right::kQuery)) == 0) {
+          return counted(
+              NativeError(403, "forbidden", "the tenant's figures need the query right"));
+        }
+        tenant = caller.identity->tenant;
+      }
+      Response r;
+      r.status = 200;
+      r.content_type = "text/event-stream";
+      r.headers.emplace_back("Cache-Control", "no-store");
+      if (m == "HEAD") return counted(std::move(r));
+      r.stream = live_stats_->Subscribe(std::move(tenant));
+      if (!r.stream) {
+        return counted(NativeError(503, "unavailable", "too many live streams: retry later"));
+      }
+      return counted(std::move(r));
     }
     case Route::kApiSession:
       if (get) return counted(SessionInfo(caller));

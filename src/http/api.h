@@ -69,6 +69,7 @@ enum class Route : uint8_t {
   kApiAudit,
   kApiAdmin,
   kApiSession,
+  kApiConsoleStats,
   kOther,
   kCount
 };
@@ -92,6 +93,7 @@ struct HttpMetrics {
 };
 
 class AuditRoutes;
+class LiveStats;
 
 class Api {
  public:
@@ -133,6 +135,7 @@ class Api {
   const size_t write_parallelism_;
   HttpMetrics metrics_;
   std::unique_ptr<AuditRoutes> audit_routes_;  // /api/v1/audit/...
+  std::unique_ptr<LiveStats> live_stats_;      // /api/v1/console/stats; last: stops first
 };
 
 // InfluxDB-style error body: {"error":"..."} (JSON-escaped).

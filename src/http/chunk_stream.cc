@@ -3,11 +3,20 @@
 namespace verbund::http {
 
 bool ChunkStream::Push(std::string data) {
+  return Add(std::move(data), true) == TryResult::kQueued;
+}
+
+ChunkStream::TryResult ChunkStream::TryPush(std::string data) {
+  return Add(std::move(data), false);
+}
+
+ChunkStream::TryResult ChunkStream::Add(std::string data, bool wait) {
   std::function<void()> wake;
   {
     std::unique_lock lock(mu_);
-    space_cv_.wait(lock, [&] { return closed_ || pending_bytes_ < max_pending_; });
-    if (closed_) return false;
+    if (wait) space_cv_.wait(lock, [&] { return closed_ || pending_bytes_ < max_pending_; });
+    if (closed_) return TryResult::kClosed;
+    if (pending_bytes_ >= max_pending_) return TryResult::kFull;
     pending_bytes_ += data.size();
     queue_.push_back(std::move(data));
     if (waiting_) {
@@ -16,7 +25,7 @@ bool ChunkStream::Push(std::string data) {
     }
   }
   if (wake) wake();
-  return true;
+  return TryResult::kQueued;
 }
 
 void ChunkStream::Finish() {

@@ -21,6 +21,10 @@ class ChunkStream {
 
   // Queues one chunk. False (chunk discarded) once the consumer has closed the stream.
   bool Push(std::string data);
+  // Queues one chunk without waiting: kFull (chunk discarded) while more than
+  // max_pending_bytes are queued, kClosed once the consumer has closed the stream.
+  enum class TryResult { kQueued, kFull, kClosed };
+  TryResult TryPush(std::string data);
   // No more chunks will come.
   void Finish();
 
@@ -34,6 +38,8 @@ class ChunkStream {
   void Close();
 
  private:
+  TryResult Add(std::string data, bool wait);
+
   const size_t max_pending_;
   std::mutex mu_;
   std::condition_variable space_cv_;

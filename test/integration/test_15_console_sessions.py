@@ -116,3 +116,40 @@ def test_token_login_ends_when_the_token_is_revoked(hub, tmp_path):
     op.run("credential", "token-revoke", "--tenant", "beta", issued["id"])
     status, _, body = web.request("GET", "/query?q=SHOW%20DATABASES")
     assert status == 401 and "log in again" in body, body
+
+
+def live_events(hub, seconds, token=None, browser=None):
+    """The `stats` events of /api/v1/console/stats read for `seconds` (curl -N)."""
+    cmd = ["curl", "-sS", "-N", "--max-time", str(seconds),
+           "http://%s:%d/api/v1/console/stats" % (hub.host, hub.http_port)]
+    if token:
+        cmd += ["-H", "Authorization: Token " + token]
+    if browser:
+        cmd += ["-b", browser.jar]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 30)
+    assert r.returncode in (0, 28), r.stderr  # 28: --max-time reached, as intended
+    return [json.loads(line[len("data: "):]) for line in r.stdout.splitlines()
+            if line.startswith("data: ")]
+
+
+def test_live_figures_per_second_hub_wide_for_operators_and_per_tenant(hub, tmp_path):
+    b, op, operator_token, tokens = hub
+    web = Browser(b, tmp_path)
+    assert web.login(username="acme/ann", password="ann-acme")[0] == 200
+    assert web.request("POST", "/query?q=CREATE%20DATABASE%20acme_live", csrf=True)[0] == 200
+    lines = "\n".join("m,k=s%d f=%d %d" % (i, i, 1700000000000000000 + i * 10**9)
+                      for i in range(10))
+    assert web.request("POST", "/write?db=acme_live", lines, csrf=True)[0] == 204
+
+    hub_wide = live_events(b, 3.5, token=operator_token)
+    assert len(hub_wide) >= 2, hub_wide
+    assert all("connections" in e and "messages_in_per_s" in e and "tenant" not in e
+               for e in hub_wide), hub_wide
+    assert hub_wide[-1]["series"] >= 10
+    assert hub_wide[1]["time_ms"] > hub_wide[0]["time_ms"]
+
+    mine = live_events(b, 2.5, browser=web)  # the console's own way in: the cookie
+    assert mine and all(e["tenant"] == "acme" and "connections" not in e for e in mine), mine
+    assert mine[-1]["series"] == 10 and mine[-1]["stored_bytes"] > 0
+    theirs = live_events(b, 2.5, token=tokens["beta"])
+    assert theirs and all(e["tenant"] == "beta" and e["series"] == 0 for e in theirs), theirs

@@ -1,0 +1,109 @@
+#include "http/live_stats.h"
+
+#include <nlohmann/json.hpp>
+
+#include "security/names.h"
+
+namespace verbund::http {
+namespace {
+
+using nlohmann::json;
+
+double PerSecond(uint64_t now, uint64_t prev, int64_t dt_ms) {
+  if (dt_ms <= 0 || now < prev) return 0;  // a counter never goes back; a restart would
+  return static_cast<double>(now - prev) * 1000.0 / static_cast<double>(dt_ms);
+}
+
+struct Totals {
+  uint64_t series = 0, stored_bytes = 0;
+  size_t databases = 0;
+};
+
+Totals Sum(const StatsSample& s, const std::optional<std::string>& tenant) {
+  Totals t;
+  for (const storage::DatabaseUsage& d : s.databases) {
+    if (tenant && !security::TenantOwnsDatabase(*tenant, d.name)) continue;
+    t.series += d.series;
+    t.stored_bytes += d.stored_bytes;
+    ++t.databases;
+  }
+  return t;
+}
+
+}  // namespace
+
+LiveStats::LiveStats(LiveStatsOptions options) : options_(std::move(options)) {}
+
+LiveStats::~LiveStats() {
+  std::vector<Subscriber> ending;
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+    ending.swap(subscribers_);
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  for (Subscriber& s : ending) s.stream->Finish();
+}
+
+std::shared_ptr<ChunkStream> LiveStats::Subscribe(std::optional<std::string> tenant) {
+  auto stream = std::make_shared<ChunkStream>(options_.max_unread_bytes);
+  // Tells EventSource how soon to reconnect after the stream ends.
+  stream->Push("retry: 2000\n\n");
+  std::lock_guard lock(mu_);
+  if (stopping_ || subscribers_.size() >= options_.max_subscribers) return nullptr;
+  subscribers_.push_back({stream, std::move(tenant)});
+  if (!thread_.joinable()) thread_ = std::thread([this] { Run(); });
+  return stream;
+}
+
+size_t LiveStats::subscribers() const {
+  std::lock_guard lock(mu_);
+  return subscribers_.size();
+}
+
+std::string LiveStats::Render(const StatsSample& now, const StatsSample& prev,
+                              const std::optional<std::string>& tenant) {
+  const int64_t dt = now.time_ms - prev.time_ms;
+  const Totals t = Sum(now, tenant), before = Sum(prev, tenant);
+  json j{{"time_ms", now.time_ms},
+         {"series", t.series},
+         {"stored_bytes", t.stored_bytes},
+         {"stored_bytes_per_s", PerSecond(t.stored_bytes, before.stored_bytes, dt)},
+         {"databases", t.databases}};
+  if (tenant) {
+    j["tenant"] = *tenant;
+  } else {
+    j["connections"] = now.connections;
+    j["messages_in_per_s"] = PerSecond(now.messages_in, prev.messages_in, dt);
+    j["messages_out_per_s"] = PerSecond(now.messages_out, prev.messages_out, dt);
+    j["points_per_s"] = PerSecond(now.points_written, prev.points_written, dt);
+  }
+  return "event: stats\ndata: " + j.dump() + "\n\n";
+}
+
+void LiveStats::Run() {
+  StatsSample prev = options_.sample();
+  std::unique_lock lock(mu_);
+  while (!stopping_) {
+    cv_.wait_for(lock, options_.interval, [&] { return stopping_; });
+    if (stopping_) break;
+    std::vector<Subscriber> listening = subscribers_;
+    lock.unlock();
+    StatsSample now = options_.sample();
+    std::vector<const ChunkStream*> gone;
+    for (const Subscriber& s : listening) {
+      ChunkStream::TryResult r = s.stream->TryPush(Render(now, prev, s.tenant));
+      if (r == ChunkStream::TryResult::kQueued) continue;
+      if (r == ChunkStream::TryResult::kFull) s.stream->Finish();  // too slow: its stream ends
+      gone.push_back(s.stream.get());
+    }
+    prev = std::move(now);
+    lock.lock();
+    std::erase_if(subscribers_, [&](const Subscriber& s) {
+      return std::find(gone.begin(), gone.end(), s.stream.get()) != gone.end();
+    });
+  }
+}
+
+}  // namespace verbund::http
