@@ -46,6 +46,8 @@ AUTH=${AUTH:-0}                     # 1 = the access-control comparison (--auth)
 TENANTS=${TENANTS:-100}             # --auth: tenants, and rules per tenant
 RULES=${RULES:-100}
 ROUNDS=${ROUNDS:-1}                 # --auth: rounds of every run, the order alternating
+BROKER_CPUS=${BROKER_CPUS:-}        # e.g. 0: the broker pinned there (taskset), and the bench
+CLIENT_CPUS=${CLIENT_CPUS:-}        # client on CLIENT_CPUS (e.g. 1), so they do not compete
 FIXED_RATE=${FIXED_RATE:-30000}     # --auth: publishes/s per publisher of the fixed-rate QoS 0 run
                                     # (Verbund off and on only: beyond mosquitto's capacity)
 AUTH_PASSWORD=${AUTH_PASSWORD:-bench-pw}
@@ -69,6 +71,9 @@ while [[ $# -gt 0 ]]; do
 done
 
 die() { echo "run.sh: $*" >&2; exit 1; }
+PIN_BROKER=(); PIN_CLIENT=()
+[[ -n "$BROKER_CPUS" ]] && PIN_BROKER=(taskset -c "$BROKER_CPUS")
+[[ -n "$CLIENT_CPUS" ]] && PIN_CLIENT=(taskset -c "$CLIENT_CPUS")
 [[ -x "$BENCH_BIN" ]] || die "no bench binary at $BENCH_BIN (ninja -C build verbund-bench)"
 [[ -x "$PYTHON" ]] || die "no $PYTHON"
 
@@ -120,7 +125,7 @@ max_queued_messages $QUEUED
 set_tcp_nodelay true
 log_dest file $WORK/mosquitto.log
 CONF
-  "$MOSQUITTO_BIN" -c "$WORK/mosquitto.conf" >> "$WORK/mosquitto.out" 2>&1 &
+  "${PIN_BROKER[@]}" "$MOSQUITTO_BIN" -c "$WORK/mosquitto.conf" >> "$WORK/mosquitto.out" 2>&1 &
   BROKER_PID=$!
 }
 
@@ -154,7 +159,7 @@ start_verbund() {
   local port=$1
   rm -rf "$WORK/verbund-data"
   verbund_conf "$WORK/verbund.toml" "$port" "$(free_port)" "$WORK/verbund-data"
-  "$VERBUND_BIN" --config "$WORK/verbund.toml" >> "$WORK/verbund.out" 2>&1 &
+  "${PIN_BROKER[@]}" "$VERBUND_BIN" --config "$WORK/verbund.toml" >> "$WORK/verbund.out" 2>&1 &
   BROKER_PID=$!
 }
 
@@ -166,7 +171,7 @@ start_verbund_auth() {
   rm -rf "$WORK/verbund-data"
   cp -a "$WORK/verbund-auth-template" "$WORK/verbund-data"
   verbund_conf "$WORK/verbund-auth.toml" "$port" "$(free_port)" "$WORK/verbund-data" auth
-  "$VERBUND_BIN" --config "$WORK/verbund-auth.toml" >> "$WORK/verbund_auth.out" 2>&1 &
+  "${PIN_BROKER[@]}" "$VERBUND_BIN" --config "$WORK/verbund-auth.toml" >> "$WORK/verbund_auth.out" 2>&1 &
   BROKER_PID=$!
 }
 
@@ -191,7 +196,7 @@ start_mosquitto_acl() {
     echo "password_file $MOSQ_AUTH_DIR/passwd"
     echo "acl_file $MOSQ_AUTH_DIR/acl"
   } > "$WORK/mosquitto-acl.conf"
-  "$MOSQUITTO_BIN" -c "$WORK/mosquitto-acl.conf" >> "$WORK/mosquitto_acl.out" 2>&1 &
+  "${PIN_BROKER[@]}" "$MOSQUITTO_BIN" -c "$WORK/mosquitto-acl.conf" >> "$WORK/mosquitto_acl.out" 2>&1 &
   BROKER_PID=$!
 }
 
@@ -203,7 +208,7 @@ start_mosquitto_dynsec() {
     echo "plugin $DYNSEC_PLUGIN"
     echo "plugin_opt_config_file $MOSQ_AUTH_DIR/dynsec-run.json"
   } > "$WORK/mosquitto-dynsec.conf"
-  "$MOSQUITTO_BIN" -c "$WORK/mosquitto-dynsec.conf" >> "$WORK/mosquitto_dynsec.out" 2>&1 &
+  "${PIN_BROKER[@]}" "$MOSQUITTO_BIN" -c "$WORK/mosquitto-dynsec.conf" >> "$WORK/mosquitto_dynsec.out" 2>&1 &
   BROKER_PID=$!
 }
 
@@ -253,7 +258,7 @@ run_bench() {
   "start_$broker" "$port"
   wait_port "$port" || { echo "  $broker did not start (see $WORK/$broker.out)" >&2; stop_broker; return 0; }
   echo "  ${RUN_LABEL:-$name}: verbund-bench $*" >&2
-  if ! "$BENCH_BIN" --port "$port" --mqtt-version "$MQTT_VERSION" --threads "$BENCH_THREADS" \
+  if ! "${PIN_CLIENT[@]}" "$BENCH_BIN" --port "$port" --mqtt-version "$MQTT_VERSION" --threads "$BENCH_THREADS" \
         --broker-pid "$BROKER_PID" --json --quiet "$@" | tail -n 1 > "$OUT_DIR/${broker}_$name.json"; then
     echo "  $name: bench failed" >&2
   fi
