@@ -1,5 +1,6 @@
 #include "http/live_stats.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "security/names.h"
