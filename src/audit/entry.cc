@@ -11,8 +11,8 @@ namespace {
 constexpr const char* kKindNames[] = {nullptr,          "connect",      "connect_failed",
                                       "disconnect",     "subscribe",    "subscribe_denied",
                                       "publish_denied", "admin_change", "token_use",
-                                      "query",          "write"};
-constexpr uint16_t kLastKnownKind = 10;
+                                      "query",          "write",        "session"};
+constexpr uint16_t kLastKnownKind = 11;
 
 void PutString(std::string* out, std::string_view s) { PutLengthPrefixed(out, s); }
 

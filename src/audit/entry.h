@@ -28,6 +28,7 @@ enum class EventKind : uint16_t {
   kTokenUse = 8,
   kQuery = 9,
   kWrite = 10,
+  kSession = 11,  // a console login (or failed login) or logout
 };
 
 // "connect", "connect_failed", ...; "kind_<n>" for a number this build does not know.

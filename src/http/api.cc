@@ -462,12 +462,39 @@ void Api::Login(Request req, Reply counted) {
     if (!creds.ok()) return counted(NativeError(400, "bad_request", creds.status().message()));
     int64_t retry_after_ms = 0;
     Result<Caller> caller = deps_.access->Authenticate(*creds, shared->peer, &retry_after_ms);
-    if (!caller.ok()) return counted(AuthRefusal(true, caller.status(), retry_after_ms));
+    const std::string_view method = creds->token ? "token" : "password";
+    if (!caller.ok()) {
+      Response refusal = AuthRefusal(true, caller.status(), retry_after_ms);
+      const std::string claimed = creds->username.value_or("");
+      SessionEvent e{shared->peer,
+                     "login",
+                     method,
+                     false,
+                     caller.status().message(),
+                     std::string_view(claimed).substr(0, claimed.find('/')),
+                     claimed};
+      if (claimed.find('/') == std::string::npos) e.tenant = "";
+      return RecordSession(e, std::move(refusal), counted);
+    }
     Result<security::OpenedSession> session = deps_.access->OpenSession(*caller);
     if (!session.ok()) {
       return counted(NativeError(500, "internal", session.status().message()));
     }
-    counted(SessionOpened(*caller, *session, deps_.access->session_lifetime_s(), shared->secure));
+    const security::Identity& id = *caller->identity;
+    RecordSession(
+        {shared->peer, "login", method, true, "", id.tenant, id.principal},
+        SessionOpened(*caller, *session, deps_.access->session_lifetime_s(), shared->secure),
+        counted);
+  });
+}
+
+void Api::RecordSession(const SessionEvent& e, Response response, const Reply& counted) {
+  if (deps_.request_events == nullptr) return counted(std::move(response));
+  auto held = std::make_shared<Response>(std::move(response));
+  deps_.request_events->Session(e, [held, counted](const Status& st) {
+    // Nothing is handed out that the audit log does not hold.
+    if (!st.ok()) return counted(NativeError(503, "unavailable", "audit log: " + st.message()));
+    counted(std::move(*held));
   });
 }
 
@@ -585,7 +612,9 @@ void Api::Dispatch(Request req, Target target_value, Reply counted) {
           return counted(NativeError(400, "no_session", "not logged in with a session cookie"));
         }
         deps_.access->CloseSession(*id);
-        return counted(SessionClosed(req.secure));
+        const security::Identity& who = *caller.identity;
+        return RecordSession({req.peer, "logout", "session", true, "", who.tenant, who.principal},
+                             SessionClosed(req.secure), counted);
       }
       {
         Response r = NativeError(405, "method_not_allowed", "method " + m + " not allowed");

@@ -115,6 +115,8 @@ class Api {
   void Dispatch(Request req, Target target, Reply counted);
   // POST /api/v1/session: credentials in the body, a console session in the reply.
   void Login(Request req, Reply counted);
+  // Records a login or logout (ServerDeps::request_events), then sends `response`.
+  void RecordSession(const SessionEvent& e, Response response, const Reply& counted);
   void Ping(const Request& req, const Params& params, const Reply& reply);
   struct WriteJob;  // one /write body being parsed in pieces (write.cc)
   void Write(Request req, const Params& params, const Reply& reply);

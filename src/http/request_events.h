@@ -28,6 +28,16 @@ struct WriteEvent {
   std::string_view principal;  // the caller's name ("" when anonymous)
 };
 
+struct SessionEvent {
+  std::string_view peer;       // "ip:port"
+  std::string_view action;     // "login" or "logout"
+  std::string_view method;     // "password" or "token"
+  bool ok = true;              // false: a refused login
+  std::string_view error;      // why it was refused
+  std::string_view tenant;     // the principal's (a refused login: the claimed user's, if any)
+  std::string_view principal;  // its name (a refused login: the claimed `tenant/name`)
+};
+
 struct QueryEvent {
   std::string_view peer;
   std::string_view database;   // the `db` parameter
@@ -49,6 +59,9 @@ class RequestEvents {
   virtual ~RequestEvents() = default;
   virtual void Write(const WriteEvent& e, Done done) = 0;
   virtual void Query(const QueryEvent& e, Done done) = 0;
+  // A console login (ok or refused) or logout; a login's session is handed out only once its
+  // entry is durable. The default records nothing.
+  virtual void Session(const SessionEvent& e, Done done) { done(Status::OK()); }
 };
 
 }  // namespace verbund::http

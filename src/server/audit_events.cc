@@ -153,6 +153,15 @@ void AuditRecorder::PublishDenied(const mqtt::PublishDeniedEvent& e) {
   Submit(entry, nullptr);
 }
 
+void AuditRecorder::Session(const http::SessionEvent& e, http::RequestEvents::Done done) {
+  Entry entry = NewEntry(EventKind::kSession, e.principal, e.peer);
+  entry.tenant = Clip(e.tenant);
+  entry.outcome = e.ok ? Outcome::kOk : Outcome::kDenied;
+  entry.reason = ClipUtf8(e.error, kMaxReasonBytes);
+  entry.Add("action", std::string(e.action)).Add("method", std::string(e.method));
+  Submit(entry, std::move(done));
+}
+
 void AuditRecorder::Write(const http::WriteEvent& e, http::RequestEvents::Done done) {
   Entry entry = NewEntry(EventKind::kWrite, e.principal, e.peer);
   entry.tenant = Clip(e.tenant);

@@ -39,6 +39,7 @@ class AuditRecorder final : public mqtt::SecurityEvents, public http::RequestEve
 
   void Write(const http::WriteEvent& e, http::RequestEvents::Done done) override;
   void Query(const http::QueryEvent& e, http::RequestEvents::Done done) override;
+  void Session(const http::SessionEvent& e, http::RequestEvents::Done done) override;
 
   // An admin API call (http::AdminDeps::on_change): who changed what, and whether it was done.
   void AdminChange(const http::Caller& caller, std::string_view action, std::string_view tenant,

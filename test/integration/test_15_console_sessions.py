@@ -153,3 +153,18 @@ def test_live_figures_per_second_hub_wide_for_operators_and_per_tenant(hub, tmp_
     assert mine[-1]["series"] == 10 and mine[-1]["stored_bytes"] > 0
     theirs = live_events(b, 2.5, token=tokens["beta"])
     assert theirs and all(e["tenant"] == "beta" and e["series"] == 0 for e in theirs), theirs
+
+
+def test_logins_and_logouts_are_audited(hub, tmp_path):
+    b, op, operator_token, _ = hub
+    web = Browser(b, tmp_path)
+    assert web.login(username="beta/ann", password="ann-beta")[0] == 200
+    assert web.request("DELETE", "/api/v1/session", csrf=True)[0] == 200
+    assert Browser(b, tmp_path).login(username="beta/plc", password="wrong")[0] == 401
+    r = subprocess.run(["curl", "-sS", "-H", "Authorization: Token " + operator_token,
+                        "http://%s:%d/api/v1/audit/entries?start=0&count=10000"
+                        % (b.host, b.http_port)], capture_output=True, text=True, timeout=60)
+    sessions = [e for e in json.loads(r.stdout)["entries"] if e["kind"] == "session"]
+    seen = [(e["principal"], e["outcome"], dict(e["details"])["action"]) for e in sessions]
+    assert ("ann", "ok", "login") in seen and ("ann", "ok", "logout") in seen, seen
+    assert ("beta/plc", "denied", "login") in seen, seen

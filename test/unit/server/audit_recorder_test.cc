@@ -154,6 +154,29 @@ TEST_F(AuditRecorderTest, PublishDenied) {
   EXPECT_EQ(Detail(e, "topic"), "plant/valve/open");
 }
 
+TEST_F(AuditRecorderTest, ConsoleLoginsAndLogouts) {
+  Status st = SubmitAndWait([&](auto done) {
+    recorder_->Session({"192.0.2.7:4000", "login", "password", true, "", "acme", "ann"}, done);
+  });
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  Entry e = Last();
+  EXPECT_EQ(e.kind, EventKind::kSession);
+  EXPECT_EQ(EventKindName(e.kind), "session");
+  EXPECT_EQ(e.outcome, Outcome::kOk);
+  EXPECT_EQ(e.tenant, "acme");
+  EXPECT_EQ(e.principal, "ann");
+  EXPECT_EQ(Detail(e, "action"), "login");
+  EXPECT_EQ(Detail(e, "method"), "password");
+
+  st = SubmitAndWait([&](auto done) {
+    recorder_->Session({"192.0.2.7:4000", "login", "token", false, "authorization failed", "", ""},
+                       done);
+  });
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(Last().outcome, Outcome::kDenied);
+  EXPECT_EQ(Last().reason, "authorization failed");
+}
+
 TEST_F(AuditRecorderTest, WriteOutcomes) {
   Status st = SubmitAndWait([&](auto done) {
     recorder_->Write({"127.0.0.1:9000", "plant", 2, 10, 0, 204, ""}, done);
