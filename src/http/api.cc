@@ -464,17 +464,10 @@ void Api::Login(Request req, Reply counted) {
     Result<Caller> caller = deps_.access->Authenticate(*creds, shared->peer, &retry_after_ms);
     const std::string_view method = creds->token ? "token" : "password";
     if (!caller.ok()) {
-      Response refusal = AuthRefusal(true, caller.status(), retry_after_ms);
       const std::string claimed = creds->username.value_or("");
-      SessionEvent e{shared->peer,
-                     "login",
-                     method,
-                     false,
-                     caller.status().message(),
-                     std::string_view(claimed).substr(0, claimed.find('/')),
-                     claimed};
-      if (claimed.find('/') == std::string::npos) e.tenant = "";
-      return RecordSession(e, std::move(refusal), counted);
+      return RecordSession(
+          {shared->peer, "login", method, false, caller.status().message(), "", claimed},
+          AuthRefusal(true, caller.status(), retry_after_ms), counted);
     }
     Result<security::OpenedSession> session = deps_.access->OpenSession(*caller);
     if (!session.ok()) {

@@ -48,13 +48,14 @@ LiveStats::~LiveStats() {
 }
 
 std::shared_ptr<ChunkStream> LiveStats::Subscribe(std::optional<std::string> tenant) {
-  auto stream = std::make_shared<ChunkStream>(options_.max_unread_bytes);
-  // Tells EventSource how soon to reconnect after the stream ends.
-  stream->Push("retry: 2000\n\n");
   std::lock_guard lock(mu_);
   if (stopping_ || subscribers_.size() >= options_.max_subscribers) return nullptr;
+  auto stream = std::make_shared<ChunkStream>(options_.max_unread_bytes);
+  // Tells EventSource how soon to reconnect after the stream ends (a fresh stream never waits).
+  stream->Push("retry: 2000\n\n");
   subscribers_.push_back({stream, std::move(tenant)});
   if (!thread_.joinable()) thread_ = std::thread([this] { Run(); });
+  cv_.notify_one();  // a tick thread idle without listeners starts sampling again
   return stream;
 }
 
@@ -84,17 +85,29 @@ std::string LiveStats::Render(const StatsSample& now, const StatsSample& prev,
 }
 
 void LiveStats::Run() {
-  StatsSample prev = options_.sample();
+  // Nobody listening: no sampling; the first tick after that only takes the sample rates start
+  // from.
+  std::optional<StatsSample> prev;
   std::unique_lock lock(mu_);
   while (!stopping_) {
-    cv_.wait_for(lock, options_.interval, [&] { return stopping_; });
+    if (subscribers_.empty()) prev.reset();
+    if (prev) {
+      cv_.wait_for(lock, options_.interval, [&] { return stopping_; });
+    } else {
+      cv_.wait(lock, [&] { return stopping_ || !subscribers_.empty(); });
+    }
     if (stopping_) break;
     std::vector<Subscriber> listening = subscribers_;
     lock.unlock();
     StatsSample now = options_.sample();
+    if (!prev) {
+      prev = std::move(now);
+      lock.lock();
+      continue;
+    }
     std::vector<const ChunkStream*> gone;
     for (const Subscriber& s : listening) {
-      ChunkStream::TryResult r = s.stream->TryPush(Render(now, prev, s.tenant));
+      ChunkStream::TryResult r = s.stream->TryPush(Render(now, *prev, s.tenant));
       if (r == ChunkStream::TryResult::kQueued) continue;
       if (r == ChunkStream::TryResult::kFull) s.stream->Finish();  // too slow: its stream ends
       gone.push_back(s.stream.get());

@@ -9,7 +9,8 @@
 // the browser's EventSource reconnects. At most max_subscribers streams at once.
 //
 // Thread-safety: Subscribe from any thread; the ticks run on a thread of their own, started
-// with the first subscriber and stopped by the destructor (which ends every stream).
+// with the first subscriber, idle (sampling nothing) while nobody listens, and stopped by the
+// destructor (which ends every stream).
 #pragma once
 
 #include <chrono>

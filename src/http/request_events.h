@@ -34,8 +34,8 @@ struct SessionEvent {
   std::string_view method;     // "password" or "token"
   bool ok = true;              // false: a refused login
   std::string_view error;      // why it was refused
-  std::string_view tenant;     // the principal's (a refused login: the claimed user's, if any)
-  std::string_view principal;  // its name (a refused login: the claimed `tenant/name`)
+  std::string_view tenant;     // the principal's ("" for a refused login)
+  std::string_view principal;  // its name (a refused login: the claimed user name, if any)
 };
 
 struct QueryEvent {

@@ -19,7 +19,8 @@ std::string Cookie(std::string_view value, int64_t max_age_s, bool secure) {
   return c;
 }
 
-json Who(const Caller& caller) {
+// `csrf`: the session's token, when the caller holds a session ("" otherwise).
+json Who(const Caller& caller, std::string_view csrf) {
   if (caller.anonymous()) return json{{"anonymous", true}};
   const security::Identity& id = *caller.identity;
   json j{{"tenant", id.tenant},
@@ -27,7 +28,7 @@ json Who(const Caller& caller) {
          {"kind", std::string(security::PrincipalKindName(id.kind))},
          {"operator", id.IsOperator()},
          {"tenant_admin", id.tenant_admin}};
-  if (!caller.session_csrf.empty()) j["csrf_token"] = caller.session_csrf;
+  if (!csrf.empty()) j["csrf_token"] = csrf;
   return j;
 }
 
@@ -57,9 +58,7 @@ Result<Credentials> LoginCredentials(std::string_view body) {
 
 Response SessionOpened(const Caller& caller, const security::OpenedSession& session,
                        int64_t max_age_s, bool secure) {
-  Caller with_csrf = caller;
-  with_csrf.session_csrf = session.csrf;
-  json j = Who(with_csrf);
+  json j = Who(caller, session.csrf);
   j["expires_in_s"] = max_age_s;
   Response r = Json(200, j.dump());
   r.headers.emplace_back("Set-Cookie", Cookie(session.id, max_age_s, secure));
@@ -68,7 +67,7 @@ Response SessionOpened(const Caller& caller, const security::OpenedSession& sess
 }
 
 Response SessionInfo(const Caller& caller) {
-  Response r = Json(200, Who(caller).dump());
+  Response r = Json(200, Who(caller, caller.session_csrf).dump());
   r.headers.emplace_back("Cache-Control", "no-store");
   return r;
 }

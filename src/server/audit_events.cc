@@ -20,6 +20,13 @@ constexpr size_t kMaxFieldBytes = audit::kMaxStringBytes;
 
 std::string Clip(std::string_view s) { return ClipUtf8(s, kMaxFieldBytes); }
 
+// The tenant a refused login claimed with its `tenant/name` user name ("" without one): its
+// administrators see attempts on its accounts, whether or not the name exists.
+std::string ClaimedTenant(std::string_view username) {
+  size_t slash = username.find('/');
+  return slash == std::string_view::npos || slash == 0 ? "" : Clip(username.substr(0, slash));
+}
+
 std::string ReasonHex(ReasonCode code) {
   char buf[8];
   std::snprintf(buf, sizeof buf, "0x%02x", static_cast<unsigned>(code));
@@ -101,11 +108,7 @@ void AuditRecorder::Connected(const mqtt::ConnectedEvent& e, mqtt::SecurityEvent
 
 void AuditRecorder::ConnectFailed(const mqtt::ConnectFailedEvent& e) {
   Entry entry = NewEntry(EventKind::kConnectFailed, e.username, e.peer);
-  // A `tenant/name` attempt is about that tenant: its administrators see attempts on its
-  // accounts (whether or not the name exists).
-  if (size_t slash = e.username.find('/'); slash != std::string_view::npos && slash > 0) {
-    entry.tenant = Clip(e.username.substr(0, slash));
-  }
+  entry.tenant = ClaimedTenant(e.username);
   entry.outcome = ConnectOutcome(e.reason);
   entry.reason = std::string(mqtt::ReasonCodeName(e.reason));
   entry.Add("client_id", Clip(e.client_id))
@@ -155,7 +158,7 @@ void AuditRecorder::PublishDenied(const mqtt::PublishDeniedEvent& e) {
 
 void AuditRecorder::Session(const http::SessionEvent& e, http::RequestEvents::Done done) {
   Entry entry = NewEntry(EventKind::kSession, e.principal, e.peer);
-  entry.tenant = Clip(e.tenant);
+  entry.tenant = e.ok ? Clip(e.tenant) : ClaimedTenant(e.principal);
   entry.outcome = e.ok ? Outcome::kOk : Outcome::kDenied;
   entry.reason = ClipUtf8(e.error, kMaxReasonBytes);
   entry.Add("action", std::string(e.action)).Add("method", std::string(e.method));

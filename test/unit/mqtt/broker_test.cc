@@ -414,17 +414,21 @@ class SecurityEventsTest : public BrokerTest {
     authorizer_ = &deny;
     BrokerTest::SetUp();
   }
+  // Sends a CONNECT as `id`; returns the recorder's held done for it (null if none came).
+  SecurityEvents::Done SendConnect(Client& c, ProtocolVersion v, std::string id) {
+    ConnectPacket connect;
+    connect.version = v;
+    connect.client_id = std::move(id);
+    c.Send(connect);
+    return events.TakeDone();
+  }
   RecordingEvents events;
   DenySecretAuthorizer deny;
 };
 
 TEST_F(SecurityEventsTest, ConnackWaitsUntilTheConnectIsRecorded) {
   Client c = NewClient(ProtocolVersion::kV311);
-  ConnectPacket connect;
-  connect.version = ProtocolVersion::kV311;
-  connect.client_id = "plc";
-  c.Send(connect);
-  SecurityEvents::Done done = events.TakeDone();
+  SecurityEvents::Done done = SendConnect(c, ProtocolVersion::kV311, "plc");
   ASSERT_TRUE(done);
   EXPECT_TRUE(events.Saw("connected plc 3.1.1 tcp"));
   EXPECT_FALSE(c.Receive(200ms));  // no CONNACK before the entry is durable
@@ -450,11 +454,7 @@ TEST_F(SecurityEventsTest, ConnackWaitsUntilTheConnectIsRecorded) {
 // time, but only its first denial on each of 16 distinct topics reaches the log and the audit.
 TEST_F(SecurityEventsTest, DeniedPublishesAreReportedOncePerTopicAndAllCounted) {
   Client c = NewClient(ProtocolVersion::kV5);
-  ConnectPacket connect;
-  connect.version = ProtocolVersion::kV5;
-  connect.client_id = "flood";
-  c.Send(connect);
-  SecurityEvents::Done done = events.TakeDone();
+  SecurityEvents::Done done = SendConnect(c, ProtocolVersion::kV5, "flood");
   ASSERT_TRUE(done);
   done(Status::OK());
   ASSERT_TRUE(c.Receive());  // CONNACK
@@ -478,11 +478,7 @@ TEST_F(SecurityEventsTest, DeniedPublishesAreReportedOncePerTopicAndAllCounted) 
 
 TEST_F(SecurityEventsTest, ARecordingFailureRefusesTheClient) {
   Client c = NewClient(ProtocolVersion::kV5);
-  ConnectPacket connect;
-  connect.version = ProtocolVersion::kV5;
-  connect.client_id = "plc5";
-  c.Send(connect);
-  SecurityEvents::Done done = events.TakeDone();
+  SecurityEvents::Done done = SendConnect(c, ProtocolVersion::kV5, "plc5");
   ASSERT_TRUE(done);
   done(IOError("disk gone"));
   auto ack = c.Receive();
