@@ -114,6 +114,8 @@ Status ReadHttp(const toml::table& t, HttpConfig* c) {
   RETURN_IF_ERROR(r.Bool("tls", &c->tls));
   RETURN_IF_ERROR(r.Int("max_body_bytes", &c->max_body_bytes, 1024, 1LL << 31));
   RETURN_IF_ERROR(r.Bool("auth", &c->auth));
+  RETURN_IF_ERROR(r.Bool("console", &c->console));
+  RETURN_IF_ERROR(r.String("console_dir", &c->console_dir));
   return r.RejectUnknown();
 }
 

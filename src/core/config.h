@@ -51,6 +51,11 @@ struct HttpConfig {
   // Every request but /ping and /health must authenticate (u/p, Basic, Token, Bearer). false:
   // requests without credentials see everything (the demo); with credentials they are checked.
   bool auth = true;
+  // The web console at / and /console/ (doc/console.md). Its files come from `console_dir`, or,
+  // when that is empty, from <binary's dir>/../share/verbund/console (installed) or the build
+  // tree's console/ (scripts/dev run); none found: the console answers 404, the rest serves.
+  bool console = true;
+  std::string console_dir;
 };
 
 enum class FsyncPolicy { kAlways, kInterval, kNever };

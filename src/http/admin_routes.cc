@@ -30,29 +30,7 @@ std::string Dump(const json& j) {
 }
 Response Ok(unsigned status, const json& j) { return Json(status, Dump(j)); }
 
-Response FromStatus(const Status& st) {
-  switch (st.code()) {
-    case StatusCode::kOk:
-      return Empty(204);
-    case StatusCode::kInvalidArgument:
-    case StatusCode::kMalformed:
-      return NativeError(400, "invalid_argument", st.message());
-    case StatusCode::kNotFound:
-      return NativeError(404, "not_found", st.message());
-    case StatusCode::kAlreadyExists:
-      return NativeError(409, "already_exists", st.message());
-    case StatusCode::kFailedPrecondition:
-      return NativeError(409, "failed_precondition", st.message());
-    case StatusCode::kPermissionDenied:
-      return NativeError(403, "permission_denied", st.message());
-    case StatusCode::kUnauthenticated:
-      return NativeError(401, "unauthenticated", st.message());
-    case StatusCode::kUnavailable:
-      return NativeError(503, "unavailable", st.message());
-    default:
-      return NativeError(500, "internal", st.ToString());
-  }
-}
+Response FromStatus(const Status& st) { return NativeStatusError(st); }
 
 // Who may call a route (besides being authenticated with the admin right).
 enum class Who : uint8_t {

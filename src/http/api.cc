@@ -10,6 +10,8 @@
 #include "http/access.h"
 #include "http/admin_routes.h"
 #include "http/audit_routes.h"
+#include "http/console_assets.h"
+#include "http/console_routes.h"
 #include "http/credentials.h"
 #include "http/gzip.h"
 #include "http/live_stats.h"
@@ -65,74 +67,7 @@ void AddGetDeprecations(std::string_view text, std::string* body) {
   }
 }
 
-bool ParseInt64(std::string_view s, int64_t* out) {
-  if (s.empty()) return false;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
-  return ec == std::errc() && p == s.data() + s.size();
-}
-
 bool IsTrue(std::string_view s) { return s == "true" || s == "1" || s == "t" || s == "T" || s == "TRUE" || s == "True"; }
-
-void AppendValue(std::string* out, const storage::ValueColumn& col, size_t i) {
-  std::visit(
-      [&](const auto& v) {
-        using C = std::decay_t<decltype(v)>;
-        if constexpr (std::is_same_v<C, std::vector<double>>) {
-          query::AppendJsonFloat(out, v[i]);
-        } else if constexpr (std::is_same_v<C, std::vector<int64_t>>) {
-          *out += std::to_string(v[i]);
-        } else if constexpr (std::is_same_v<C, std::vector<uint8_t>>) {
-          *out += v[i] ? "true" : "false";
-        } else {
-          query::AppendJsonString(out, v[i]);
-        }
-      },
-      col);
-}
-
-void AppendSampleValue(std::string* out, const storage::Value& value) {
-  std::visit(
-      [&](const auto& v) {
-        using V = std::decay_t<decltype(v)>;
-        if constexpr (std::is_same_v<V, double>) {
-          query::AppendJsonFloat(out, v);
-        } else if constexpr (std::is_same_v<V, int64_t>) {
-          *out += std::to_string(v);
-        } else if constexpr (std::is_same_v<V, bool>) {
-          *out += v ? "true" : "false";
-        } else {
-          query::AppendJsonString(out, v);
-        }
-      },
-      value);
-}
-
-void AppendSeriesHead(std::string* out, const storage::SeriesInfo& s) {
-  *out += "{\"id\":";
-  *out += std::to_string(s.id);
-  *out += ",\"measurement\":";
-  query::AppendJsonString(out, s.key.measurement);
-  *out += ",\"tags\":{";
-  bool first = true;
-  for (const auto& [k, v] : s.key.tags) {
-    if (!first) *out += ',';
-    first = false;
-    query::AppendJsonString(out, k);
-    *out += ':';
-    query::AppendJsonString(out, v);
-  }
-  *out += "},\"field\":";
-  query::AppendJsonString(out, s.key.field);
-  *out += ",\"type\":";
-  query::AppendJsonString(out, InfluxTypeName(s.type));
-}
-
-void AppendTime(std::string* out, int64_t ts) {
-  *out += "\"t\":";
-  *out += std::to_string(ts);
-  *out += ",\"time\":";
-  query::AppendJsonString(out, query::FormatRfc3339Nano(ts));
-}
 
 int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
   y -= m <= 2;
@@ -167,6 +102,12 @@ std::string_view RouteName(Route r) {
       return "api_v1_session";
     case Route::kApiConsoleStats:
       return "api_v1_console_stats";
+    case Route::kApiConsoleTopics:
+      return "api_v1_console_topics";
+    case Route::kApiPublish:
+      return "api_v1_publish";
+    case Route::kConsole:
+      return "console";
     case Route::kOther:
     case Route::kCount: break;
   }
@@ -174,6 +115,7 @@ std::string_view RouteName(Route r) {
 }
 
 Route RouteOf(std::string_view path) {
+  if (ConsoleAssets::Handles(path)) return Route::kConsole;
   if (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
   if (path == "/ping") return Route::kPing;
   if (path == "/health") return Route::kHealth;
@@ -187,6 +129,8 @@ Route RouteOf(std::string_view path) {
   if (AdminRoutes::Handles(path)) return Route::kApiAdmin;
   if (path == kSessionPath) return Route::kApiSession;
   if (path == "/api/v1/console/stats") return Route::kApiConsoleStats;
+  if (path == "/api/v1/console/topics") return Route::kApiConsoleTopics;
+  if (path == "/api/v1/publish") return Route::kApiPublish;
   return Route::kOther;
 }
 
@@ -377,13 +321,15 @@ namespace {
 
 // 401 (with the challenge Basic-auth clients expect), or 429 (ResourceExhausted: logins back
 // off, a quota is exceeded) with Retry-After.
-Response AuthRefusal(bool native, const Status& st, int64_t retry_after_ms) {
+// `challenge`: with WWW-Authenticate (InfluxDB routes, for clients that answer it with Basic).
+Response AuthRefusal(bool native, const Status& st, int64_t retry_after_ms,
+                     bool challenge = false) {
   if (st.code() == StatusCode::kResourceExhausted) {
     return TooManyRequests(native, st.message(), retry_after_ms);
   }
   Response r =
       native ? NativeError(401, "unauthenticated", st.message()) : Error(401, st.message());
-  r.headers.emplace_back("WWW-Authenticate", "Basic realm=\"InfluxDB\"");
+  if (challenge) r.headers.emplace_back("WWW-Authenticate", "Basic realm=\"InfluxDB\"");
   return r;
 }
 
@@ -411,26 +357,33 @@ void Api::Handle(Request req, Reply reply) {
     reply(std::move(r));
   };
   const bool open_route = route == Route::kPing || route == Route::kHealth ||
-                          route == Route::kOther || route == Route::kCount;
+                          route == Route::kConsole || route == Route::kOther ||
+                          route == Route::kCount;
   if (deps_.access == nullptr || open_route) {
     req.caller = std::make_shared<const Caller>(Caller{std::nullopt, req.peer});
     return Dispatch(std::move(req), std::move(*target), std::move(counted));
   }
   const bool native = target->path.starts_with("/api/");
+  // No WWW-Authenticate on the native API or to the console (its cookie): a browser would answer
+  // a script's 401 with its own password dialog instead of the console's login page.
+  const bool challenge = !native && !SessionCookie(req.cookie);
   if (route == Route::kApiSession && req.method == "POST") return Login(std::move(req), counted);
   Result<Credentials> credentials = ExtractCredentials(target->params, req.authorization);
   if (!credentials.ok()) {
-    return counted(AuthRefusal(native, Unauthenticated(credentials.status().message()), 0));
+    return counted(
+        AuthRefusal(native, Unauthenticated(credentials.status().message()), 0, challenge));
   }
   if (credentials->empty()) credentials->session = SessionCookie(req.cookie);
   // Passwords cost a scrypt run: authenticate on a worker thread, then route.
   auto shared = std::make_shared<std::tuple<Request, Target, Credentials>>(
       std::move(req), std::move(*target), std::move(*credentials));
-  run_async_([this, shared, counted, native] {
+  run_async_([this, shared, counted, native, challenge] {
     auto& [request, tgt, creds] = *shared;
     int64_t retry_after_ms = 0;
     Result<Caller> caller = deps_.access->Authenticate(creds, request.peer, &retry_after_ms);
-    if (!caller.ok()) return counted(AuthRefusal(native, caller.status(), retry_after_ms));
+    if (!caller.ok()) {
+      return counted(AuthRefusal(native, caller.status(), retry_after_ms, challenge));
+    }
     // A browser session changes nothing without its CSRF token (SameSite=Strict already keeps
     // other sites' requests from carrying the cookie; this also stops same-site ones).
     const std::string& method = request.method;
@@ -575,28 +528,17 @@ void Api::Dispatch(Request req, Target target_value, Reply counted) {
       });
       return;
     }
-    case Route::kApiConsoleStats: {
-      if (!get) return not_allowed("GET");
-      // Operators (and anyone with auth off) see the hub; a tenant's principal its tenant.
-      std::optional<std::string> tenant;
-      if (!caller.anonymous() && !caller.identity->IsOperator()) {
-        if ((caller.identity->rights & security::Bit(security::Right::kQuery)) == 0) {
-          return counted(
-              NativeError(403, "forbidden", "the tenant's figures need the query right"));
-        }
-        tenant = caller.identity->tenant;
+    case Route::kApiConsoleStats:
+      return counted(ConsoleStats(*live_stats_, caller, m));
+    case Route::kApiConsoleTopics:
+      return counted(WatchTopics(deps_.topics, caller, m, target->params));
+    case Route::kApiPublish:
+      return PublishMessage(deps_.topics, caller, req, counted);
+    case Route::kConsole:
+      if (deps_.console == nullptr) {
+        return counted(NativeError(404, "not_found", "the web console is not enabled"));
       }
-      Response r;
-      r.status = 200;
-      r.content_type = "text/event-stream";
-      r.headers.emplace_back("Cache-Control", "no-store");
-      if (m == "HEAD") return counted(std::move(r));
-      r.stream = live_stats_->Subscribe(std::move(tenant));
-      if (!r.stream) {
-        return counted(NativeError(503, "unavailable", "too many live streams: retry later"));
-      }
-      return counted(std::move(r));
-    }
+      return counted(deps_.console->Serve(m, target->path, req.if_none_match));
     case Route::kApiSession:
       if (get) return counted(SessionInfo(caller));
       if (m == "DELETE") {
@@ -772,322 +714,6 @@ void Api::Query(const Request& req, Params params, const Reply& unreported) {
     return;
   }
   reply(Json(ok ? 200 : 400, std::move(first)));
-}
-
-std::shared_ptr<const query::QueryScope> Api::NativeScope(const Caller& caller, std::string_view db,
-                                                          std::optional<Response>* refusal) const {
-  if (deps_.access == nullptr) return nullptr;
-  auto scope = deps_.access->QueryScopeFor(caller);
-  if (scope && scope->database && !scope->database(db)) {
-    *refusal = NativeError(403, "permission_denied",
-                           "not authorized to access database " + std::string(db));
-  }
-  return scope;
-}
-
-void Api::ApiSeries(const Caller& caller, const Params& params, const Reply& reply) {
-  std::string_view db = params.Get("db");
-  if (db.empty()) return reply(NativeError(400, "invalid_argument", "parameter db is required"));
-  std::optional<Response> refusal;
-  auto scope = NativeScope(caller, db, &refusal);
-  if (refusal) return reply(std::move(*refusal));
-  if (!DatabaseExists(db)) {
-    return reply(NativeError(404, "not_found", "database not found: " + std::string(db)));
-  }
-  std::vector<storage::SeriesInfo> series = deps_.engine->FindSeries(db, params.Get("measurement"));
-  if (scope && scope->read) {
-    std::erase_if(series, [&](const auto& s) { return !scope->read(db, s.key.measurement); });
-  }
-  std::sort(series.begin(), series.end(),
-            [](const auto& a, const auto& b) { return a.id < b.id; });
-  std::string out = "{\"series\":[";
-  for (size_t i = 0; i < series.size(); ++i) {
-    if (i) out += ',';
-    AppendSeriesHead(&out, series[i]);
-    out += '}';
-  }
-  out += "]}\n";
-  reply(Json(200, std::move(out)));
-}
-
-namespace {
-
-// Series of `db` selected by series=<id> or measurement (+ field, tag.k=v filters).
-Result<std::vector<storage::SeriesInfo>> SelectSeries(storage::Engine* engine, std::string_view db,
-                                                      const Params& params, bool need_field) {
-  std::string_view id_text = params.Get("series");
-  std::string_view measurement = params.Get("measurement");
-  std::vector<storage::SeriesInfo> out;
-  if (!id_text.empty()) {
-    int64_t id = 0;
-    if (!ParseInt64(id_text, &id) || id <= 0) {
-      return InvalidArgument("series must be a positive integer id");
-    }
-    for (auto& s : engine->FindSeries(db, "")) {
-      if (s.id == static_cast<storage::SeriesId>(id)) out.push_back(std::move(s));
-    }
-    if (out.empty()) return NotFound("series " + std::string(id_text) + " not found in " + std::string(db));
-    return out;
-  }
-  if (measurement.empty()) return InvalidArgument("parameter series or measurement is required");
-  std::string_view field = params.Get("field");
-  if (need_field && field.empty()) return InvalidArgument("parameter field is required with measurement");
-  std::vector<std::pair<std::string, std::string>> tag_filters;
-  for (const auto& [k, v] : params.items()) {
-    if (k.rfind("tag.", 0) == 0 && k.size() > 4) tag_filters.emplace_back(k.substr(4), v);
-  }
-  for (auto& s : engine->FindSeries(db, measurement)) {
-    if (!field.empty() && s.key.field != field) continue;
-    bool match = true;
-    for (const auto& [k, v] : tag_filters) {
-      auto it = std::find_if(s.key.tags.begin(), s.key.tags.end(),
-                             [&k = k](const storage::Tag& t) { return t.first == k; });
-      if (it == s.key.tags.end() || it->second != v) {
-        match = false;
-        break;
-      }
-    }
-    if (match) out.push_back(std::move(s));
-  }
-  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
-  return out;
-}
-
-Response StatusToNative(const Status& st) {
-  switch (st.code()) {
-    case StatusCode::kInvalidArgument:
-    case StatusCode::kMalformed: return NativeError(400, "invalid_argument", st.message());
-    case StatusCode::kNotFound: return NativeError(404, "not_found", st.message());
-    case StatusCode::kFailedPrecondition: return NativeError(503, "unavailable", st.message());
-    case StatusCode::kResourceExhausted: return NativeError(503, "resource_exhausted", st.message());
-    default: return NativeError(500, "internal", st.message());
-  }
-}
-
-}  // namespace
-
-void Api::ApiRead(const Caller& caller, const Params& params, const Reply& reply) {
-  constexpr int64_t kDefaultLimit = 10000;
-  constexpr int64_t kMaxLimit = 1000000;
-  std::string_view db = params.Get("db");
-  if (db.empty()) return reply(NativeError(400, "invalid_argument", "parameter db is required"));
-  std::optional<Response> refusal;
-  auto scope = NativeScope(caller, db, &refusal);
-  if (refusal) return reply(std::move(*refusal));
-  if (!DatabaseExists(db)) {
-    return reply(NativeError(404, "not_found", "database not found: " + std::string(db)));
-  }
-  int64_t from = std::numeric_limits<int64_t>::min();
-  int64_t to = std::numeric_limits<int64_t>::max();
-  if (params.Has("from")) {
-    Result<int64_t> t = ParseTimeParam(params.Get("from"));
-    if (!t.ok()) return reply(StatusToNative(t.status()));
-    from = *t;
-  }
-  if (params.Has("to")) {
-    Result<int64_t> t = ParseTimeParam(params.Get("to"));
-    if (!t.ok()) return reply(StatusToNative(t.status()));
-    to = *t;
-  }
-  storage::ScanOrder order = storage::ScanOrder::kAscending;
-  std::string_view order_text = params.Get("order");
-  if (order_text == "desc") {
-    order = storage::ScanOrder::kDescending;
-  } else if (!order_text.empty() && order_text != "asc") {
-    return reply(NativeError(400, "invalid_argument", "order must be asc or desc"));
-  }
-  int64_t limit = kDefaultLimit;
-  if (params.Has("limit")) {
-    if (!ParseInt64(params.Get("limit"), &limit) || limit <= 0 || limit > kMaxLimit) {
-      return reply(NativeError(400, "invalid_argument",
-                               "limit must be an integer in [1, " + std::to_string(kMaxLimit) + "]"));
-    }
-  }
-  Result<std::vector<storage::SeriesInfo>> series = SelectSeries(deps_.engine, db, params, true);
-  if (!series.ok()) return reply(StatusToNative(series.status()));
-  if (scope && scope->read) {
-    std::erase_if(*series, [&](const auto& s) { return !scope->read(db, s.key.measurement); });
-  }
-  std::string out = "{\"series\":[";
-  for (size_t i = 0; i < series->size(); ++i) {
-    const storage::SeriesInfo& s = (*series)[i];
-    Result<storage::SampleRun> run =
-        deps_.engine->Read(s.id, from, to, order, static_cast<size_t>(limit));
-    if (!run.ok()) return reply(StatusToNative(run.status()));
-    if (i) out += ',';
-    AppendSeriesHead(&out, s);
-    out += ",\"points\":[";
-    for (size_t j = 0; j < run->ts.size(); ++j) {
-      if (j) out += ',';
-      out += '{';
-      AppendTime(&out, run->ts[j]);
-      out += ",\"value\":";
-      AppendValue(&out, run->values, j);
-      out += '}';
-    }
-    out += "]}";
-  }
-  out += "]}\n";
-  reply(Json(200, std::move(out)));
-}
-
-void Api::ApiLatest(const Caller& caller, const Params& params, const Reply& reply) {
-  std::string_view db = params.Get("db");
-  if (db.empty()) return reply(NativeError(400, "invalid_argument", "parameter db is required"));
-  std::optional<Response> refusal;
-  auto scope = NativeScope(caller, db, &refusal);
-  if (refusal) return reply(std::move(*refusal));
-  if (!DatabaseExists(db)) {
-    return reply(NativeError(404, "not_found", "database not found: " + std::string(db)));
-  }
-  Result<std::vector<storage::SeriesInfo>> series = SelectSeries(deps_.engine, db, params, false);
-  if (!series.ok()) return reply(StatusToNative(series.status()));
-  if (scope && scope->read) {
-    std::erase_if(*series, [&](const auto& s) { return !scope->read(db, s.key.measurement); });
-  }
-  std::string out = "{\"series\":[";
-  bool first = true;
-  for (const storage::SeriesInfo& s : *series) {
-    Result<std::optional<storage::Sample>> latest = deps_.engine->Latest(s.id);
-    if (!latest.ok()) return reply(StatusToNative(latest.status()));
-    if (!latest->has_value()) continue;
-    if (!first) out += ',';
-    first = false;
-    AppendSeriesHead(&out, s);
-    out += ',';
-    AppendTime(&out, (*latest)->ts);
-    out += ",\"value\":";
-    AppendSampleValue(&out, (*latest)->value);
-    out += '}';
-  }
-  out += "]}\n";
-  reply(Json(200, std::move(out)));
-}
-
-std::string Api::RenderMetrics() {
-  metrics::PrometheusText p;
-  using L = metrics::Labels;
-  // HTTP layer.
-  p.Family("verbund_http_connections_active", "gauge", "Open HTTP connections.");
-  p.Sample("verbund_http_connections_active", static_cast<double>(metrics_.connections_active.value()));
-  p.Family("verbund_http_connections_total", "counter", "HTTP connections accepted.");
-  p.Sample("verbund_http_connections_total", static_cast<double>(metrics_.connections_total.value()));
-  p.Family("verbund_http_connections_rejected_total", "counter",
-           "HTTP connections closed at once because the connection limit was reached.");
-  p.Sample("verbund_http_connections_rejected_total",
-           static_cast<double>(metrics_.connections_rejected.value()));
-  p.Family("verbund_http_requests_total", "counter", "HTTP requests answered, by route and status code.");
-  for (size_t r = 0; r < static_cast<size_t>(Route::kCount); ++r) {
-    for (size_t s = 0; s < HttpMetrics::kStatuses.size(); ++s) {
-      uint64_t v = metrics_.requests[r][s].value();
-      if (v == 0) continue;
-      unsigned code = HttpMetrics::kStatuses[s];
-      p.Sample("verbund_http_requests_total",
-               L{{"route", std::string(RouteName(static_cast<Route>(r)))},
-                 {"code", code ? std::to_string(code) : "other"}},
-               static_cast<double>(v));
-    }
-  }
-  p.Family("verbund_http_query_duration_seconds", "histogram", "Time to answer /query requests.");
-  p.HistogramSamples("verbund_http_query_duration_seconds", {}, metrics_.query_seconds.Take());
-  p.Family("verbund_http_write_duration_seconds", "histogram",
-           "Time from a /write request to its durable answer.");
-  p.HistogramSamples("verbund_http_write_duration_seconds", {}, metrics_.write_seconds.Take());
-  p.Family("verbund_http_points_written_total", "counter", "Points written through /write.");
-  p.Sample("verbund_http_points_written_total", static_cast<double>(metrics_.points_written.value()));
-  p.Family("verbund_http_points_rejected_total", "counter",
-           "Lines or points of /write bodies not written (parse errors, type conflicts, failures).");
-  p.Sample("verbund_http_points_rejected_total", static_cast<double>(metrics_.points_rejected.value()));
-
-  // MQTT broker.
-  if (mqtt::BrokerMetrics* b = deps_.broker_metrics) {
-    p.Family("verbund_mqtt_connections_active", "gauge", "Connected MQTT clients.");
-    p.Sample("verbund_mqtt_connections_active", static_cast<double>(b->connections_active.load()));
-    p.Family("verbund_mqtt_connections_total", "counter", "MQTT connections accepted.");
-    p.Sample("verbund_mqtt_connections_total", static_cast<double>(b->connections_total.load()));
-    p.Family("verbund_mqtt_messages_in_total", "counter", "PUBLISH packets received, by QoS.");
-    for (int q = 0; q < 3; ++q) {
-      p.Sample("verbund_mqtt_messages_in_total", L{{"qos", std::to_string(q)}},
-               static_cast<double>(b->messages_in[q].load()));
-    }
-    p.Family("verbund_mqtt_messages_out_total", "counter", "PUBLISH packets sent, by QoS.");
-    for (int q = 0; q < 3; ++q) {
-      p.Sample("verbund_mqtt_messages_out_total", L{{"qos", std::to_string(q)}},
-               static_cast<double>(b->messages_out[q].load()));
-    }
-    p.Family("verbund_mqtt_bytes_in_total", "counter", "Bytes received from MQTT clients.");
-    p.Sample("verbund_mqtt_bytes_in_total", static_cast<double>(b->bytes_in.load()));
-    p.Family("verbund_mqtt_bytes_out_total", "counter", "Bytes sent to MQTT clients.");
-    p.Sample("verbund_mqtt_bytes_out_total", static_cast<double>(b->bytes_out.load()));
-    p.Family("verbund_mqtt_messages_dropped_total", "counter", "Messages dropped, by reason.");
-    p.Sample("verbund_mqtt_messages_dropped_total", L{{"reason", "queue_full"}},
-             static_cast<double>(b->dropped_queue_full.load()));
-    p.Sample("verbund_mqtt_messages_dropped_total", L{{"reason", "slow_client"}},
-             static_cast<double>(b->dropped_slow_client.load()));
-    p.Sample("verbund_mqtt_messages_dropped_total", L{{"reason", "too_large"}},
-             static_cast<double>(b->dropped_too_large.load()));
-    p.Sample("verbund_mqtt_messages_dropped_total", L{{"reason", "expired"}},
-             static_cast<double>(b->dropped_expired.load()));
-    p.Family("verbund_mqtt_protocol_errors_total", "counter", "MQTT protocol violations.");
-    p.Sample("verbund_mqtt_protocol_errors_total", static_cast<double>(b->protocol_errors.load()));
-    p.Family("verbund_mqtt_auth_failures_total", "counter", "Failed MQTT authentications.");
-    p.Sample("verbund_mqtt_auth_failures_total", static_cast<double>(b->auth_failures.load()));
-    p.Family("verbund_mqtt_quota_refusals_total", "counter",
-             "MQTT PUBLISHes over a rate quota (refused with 0x97, dropped at QoS 0, or held).");
-    p.Sample("verbund_mqtt_quota_refusals_total", static_cast<double>(b->quota_refusals.load()));
-    p.Family("verbund_mqtt_publish_denied_total", "counter",
-             "MQTT PUBLISHes refused as not authorized (audited: the first per topic and "
-             "connection).");
-    p.Sample("verbund_mqtt_publish_denied_total", static_cast<double>(b->publish_denied.load()));
-  }
-
-  // Ingest pipeline.
-  if (deps_.pipeline) {
-    const ingest::PipelineMetrics& m = deps_.pipeline->metrics();
-    p.Family("verbund_ingest_points_written_total", "counter", "Points made durable by the write pipeline.");
-    p.Sample("verbund_ingest_points_written_total", static_cast<double>(m.points_written.load()));
-    p.Family("verbund_ingest_points_dropped_total", "counter",
-             "QoS 0 points dropped because the pipeline was full.");
-    p.Sample("verbund_ingest_points_dropped_total", static_cast<double>(m.points_dropped.load()));
-    p.Family("verbund_ingest_points_rejected_total", "counter",
-             "Points whose storage write failed (type conflict, locked tenant).");
-    p.Sample("verbund_ingest_points_rejected_total", static_cast<double>(m.points_rejected.load()));
-    p.Family("verbund_ingest_pending_points", "gauge", "Points queued in the write pipeline.");
-    p.Sample("verbund_ingest_pending_points", static_cast<double>(m.pending_points.load()));
-    p.Family("verbund_ingest_batches_total", "counter", "Batches written by the pipeline.");
-    p.Sample("verbund_ingest_batches_total", static_cast<double>(m.batches.load()));
-  }
-
-  // Storage.
-  if (deps_.engine) {
-    storage::EngineStats st = deps_.engine->Stats();
-    p.Family("verbund_storage_series", "gauge", "Series in the catalog.");
-    p.Sample("verbund_storage_series", static_cast<double>(st.series));
-    p.Family("verbund_storage_points_written_total", "counter", "Samples written to storage.");
-    p.Sample("verbund_storage_points_written_total", static_cast<double>(st.points_written));
-    p.Family("verbund_storage_head_bytes", "gauge", "Memory held by open chunks.");
-    p.Sample("verbund_storage_head_bytes", static_cast<double>(st.head_bytes));
-    p.Family("verbund_storage_disk_bytes", "gauge", "Bytes on disk: WAL, chunk store and catalog.");
-    p.Sample("verbund_storage_disk_bytes", static_cast<double>(st.disk_bytes));
-    p.Family("verbund_storage_wal_fsyncs_total", "counter", "WAL fsync calls.");
-    p.Sample("verbund_storage_wal_fsyncs_total", static_cast<double>(st.wal_fsyncs));
-    p.Family("verbund_storage_sealed_chunks", "gauge", "Sealed chunks in the chunk store.");
-    p.Sample("verbund_storage_sealed_chunks", static_cast<double>(st.sealed_chunks));
-    p.Family("verbund_storage_chunk_cache_bytes", "gauge", "Decoded chunks held for reads.");
-    p.Sample("verbund_storage_chunk_cache_bytes", static_cast<double>(st.chunk_cache_bytes));
-    p.Family("verbund_storage_chunk_cache_hits_total", "counter",
-             "Chunk reads answered from the decoded-chunk cache.");
-    p.Sample("verbund_storage_chunk_cache_hits_total", static_cast<double>(st.chunk_cache_hits));
-    p.Family("verbund_storage_chunk_cache_misses_total", "counter",
-             "Chunk reads that decrypted and decoded the chunk.");
-    p.Sample("verbund_storage_chunk_cache_misses_total",
-             static_cast<double>(st.chunk_cache_misses));
-  }
-  if (deps_.wal_fsync_seconds) {
-    p.Family("verbund_wal_fsync_duration_seconds", "histogram", "WAL fsync latency.");
-    p.HistogramSamples("verbund_wal_fsync_duration_seconds", {}, deps_.wal_fsync_seconds->Take());
-  }
-  return p.Take();
 }
 
 }  // namespace verbund::http

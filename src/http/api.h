@@ -41,6 +41,7 @@ struct Request {
   std::string authorization;  // the Authorization header ("" when none)
   std::string cookie;         // the Cookie header ("" when none)
   std::string csrf_token;     // the X-CSRF-Token header ("" when none)
+  std::string if_none_match;  // the If-None-Match header ("" when none)
   bool secure = false;        // received over TLS
   // Set by Api::Handle once the caller is authenticated (null before, and for open routes).
   std::shared_ptr<const Caller> caller;
@@ -70,6 +71,9 @@ enum class Route : uint8_t {
   kApiAdmin,
   kApiSession,
   kApiConsoleStats,
+  kApiConsoleTopics,
+  kApiPublish,
+  kConsole,  // the console's files: /, /console, /console/...
   kOther,
   kCount
 };

@@ -23,17 +23,7 @@ Response BadRequest(std::string_view message) {
 }
 Response Missing(std::string_view message) { return NativeError(404, "not_found", message); }
 
-Response FromStatus(const Status& st) {
-  switch (st.code()) {
-    case StatusCode::kInvalidArgument:
-    case StatusCode::kMalformed:
-      return BadRequest(st.message());
-    case StatusCode::kNotFound:
-      return Missing(st.message());
-    default:
-      return NativeError(500, "internal", st.ToString());
-  }
-}
+Response FromStatus(const Status& st) { return NativeStatusError(st); }
 
 // A non-negative integer parameter: `fallback` when absent (nullopt: required).
 Result<uint64_t> UintParam(const Params& params, std::string_view name,

@@ -71,4 +71,9 @@ void ChunkStream::Close() {
   space_cv_.notify_all();
 }
 
+bool ChunkStream::closed() const {
+  std::lock_guard lock(mu_);
+  return closed_;
+}
+
 }  // namespace verbund::http

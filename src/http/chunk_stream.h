@@ -36,12 +36,14 @@ class ChunkStream {
   std::vector<std::string> Take(bool* finished);
   // The consumer is gone: wakes and fails pending and future Pushes.
   void Close();
+  // Whether Close was called (the producer may drop the stream without pushing).
+  bool closed() const;
 
  private:
   TryResult Add(std::string data, bool wait);
 
   const size_t max_pending_;
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::condition_variable space_cv_;
   std::vector<std::string> queue_;  // guarded by mu_
   size_t pending_bytes_ = 0;        // guarded by mu_

@@ -38,6 +38,8 @@ class Access;
 class AdminRoutes;
 
 struct Request;
+class ConsoleAssets;
+class TopicBridge;
 
 // Whether a request may read the audit entries of `tenant` ("" = hub-wide: every entry; "*" =
 // tree heads and proofs, which hold hashes only).
@@ -75,6 +77,10 @@ struct ServerDeps {
   Access* access = nullptr;
   // Optional: the admin API under /api/v1/admin (404 when null); not owned.
   AdminRoutes* admin = nullptr;
+  // Optional: the web console's files, served at / and /console/ (404 when null); not owned.
+  const ConsoleAssets* console = nullptr;
+  // Optional: live topics and publishing for the console (404 when null); not owned.
+  TopicBridge* topics = nullptr;
   // Threads that parse /write bodies, run queries and read storage off the I/O threads
   // (0 = hardware concurrency, at least 2).
   size_t worker_threads = 0;

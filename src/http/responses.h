@@ -41,6 +41,35 @@ inline Response NativeError(unsigned status, std::string_view code, std::string_
   return Json(status, ApiError(code, message));
 }
 
+// A Status as a native API error: 400 invalid_argument, 404 not_found, 409 already_exists or
+// failed_precondition, 403 permission_denied, 401 unauthenticated, 503 unavailable or
+// resource_exhausted, else 500; OK is 204.
+inline Response NativeStatusError(const Status& st) {
+  switch (st.code()) {
+    case StatusCode::kOk:
+      return Empty(204);
+    case StatusCode::kInvalidArgument:
+    case StatusCode::kMalformed:
+      return NativeError(400, "invalid_argument", st.message());
+    case StatusCode::kNotFound:
+      return NativeError(404, "not_found", st.message());
+    case StatusCode::kAlreadyExists:
+      return NativeError(409, "already_exists", st.message());
+    case StatusCode::kFailedPrecondition:
+      return NativeError(409, "failed_precondition", st.message());
+    case StatusCode::kPermissionDenied:
+      return NativeError(403, "permission_denied", st.message());
+    case StatusCode::kUnauthenticated:
+      return NativeError(401, "unauthenticated", st.message());
+    case StatusCode::kUnavailable:
+      return NativeError(503, "unavailable", st.message());
+    case StatusCode::kResourceExhausted:
+      return NativeError(503, "resource_exhausted", st.message());
+    default:
+      return NativeError(500, "internal", st.ToString());
+  }
+}
+
 // 429 with Retry-After (whole seconds, at least 1): a quota exceeded, logins backing off.
 inline Response TooManyRequests(bool native, std::string_view message, int64_t retry_after_ms) {
   Response r =

@@ -254,6 +254,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     req.authorization = std::string(msg[bhttp::field::authorization]);
     req.cookie = std::string(msg[bhttp::field::cookie]);
     req.csrf_token = std::string(msg["X-CSRF-Token"]);
+    req.if_none_match = std::string(msg[bhttp::field::if_none_match]);
     req.secure = kTls;
     parser_.reset();
     // The reply may be kept by its caller after it ran (the pipeline keeps its done callbacks

@@ -1,5 +1,7 @@
 #include "http/url.h"
 
+#include <charconv>
+
 namespace verbund::http {
 
 std::string_view Params::Get(std::string_view name) const {
@@ -81,6 +83,12 @@ Result<Target> ParseTarget(std::string_view target) {
     ASSIGN_OR_RETURN(t.params, ParseQueryString(target.substr(q + 1)));
   }
   return t;
+}
+
+bool ParseInt64(std::string_view s, int64_t* out) {
+  if (s.empty()) return false;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
+  return ec == std::errc() && p == s.data() + s.size();
 }
 
 }  // namespace verbund::http

@@ -2,6 +2,7 @@
 // application/x-www-form-urlencoded parameters (as Go's net/url parses them for InfluxDB).
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -27,6 +28,9 @@ class Params {
  private:
   std::vector<std::pair<std::string, std::string>> items_;
 };
+
+// A whole decimal int64 ("-12"; no spaces, no sign-only, no trailing text).
+bool ParseInt64(std::string_view s, int64_t* out);
 
 // "%41+b" -> "A b" when plus_is_space. Malformed for a bad "%" escape.
 Result<std::string> PercentDecode(std::string_view s, bool plus_is_space);

@@ -13,6 +13,7 @@
 #include "core/logging.h"
 #include "http/access.h"
 #include "http/admin_routes.h"
+#include "http/console_assets.h"
 #include "http/databases.h"
 #include "http/server.h"
 #include "ingest/mqtt_ingest.h"
@@ -31,6 +32,7 @@
 #include "security/names.h"
 #include "security/usage.h"
 #include "server/audit_events.h"
+#include "server/console_topics.h"
 #include "server/demo_source.h"
 #include "server/mqtt_access.h"
 #include "server/store_usage.h"
@@ -41,6 +43,19 @@ namespace {
 
 // How often the series and stored-bytes figures behind the storage quotas are refreshed.
 constexpr std::chrono::milliseconds kStoreUsageRefresh{5000};
+
+// Where the web console's files are: http.console_dir, else installed beside the binary
+// (<prefix>/bin/verbund, <prefix>/share/verbund/console), else the build tree's.
+std::string ConsoleDir(const HttpConfig& c) {
+  if (!c.console_dir.empty()) return c.console_dir;
+  std::error_code ec;
+  const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    auto installed = exe.parent_path().parent_path() / "share" / "verbund" / "console";
+    if (std::filesystem::exists(installed / "index.html", ec)) return installed.string();
+  }
+  return VERBUND_CONSOLE_BUILD_DIR;
+}
 
 // The directory of tenants and principals, sealed like the catalog (AES-256-GCM under the
 // hub's own system key, the file name as associated data).
@@ -101,11 +116,13 @@ struct Hub::Impl {
   std::unique_ptr<StoreUsage> store_usage;  // series and stored-bytes quotas
   int directory_listener = 0;
   std::unique_ptr<MqttAccess> mqtt_access;
+  std::unique_ptr<ConsoleTopics> console_topics;  // a tap of the broker: outlives it
   std::unique_ptr<mqtt::Broker> broker;
   std::unique_ptr<http::DatabaseRegistry> databases;
   std::unique_ptr<query::Executor> executor;
   std::unique_ptr<http::Access> http_access;
   std::unique_ptr<http::AdminRoutes> admin;
+  std::unique_ptr<http::ConsoleAssets> console;
   std::unique_ptr<http::Server> http;
   std::unique_ptr<DemoSource> demo;
   std::unique_ptr<mqtt::SysPublisher> sys;
@@ -200,13 +217,17 @@ Status Hub::Start() {
         [u = h.store_usage.get()](std::string_view db) { return u->AdmitWrite(db); });
     h.broker->AddTap(h.mqtt_ingest.get());
   }
+  h.console_topics = std::make_unique<ConsoleTopics>(h.broker.get(), h.mqtt_access.get());
+  h.broker->AddTap(h.console_topics.get());
   RETURN_IF_ERROR(h.broker->Restore().Annotate("restoring broker state"));
   // A changed credential or rule reaches connected clients at once: refused identities are
   // disconnected (0x87), the others get their rules rebuilt.
-  h.directory_listener = h.directory->AddListener(
-      [broker = h.broker.get(), access = h.mqtt_access.get()](const security::ChangeEvent&) {
+  h.directory_listener =
+      h.directory->AddListener([broker = h.broker.get(), access = h.mqtt_access.get(),
+                                topics = h.console_topics.get()](const security::ChangeEvent&) {
         broker->Reauthorize([access](const mqtt::Principal& p) { return access->Reauthorize(p); },
                             mqtt::ReasonCode::kNotAuthorized, nullptr);
+        topics->Reauthorize();
       });
 
   auto accept = [broker = h.broker.get()](std::unique_ptr<net::Transport> t,
@@ -275,6 +296,22 @@ Status Hub::Start() {
     deps.request_events = h.audit_recorder.get();
     deps.audit_log = h.audit_log.get();
     deps.audit_signer = h.audit_signer.get();
+    deps.topics = h.console_topics.get();
+    if (c.http.console) {
+      const std::string dir = ConsoleDir(c.http);
+      Result<http::ConsoleAssets> assets = http::ConsoleAssets::Load(dir);
+      if (assets.ok()) {
+        h.console = std::make_unique<http::ConsoleAssets>(std::move(*assets));
+        log->info("web console: {} files ({} bytes) from {}", h.console->file_count(),
+                  h.console->total_bytes(), dir);
+      } else {
+        const std::string why = "the web console is not built (" + assets.status().message() +
+                                "): build with Node.js and npm installed";
+        log->warn("{}", why);
+        h.console = std::make_unique<http::ConsoleAssets>(why);
+      }
+      deps.console = h.console.get();
+    }
     ASSIGN_OR_RETURN(h.http, http::Server::Create(c.http, h.pool.get(), c.http.tls ? h.tls.get() : nullptr,
                                                   std::move(deps)));
     h.ports.http = h.http->port();

@@ -32,6 +32,8 @@ void PrintWelcome(const verbund::server::Hub::Ports& p, bool demo, const std::st
   }
   if (p.ws) std::cout << "  MQTT over WebSocket: ws://localhost:" << p.ws << "/mqtt\n";
   if (p.http) {
+    std::cout << "  web console:     http://localhost:" << p.http << "/console/"
+              << (http_auth ? " (log in as tenant/name)\n" : " (open demo hub: no login)\n");
     std::cout << "  query:           influx -host localhost -port " << p.http << " -database " << db
               << " -execute 'SELECT mean(temperature) FROM factory WHERE time > now() - 5m GROUP BY time(1m), machine'\n"
               << "  or:              curl -G localhost:" << p.http << "/query --data-urlencode db=" << db

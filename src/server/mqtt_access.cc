@@ -170,6 +170,21 @@ bool MqttAccess::AdmitPublish(const mqtt::Principal& p, size_t bytes, int64_t* r
   return false;
 }
 
+std::optional<mqtt::Principal> MqttAccess::PrincipalFor(
+    const std::optional<security::Identity>& identity, std::string_view client_id) const {
+  if (!identity) {
+    mqtt::Principal p;
+    p.tenant = default_tenant_;
+    p.mount = default_tenant_ + '/';
+    p.client_id = std::string(client_id);
+    return p;
+  }
+  if (directory_ == nullptr) return std::nullopt;
+  auto snap = directory_->snapshot();
+  if (!snap->IsCurrent(*identity)) return std::nullopt;
+  return FromIdentity(*identity, client_id, *snap);
+}
+
 std::optional<mqtt::Principal> MqttAccess::Reauthorize(const mqtt::Principal& p) const {
   const auto* grant = static_cast<const Grant*>(p.policy.get());
   if (grant == nullptr || directory_ == nullptr) return p;

@@ -62,6 +62,12 @@ class MqttAccess final : public mqtt::Authenticator, public mqtt::Authorizer {
   // rebuilt, or nullopt when it may no longer be connected. Single-tenant principals stay.
   std::optional<mqtt::Principal> Reauthorize(const mqtt::Principal& p) const;
 
+  // The principal an HTTP caller (the web console) acts as on the broker, as an MQTT client with
+  // `client_id` would: a directory identity's (nullopt once it is no longer current), or, for an
+  // anonymous caller (`[http] auth = false`), the default tenant's anonymous principal.
+  std::optional<mqtt::Principal> PrincipalFor(const std::optional<security::Identity>& identity,
+                                              std::string_view client_id) const;
+
   // The directory identity behind a principal, or null for single-tenant principals.
   static const security::Identity* IdentityOf(const mqtt::Principal& p);
 

@@ -6,11 +6,13 @@ session at once."""
 import json
 import os
 import subprocess
+import urllib.parse
 
 import pytest
 
-from helpers import BROKER, uniq
+from helpers import BROKER, TIMEOUT, uniq, wait_for
 from test_13_tenants import hub  # noqa: F401  (the fixture: tenants acme and beta)
+from test_13_tenants import mosquitto_pub, mosquitto_sub
 
 pytestmark = pytest.mark.skipif(BROKER != "verbund", reason="Verbund's console sessions")
 
@@ -153,6 +155,64 @@ def test_live_figures_per_second_hub_wide_for_operators_and_per_tenant(hub, tmp_
     assert mine[-1]["series"] == 10 and mine[-1]["stored_bytes"] > 0
     theirs = live_events(b, 2.5, token=tokens["beta"])
     assert theirs and all(e["tenant"] == "beta" and e["series"] == 0 for e in theirs), theirs
+
+
+def watch_topics(hub, browser, topic_filter):
+    """A running `curl -N` on /api/v1/console/topics with the browser's cookie, once the watch
+    is in place (its first line, the retry hint, has arrived)."""
+    url = "http://%s:%d/api/v1/console/topics?filter=%s" % (
+        hub.host, hub.http_port, urllib.parse.quote(topic_filter, safe=""))
+    p = subprocess.Popen(["curl", "-sS", "-N", "--max-time", str(int(TIMEOUT) + 30), "-b",
+                          browser.jar, url], stdout=subprocess.PIPE, text=True)
+    assert p.stdout.readline().startswith("retry:")
+    return p
+
+
+def next_message(watch):
+    """The data of the next `message` event of a watch."""
+    while True:
+        line = watch.stdout.readline()
+        assert line, "the watch ended"
+        if line.startswith("data: ") and '"topic"' in line:
+            return json.loads(line[len("data: "):])
+
+
+def test_live_topics_and_publishing_stay_in_the_tenant(hub, tmp_path):
+    b, _, _, _ = hub
+    web = Browser(b, tmp_path)
+    assert web.login(username="acme/ann", password="ann-acme")[0] == 200
+    watch = watch_topics(b, web, "#")
+    try:
+        # beta's message first: if it crossed, it would be the first event seen.
+        assert mosquitto_pub(b, "beta/plc", "pw-beta", "factory/secret", "beta").returncode == 0
+        assert mosquitto_pub(b, "acme/plc", "pw-acme", "factory/line1/press",
+                             '{"temperature": 70}').returncode == 0
+        m = next_message(watch)
+        assert m["topic"] == "factory/line1/press" and m["payload"] == '{"temperature": 70}', m
+
+        # Publishing from the console reaches MQTT subscribers of the tenant (and the watch).
+        sub = mosquitto_sub(b, "acme/plc", "pw-acme", "console/test", 1)
+        wait_for(lambda: any(s["subscriptions"] >= 1 and s["tenant"] == "acme"
+                             for s in json.loads(web.request("GET", "/api/v1/admin/sessions")[2])
+                             ["sessions"]), TIMEOUT, what="the subscription")
+        body = json.dumps({"topic": "console/test", "payload": "hello", "qos": 1})
+        assert web.request("POST", "/api/v1/publish", body)[0] == 403  # no CSRF token
+        status, _, answer = web.request("POST", "/api/v1/publish", body, csrf=True)
+        assert status == 200 and json.loads(answer) == {"published": True}, answer
+        out, _ = sub.communicate(timeout=TIMEOUT + 10)
+        assert out.splitlines() == ["console/test hello"]
+        assert next_message(watch)["topic"] == "console/test"
+
+        for bad, code in ((json.dumps({"topic": "a/+", "payload": "x"}), 400),
+                          ("not json", 400),
+                          (json.dumps({"topic": "$SYS/x", "payload": "x"}), 403)):
+            status, _, answer = web.request("POST", "/api/v1/publish", bad, csrf=True)
+            assert status == code, (bad, answer)
+        status, _, answer = web.request("GET", "/api/v1/console/topics?filter=a/%23/b")
+        assert status == 400, answer
+    finally:
+        watch.kill()
+        watch.wait()
 
 
 def test_logins_and_logouts_are_audited(hub, tmp_path):
