@@ -83,6 +83,7 @@ void Broker::Publish(MessagePtr message, std::function<void(Status)> done) {
   boost::asio::post(shard.context(), [this, &shard, message = std::move(message),
                                       done = std::move(done)]() mutable {
     shard.Publish(message);
+    for (Tap* watcher : watchers_) watcher->OnPublish(message, nullptr);
     if (taps_.empty() || message->qos == 0 || !done) {
       for (Tap* tap : taps_) tap->OnPublish(message, nullptr);
       if (done) done(Status::OK());

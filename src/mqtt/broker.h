@@ -96,7 +96,9 @@ class Broker final : public Router {
   // Sets or clears a retained message, writing it through to the store. True if it changed.
   // Called by Shard::Publish only, so that the stamp orders it against subscriptions.
   bool ApplyRetained(const MessagePtr& msg, RetainedStamp stamp);
-  void AddTap(Tap* tap) override { taps_.push_back(tap); }
+  void AddTap(Tap* tap) override {
+    (tap->HoldsAcknowledgements() ? taps_ : watchers_).push_back(tap);
+  }
 
   BrokerMetrics& metrics() { return metrics_; }
   const MqttConfig& config() const { return options_.mqtt; }
@@ -107,7 +109,9 @@ class Broker final : public Router {
   net::IoPool& pool() { return *pool_; }
   Shard& shard(size_t i) { return *shards_[i]; }
   size_t shard_count() const { return shards_.size(); }
+  // The taps acknowledgements wait for, and those that only watch (HoldsAcknowledgements).
   const std::vector<Tap*>& taps() const { return taps_; }
+  const std::vector<Tap*>& watchers() const { return watchers_; }
   BrokerStore* store() { return options_.store; }
   SecurityEvents* events() { return options_.events; }
 
@@ -140,6 +144,7 @@ class Broker final : public Router {
   net::IoPool* pool_;
   std::vector<std::unique_ptr<Shard>> shards_;
   std::vector<Tap*> taps_;
+  std::vector<Tap*> watchers_;
   RetainedStore retained_;
   BrokerMetrics metrics_;
   std::mutex registry_mu_;

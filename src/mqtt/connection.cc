@@ -767,6 +767,7 @@ void Connection::RoutePublish(PublishPacket&& p) {
   MessagePtr shared = std::move(msg);
 
   size_t matched = shard_.Publish(shared);
+  for (Tap* watcher : broker().watchers()) watcher->OnPublish(shared, nullptr);
   const auto& taps = broker().taps();
   if (p.qos == 0) {
     for (Tap* tap : taps) tap->OnPublish(shared, nullptr);

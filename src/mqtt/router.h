@@ -17,6 +17,9 @@ class Tap {
  public:
   virtual ~Tap() = default;
   virtual void OnPublish(const MessagePtr& message, std::function<void(Status)> done) = 0;
+  // False for a tap that only watches (it stores nothing): it is always called with a null
+  // `done`, after the message is routed, and acknowledgements never wait for it.
+  virtual bool HoldsAcknowledgements() const { return true; }
 };
 
 class Router {

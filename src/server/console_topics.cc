@@ -80,7 +80,7 @@ bool ConsoleTopics::Admit(Watcher& w, int64_t now_ns) const {
 }
 
 void ConsoleTopics::OnPublish(const mqtt::MessagePtr& message, std::function<void(Status)> done) {
-  if (done) done(Status::OK());  // a watch stores nothing: never holds an acknowledgement
+  if (done) done(Status::OK());  // (never given one: HoldsAcknowledgements is false)
   if (count_.load(std::memory_order_relaxed) == 0) return;
   const int64_t now_ns = clock_->MonotonicNs();
   std::lock_guard lock(mu_);

@@ -52,6 +52,7 @@ class ConsoleTopics final : public mqtt::Tap, public http::TopicBridge {
   ~ConsoleTopics() override;  // ends every stream
 
   void OnPublish(const mqtt::MessagePtr& message, std::function<void(Status)> done) override;
+  bool HoldsAcknowledgements() const override { return false; }
   Result<std::shared_ptr<http::ChunkStream>> Watch(const http::Caller& caller,
                                                    std::string_view filter) override;
   void Publish(const http::Caller& caller, http::PublishRequest request,

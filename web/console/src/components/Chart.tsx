@@ -51,6 +51,29 @@ function cssVar(name: string, fallback: string): string {
   return v || fallback;
 }
 
+/** The y axis's least width (px); wider when its longest tick label needs it. */
+const Y_AXIS_MIN = 60;
+let measurer: CanvasRenderingContext2D | null = null;
+
+/**
+ * uPlot's axis `size`: as wide as the longest tick label. A fixed width cut the labels' first
+ * digits off ("1100 B/s" read "100 B/s").
+ */
+function yAxisSize(u: uPlot, values: string[] | null, axisIdx: number, cycleNum: number): number {
+  // At run time uPlot keeps an axis's font as [font in device px, device px, CSS px] and its
+  // size in _size; both are internal, hence the loose type.
+  const axis = u.axes[axisIdx] as { font?: unknown; _size?: number; ticks?: { size?: number }; gap?: number };
+  if (cycleNum > 1 && axis._size) return axis._size; // settle: uPlot recomputes until sizes agree
+  const longest = (values ?? []).reduce((a, v) => (v && v.length > a.length ? v : a), '');
+  if (!longest) return Y_AXIS_MIN;
+  measurer ??= document.createElement('canvas').getContext('2d');
+  if (!measurer) return Y_AXIS_MIN;
+  const f = Array.isArray(axis.font) ? axis.font : null;
+  measurer.font = f && typeof f[0] === 'string' && typeof f[2] === 'number' ? f[0].replace(/[\d.]+px/, `${f[2]}px`) : '12px sans-serif';
+  const width = measurer.measureText(longest).width + (axis.ticks?.size ?? 10) + (axis.gap ?? 5) + 4;
+  return Math.max(Y_AXIS_MIN, Math.ceil(width));
+}
+
 function structureKey(p: ChartProps): string {
   return JSON.stringify([p.series.map((s) => [s.label, s.color, s.faint ?? false]), p.bands ?? [], p.height ?? 0, !!p.onZoom, p.yUnit ?? '']);
 }
@@ -115,7 +138,7 @@ export function Chart(props: ChartProps) {
           stroke: fg,
           grid: { stroke: grid, width: 1 },
           ticks: { stroke: grid, width: 1 },
-          size: 60,
+          size: yAxisSize,
           values: (_u: uPlot, splits: number[], _axis: number, _space: number, incr: number) =>
             splits.map((v) => (v === null || v === undefined ? '' : formatAxis(v, incr, unit))),
         },
