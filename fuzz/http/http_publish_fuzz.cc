@@ -19,8 +19,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   if (r->qos > 1) __builtin_trap();
   auto j = nlohmann::json::parse(in, nullptr, false);
-  if (j.value("encoding", "utf8") == "base64") {
-    const std::string& text = j["payload"].get_ref<const std::string&>();
+  auto payload = j.find("payload");
+  if (j.value("encoding", "utf8") == "base64" && payload != j.end()) {
+    const std::string& text = payload->get_ref<const std::string&>();
     std::string again(4 * ((r->payload.size() + 2) / 3), '\0');
     int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(again.data()),
                             reinterpret_cast<const unsigned char*>(r->payload.data()),
