@@ -1,7 +1,5 @@
 #include "http/console_routes.h"
 
-#include <openssl/evp.h>
-
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -9,6 +7,7 @@
 #include <utility>
 
 #include "http/responses.h"
+#include "keys/base64.h"
 
 namespace verbund::http {
 namespace {
@@ -30,30 +29,12 @@ Response EventStream() {
   return r;
 }
 
-// Standard base64 (RFC 4648 4, padded) to bytes; nullopt when malformed.
-std::optional<std::string> DecodeBase64(std::string_view text) {
-  if (text.size() % 4 != 0) return std::nullopt;
-  std::string out(text.size() / 4 * 3, '\0');
-  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(text.data()),
-                          static_cast<int>(text.size()));
-  if (n < 0) return std::nullopt;
-  // EVP_DecodeBlock counts the padding's zero bytes.
-  size_t pad = 0;
-  if (text.ends_with("==")) {
-    pad = 2;
-  } else if (text.ends_with('=')) {
-    pad = 1;
-  }
-  if (static_cast<size_t>(n) < pad) return std::nullopt;
-  out.resize(static_cast<size_t>(n) - pad);
-  // Canonical only (EVP_DecodeBlock passes over whitespace and stray bits): the text must be the
-  // bytes' encoding.
-  std::string again(text.size(), '\0');
-  EVP_EncodeBlock(reinterpret_cast<unsigned char*>(again.data()),
-                  reinterpret_cast<const unsigned char*>(out.data()), static_cast<int>(out.size()));
-  if (again != text) return std::nullopt;
-  return out;
+// Standard base64 (RFC 4648 4, padded) to bytes, canonical only: the text must be the bytes'
+// encoding (no whitespace, no stray bits).
+std::optional<std::string> DecodeCanonicalBase64(std::string_view text) {
+  std::optional<std::string> bytes = keys::DecodeBase64(text);
+  if (!bytes || keys::EncodeBase64(*bytes) != text) return std::nullopt;
+  return bytes;
 }
 
 }  // namespace
@@ -79,7 +60,7 @@ Result<PublishRequest> ParsePublishRequest(std::string_view body) {
     if (encoding == "utf8") {
       r.payload = p->get<std::string>();
     } else {
-      std::optional<std::string> bytes = DecodeBase64(p->get_ref<const std::string&>());
+      std::optional<std::string> bytes = DecodeCanonicalBase64(p->get_ref<const std::string&>());
       if (!bytes) return InvalidArgument("payload: not base64");
       r.payload = std::move(*bytes);
     }

@@ -1,6 +1,6 @@
 #include "http/credentials.h"
 
-#include <openssl/evp.h>
+#include "keys/base64.h"
 
 namespace verbund::http {
 namespace {
@@ -24,15 +24,8 @@ std::string_view Trim(std::string_view s) {
 
 // Standard base64 with padding (RFC 7617 uses RFC 4648 section 4).
 std::optional<std::string> DecodeBase64(std::string_view in) {
-  if (in.empty() || in.size() % 4 != 0 || in.size() > 8192) return std::nullopt;
-  std::string out(in.size() / 4 * 3, '\0');
-  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(in.data()),
-                          static_cast<int>(in.size()));
-  if (n < 0) return std::nullopt;
-  size_t pad = in.ends_with("==") ? 2 : in.ends_with('=') ? 1 : 0;
-  out.resize(static_cast<size_t>(n) - pad);
-  return out;
+  if (in.empty() || in.size() > 8192) return std::nullopt;
+  return keys::DecodeBase64(in);
 }
 
 }  // namespace

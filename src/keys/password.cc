@@ -1,14 +1,15 @@
 #include "keys/password.h"
 
-#include <atomic>
-
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/kdf.h>
 #include <openssl/rand.h>
 
+#include <atomic>
 #include <optional>
 #include <vector>
+
+#include "keys/base64.h"
 
 namespace verbund::keys {
 namespace {
@@ -16,24 +17,7 @@ namespace {
 constexpr uint64_t kN = 1 << 14, kR = 8, kP = 1;
 
 std::string Base64(const unsigned char* data, size_t n) {
-  std::string out(4 * ((n + 2) / 3) + 1, '\0');
-  int len =
-      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, static_cast<int>(n));
-  out.resize(len);
-  return out;
-}
-
-std::optional<std::string> Unbase64(std::string_view s) {
-  std::string out(3 * s.size() / 4 + 3, '\0');
-  int len =
-      EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                      reinterpret_cast<const unsigned char*>(s.data()), static_cast<int>(s.size()));
-  if (len < 0) return std::nullopt;
-  size_t pad = 0;
-  if (!s.empty() && s.back() == '=') ++pad;
-  if (s.size() > 1 && s[s.size() - 2] == '=') ++pad;
-  out.resize(len - pad);
-  return out;
+  return EncodeBase64(std::string_view(reinterpret_cast<const char*>(data), n));
 }
 
 bool Scrypt(std::string_view password, std::string_view salt, uint64_t n, uint64_t r, uint64_t p,
@@ -83,8 +67,8 @@ bool VerifyPassword(std::string_view password, std::string_view encoded) {
     return false;
   }
   if (n > (1 << 20) || r > 32 || p > 16) return false;
-  auto salt = Unbase64(parts[5]);
-  auto want = Unbase64(parts[6]);
+  auto salt = DecodeBase64(parts[5]);
+  auto want = DecodeBase64(parts[6]);
   if (!salt || !want || want->empty() || want->size() > 64) return false;
   unsigned char got[64];
   verifications.fetch_add(1, std::memory_order_relaxed);

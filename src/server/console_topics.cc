@@ -1,11 +1,10 @@
 #include "server/console_topics.h"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <nlohmann/json.hpp>
 #include <utility>
 
+#include "keys/base64.h"
 #include "mqtt/codec/codec.h"
 #include "mqtt/topic.h"
 
@@ -13,15 +12,6 @@ namespace verbund::server {
 namespace {
 
 using nlohmann::json;
-
-std::string Base64(std::string_view bytes) {
-  std::string out(4 * ((bytes.size() + 2) / 3), '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(bytes.data()),
-                          static_cast<int>(bytes.size()));
-  out.resize(static_cast<size_t>(std::max(n, 0)));
-  return out;
-}
 
 std::string Event(std::string_view name, const json& data) {
   std::string out = "event: ";
@@ -59,7 +49,7 @@ std::string ConsoleTopics::RenderMessage(std::string_view topic, const mqtt::Mes
   // Text as it is; anything else (or text cut inside a character) as base64.
   const bool text = mqtt::IsValidUtf8(payload);
   json j{{"topic", topic},
-         {"payload", text ? std::string(payload) : Base64(payload)},
+         {"payload", text ? std::string(payload) : keys::EncodeBase64(payload)},
          {"encoding", text ? "utf8" : "base64"},
          {"qos", m.qos},
          {"retain", m.retain},
