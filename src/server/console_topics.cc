@@ -69,8 +69,8 @@ bool ConsoleTopics::Admit(Watcher& w, int64_t now_ns) const {
   return true;
 }
 
-void ConsoleTopics::OnPublish(const mqtt::MessagePtr& message, std::function<void(Status)> done) {
-  if (done) done(Status::OK());  // (never given one: HoldsAcknowledgements is false)
+void ConsoleTopics::OnPublish(const mqtt::MessagePtr& message, std::function<void(Status)>) {
+  // (No `done` to call: HoldsAcknowledgements is false, so the broker never passes one.)
   if (count_.load(std::memory_order_relaxed) == 0) return;
   const int64_t now_ns = clock_->MonotonicNs();
   std::lock_guard lock(mu_);
