@@ -294,6 +294,7 @@ Api::Api(ServerDeps deps, uint32_t max_body_bytes, RunAsync run_async, size_t wr
         s.messages_out += b->messages_out[q].load(std::memory_order_relaxed);
       }
     }
+    if (deps_.tenant_mqtt) s.tenants = deps_.tenant_mqtt();
     if (deps_.pipeline) s.points_written = deps_.pipeline->metrics().points_written.load();
     s.databases = deps_.engine->Usage();
     return s;

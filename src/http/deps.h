@@ -7,11 +7,13 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "core/clock.h"
 #include "core/metrics.h"
 #include "core/status.h"
+#include "http/live_stats.h"
 #include "http/request_events.h"
 
 namespace verbund::storage {
@@ -50,6 +52,8 @@ struct ServerDeps {
   ingest::Pipeline* pipeline = nullptr;        // required; not owned (the durable write path)
   const query::Executor* executor = nullptr;   // required; not owned
   mqtt::BrokerMetrics* broker_metrics = nullptr;  // optional; MQTT families omitted when null
+  // Optional: each tenant's MQTT clients and messages (the console's tenant figures).
+  std::function<std::unordered_map<std::string, mqtt::TenantTotals>()> tenant_mqtt;
   // The database set (see http/databases.h: DatabaseRegistry::ListFn/CreateFn/ExistsFn). When
   // list_databases or create_database is empty the server opens its own DatabaseRegistry at
   // <data_dir>/http/databases.

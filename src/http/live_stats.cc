@@ -15,8 +15,11 @@ double PerSecond(uint64_t now, uint64_t prev, int64_t dt_ms) {
   return static_cast<double>(now - prev) * 1000.0 / static_cast<double>(dt_ms);
 }
 
+// The figures of one view: the hub's, or one tenant's (its databases, its MQTT clients).
 struct Totals {
-  uint64_t series = 0, stored_bytes = 0;
+  uint64_t series = 0, stored_bytes = 0, sealed_bytes = 0, sealed_values = 0;
+  uint64_t points_written = 0, messages_in = 0, messages_out = 0;
+  int64_t connections = 0;
   size_t databases = 0;
 };
 
@@ -26,7 +29,21 @@ Totals Sum(const StatsSample& s, const std::optional<std::string>& tenant) {
     if (tenant && !security::TenantOwnsDatabase(*tenant, d.name)) continue;
     t.series += d.series;
     t.stored_bytes += d.stored_bytes;
+    t.sealed_bytes += d.sealed_bytes;
+    t.sealed_values += d.sealed_values;
+    t.points_written += d.points_written;
     ++t.databases;
+  }
+  if (!tenant) {
+    t.connections = s.connections;
+    t.messages_in = s.messages_in;
+    t.messages_out = s.messages_out;
+    t.points_written = s.points_written;  // what ingest stored (the engine's count includes
+                                          // what it replayed at open)
+  } else if (auto it = s.tenants.find(*tenant); it != s.tenants.end()) {
+    t.connections = it->second.connections;
+    t.messages_in = it->second.messages_in;
+    t.messages_out = it->second.messages_out;
   }
   return t;
 }
@@ -69,18 +86,20 @@ std::string LiveStats::Render(const StatsSample& now, const StatsSample& prev,
   const int64_t dt = now.time_ms - prev.time_ms;
   const Totals t = Sum(now, tenant), before = Sum(prev, tenant);
   json j{{"time_ms", now.time_ms},
+         {"connections", t.connections},
+         {"messages_in_per_s", PerSecond(t.messages_in, before.messages_in, dt)},
+         {"messages_out_per_s", PerSecond(t.messages_out, before.messages_out, dt)},
+         {"points_per_s", PerSecond(t.points_written, before.points_written, dt)},
          {"series", t.series},
          {"stored_bytes", t.stored_bytes},
          {"stored_bytes_per_s", PerSecond(t.stored_bytes, before.stored_bytes, dt)},
+         {"stored_values", t.sealed_values},
+         {"bytes_per_value", nullptr},
          {"databases", t.databases}};
-  if (tenant) {
-    j["tenant"] = *tenant;
-  } else {
-    j["connections"] = now.connections;
-    j["messages_in_per_s"] = PerSecond(now.messages_in, prev.messages_in, dt);
-    j["messages_out_per_s"] = PerSecond(now.messages_out, prev.messages_out, dt);
-    j["points_per_s"] = PerSecond(now.points_written, prev.points_written, dt);
+  if (t.sealed_values != 0) {
+    j["bytes_per_value"] = static_cast<double>(t.sealed_bytes) / t.sealed_values;
   }
+  if (tenant) j["tenant"] = *tenant;
   return "event: stats\ndata: " + j.dump() + "\n\n";
 }
 

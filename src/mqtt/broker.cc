@@ -129,6 +129,24 @@ void Broker::Unregister(const SessionSlot* slot) {
   if (it != registry_.end() && it->second.get() == slot) registry_.erase(it);
 }
 
+std::shared_ptr<TenantMetrics> Broker::TenantMetricsFor(std::string_view tenant) {
+  std::lock_guard lock(tenant_metrics_mu_);
+  std::shared_ptr<TenantMetrics>& m = tenant_metrics_[std::string(tenant)];
+  if (!m) m = std::make_shared<TenantMetrics>();
+  return m;
+}
+
+std::unordered_map<std::string, TenantTotals> Broker::TenantTotalsNow() {
+  std::unordered_map<std::string, TenantTotals> out;
+  std::lock_guard lock(tenant_metrics_mu_);
+  for (const auto& [tenant, m] : tenant_metrics_) {
+    out[tenant] = {m->connections.load(std::memory_order_relaxed),
+                   m->messages_in.load(std::memory_order_relaxed),
+                   m->messages_out.load(std::memory_order_relaxed)};
+  }
+  return out;
+}
+
 void Broker::ListClients(std::function<void(std::vector<ClientInfo>)> done) {
   auto per_shard = std::make_shared<std::vector<std::vector<ClientInfo>>>(shards_.size());
   ForEachShard(

@@ -53,6 +53,19 @@ struct BrokerMetrics {
   std::atomic<uint64_t> publish_denied{0};  // PUBLISHes refused as not authorized
 };
 
+// One tenant's share of the counters (the web console's tenant figures): clients connected now
+// (past CONNACK), PUBLISH packets received from and sent to them since start.
+struct TenantMetrics {
+  std::atomic<int64_t> connections{0};
+  std::atomic<uint64_t> messages_in{0};
+  std::atomic<uint64_t> messages_out{0};
+};
+struct TenantTotals {
+  int64_t connections = 0;
+  uint64_t messages_in = 0;
+  uint64_t messages_out = 0;
+};
+
 // A connected client, as `verbundctl session list` and the admin API show it.
 struct ClientInfo {
   std::string client_id;  // as the client sent it
@@ -101,6 +114,11 @@ class Broker final : public Router {
   }
 
   BrokerMetrics& metrics() { return metrics_; }
+  // The counters of `tenant` ("" on a single-tenant hub), created on first use and kept (a
+  // connection holds them from CONNACK on). Thread-safe.
+  std::shared_ptr<TenantMetrics> TenantMetricsFor(std::string_view tenant);
+  // Every tenant's counters now.
+  std::unordered_map<std::string, TenantTotals> TenantTotalsNow();
   const MqttConfig& config() const { return options_.mqtt; }
   const Clock& clock() const { return *clock_; }
   Authenticator& authenticator() { return *options_.authenticator; }
@@ -147,6 +165,9 @@ class Broker final : public Router {
   std::vector<Tap*> watchers_;
   RetainedStore retained_;
   BrokerMetrics metrics_;
+  std::mutex tenant_metrics_mu_;
+  std::unordered_map<std::string, std::shared_ptr<TenantMetrics>>
+      tenant_metrics_;  // GUARDED_BY(tenant_metrics_mu_)
   std::mutex registry_mu_;
   // Keyed by a view of the slot's own client id (one copy of the id per client). A hasher of
   // our own (noexcept) so the table does not store each key's hash beside it.

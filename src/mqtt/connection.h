@@ -184,6 +184,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::unique_ptr<PendingConnect> connect_;
   std::unique_ptr<Aliases> aliases_;
   std::unique_ptr<Accounting> accounting_;
+  std::shared_ptr<TenantMetrics> tenant_metrics_;  // from CONNACK on
   std::unique_ptr<HeldPublish> held_;
   std::shared_ptr<void> quota_lease_;  // the authorizer's connection slot (quotas), if any
   // Connected: when the last bytes arrived (keep-alive); before CONNECT: when accepted.

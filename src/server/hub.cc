@@ -272,6 +272,7 @@ Status Hub::Start() {
     deps.pipeline = h.pipeline.get();
     deps.executor = h.executor.get();
     deps.broker_metrics = &h.broker->metrics();
+    deps.tenant_mqtt = [broker = h.broker.get()] { return broker->TenantTotalsNow(); };
     deps.list_databases = h.databases->ListFn();
     deps.create_database = h.databases->CreateFn();
     deps.database_exists = h.databases->ExistsFn();

@@ -130,7 +130,7 @@ struct EngineStats {
   uint64_t chunk_cache_misses = 0;
 };
 
-// What one database (tenant) holds, for quotas; see Engine::Usage().
+// What one database (tenant) holds, for quotas and the console's figures; see Engine::Usage().
 struct DatabaseUsage {
   std::string name;
   uint64_t series = 0;
@@ -138,6 +138,11 @@ struct DatabaseUsage {
   // yet (the same measure as EngineStats::head_bytes). Not counted: RocksDB's own overhead (keys,
   // index, superseded versions until its compaction), the WAL and the catalog.
   uint64_t stored_bytes = 0;
+  // Compression as stored: the sealed chunks' bytes over their values (chunks that could not be
+  // opened at open count in neither).
+  uint64_t sealed_bytes = 0;
+  uint64_t sealed_values = 0;
+  uint64_t points_written = 0;  // since open (WAL replay included)
 };
 
 class Engine {

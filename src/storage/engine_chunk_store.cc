@@ -35,7 +35,7 @@ void EngineImpl::UpdateDirLocked(Series* s, const std::vector<ChunkKeyParts>& re
     std::erase_if(s->dir, [&](const ChunkMeta& m) {
       for (const auto& r : removed) {
         if (r.start == m.start && r.seq == m.seq) {
-          s->usage->chunk_bytes -= m.stored_bytes;
+          s->usage->Remove(m);
           return true;
         }
       }
@@ -48,9 +48,9 @@ void EngineImpl::UpdateDirLocked(Series* s, const std::vector<ChunkKeyParts>& re
                                [](const ChunkMeta& a, const ChunkMeta& b) {
                                  return a.start != b.start ? a.start < b.start : a.seq < b.seq;
                                });
-    s->usage->chunk_bytes += m.stored_bytes;
+    s->usage->Add(m);
     if (at != s->dir.end() && at->start == m.start && at->seq == m.seq) {
-      s->usage->chunk_bytes -= at->stored_bytes;
+      s->usage->Remove(*at);
       *at = std::move(m);
     } else {
       s->dir.insert(at, std::move(m));
@@ -82,8 +82,9 @@ Status EngineImpl::WriteChunks(Series* s, const SampleRun& run, uint64_t seq,
     RETURN_IF_ERROR(Rocks(wb->Put(chunks_cf_, ChunkKey(k.id, k.start, k.seq), value)));
     std::optional<ChunkCacheKey> ck = MakeChunkCacheKey(k, value);
     if (!ck) return Internal("sealed chunk value too short");
-    added->push_back(
-        ChunkMeta{k.start, k.seq, r.ts.back(), key_id, static_cast<uint32_t>(value.size()), *ck});
+    added->push_back(ChunkMeta{k.start, k.seq, r.ts.back(), key_id,
+                               static_cast<uint32_t>(value.size()), *ck,
+                               static_cast<uint32_t>(r.ts.size())});
     std::lock_guard lock(mu_);
     s->max_span = std::max(s->max_span, r.ts.back() - r.ts.front());
     s->chunk_max_ts = std::max(s->chunk_max_ts, r.ts.back());

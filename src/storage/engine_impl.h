@@ -112,14 +112,29 @@ struct ChunkMeta {
   keys::KeyId key_id = 0;
   uint32_t stored_bytes = 0;  // size of the sealed value in the chunk store (RocksDB: < 4 GiB)
   ChunkCacheKey cache_key;
+  uint32_t values = 0;  // samples in the chunk; 0 = not known (it could not be opened at open)
 };
 
 // Running totals of one database (tenant) for Usage(), updated under mu_ wherever a series'
 // head bytes or chunk directory change, so Usage() costs a pass over databases, not series.
 struct TenantUsage {
   uint64_t series = 0;
-  uint64_t chunk_bytes = 0;  // stored_bytes over its series' chunk directories
-  uint64_t head_bytes = 0;   // its part of head_bytes_
+  uint64_t chunk_bytes = 0;          // stored_bytes over its series' chunk directories
+  uint64_t chunk_values = 0;         // values over its series' chunk directories
+  uint64_t counted_chunk_bytes = 0;  // stored_bytes of the chunks whose values are known
+  uint64_t head_bytes = 0;           // its part of head_bytes_
+  uint64_t points_written = 0;       // samples applied since open
+
+  void Add(const ChunkMeta& m) {
+    chunk_bytes += m.stored_bytes;
+    chunk_values += m.values;
+    if (m.values != 0) counted_chunk_bytes += m.stored_bytes;
+  }
+  void Remove(const ChunkMeta& m) {
+    chunk_bytes -= m.stored_bytes;
+    chunk_values -= m.values;
+    if (m.values != 0) counted_chunk_bytes -= m.stored_bytes;
+  }
 };
 
 struct Series {
@@ -282,6 +297,9 @@ class EngineImpl final : public Engine {
   Status ApplyRetention();
   Status Checkpoint();
   Status LoadChunkSummaries();
+  // Samples in a sealed chunk value; 0 when it cannot be opened. `keys` caches data keys.
+  uint32_t CountChunkValues(const ChunkKeyParts& k, keys::KeyId key_id, std::string_view value,
+                            std::unordered_map<keys::KeyId, keys::DataKey>* keys);
   Status LoadRetention();
   Status Replay();
 

@@ -39,7 +39,8 @@ std::vector<DatabaseUsage> EngineImpl::Usage() {
   std::lock_guard lock(mu_);
   out.reserve(usage_.size());
   for (const auto& [name, u] : usage_) {
-    out.push_back(DatabaseUsage{name, u.series, u.chunk_bytes + u.head_bytes});
+    out.push_back(DatabaseUsage{name, u.series, u.chunk_bytes + u.head_bytes, u.counted_chunk_bytes,
+                                u.chunk_values, u.points_written});
   }
   return out;
 }

@@ -52,6 +52,7 @@ void EngineImpl::ApplyLocked(Series* s, TimestampNs ts, const Value& v, uint64_t
   const uint64_t added = b->bytes - before;
   head_bytes_ += added;
   s->usage->head_bytes += added;
+  ++s->usage->points_written;
   if (b->size() >= options_.chunk_max_points) HandOffLocked(s);
 }
 

@@ -6,6 +6,7 @@ session at once."""
 import json
 import os
 import subprocess
+import threading
 import urllib.parse
 
 import pytest
@@ -150,11 +151,38 @@ def test_live_figures_per_second_hub_wide_for_operators_and_per_tenant(hub, tmp_
     assert hub_wide[-1]["series"] >= 10
     assert hub_wide[1]["time_ms"] > hub_wide[0]["time_ms"]
 
-    mine = live_events(b, 2.5, browser=web)  # the console's own way in: the cookie
-    assert mine and all(e["tenant"] == "acme" and "connections" not in e for e in mine), mine
-    assert mine[-1]["series"] == 10 and mine[-1]["stored_bytes"] > 0
-    theirs = live_events(b, 2.5, token=tokens["beta"])
+    # A tenant sees its own figures: acme's MQTT client publishing all along, none of beta's.
+    pub = subprocess.Popen(["mosquitto_pub", "-h", b.host, "-p", str(b.port), "-u", "acme/plc",
+                            "-P", "pw-acme", "-q", "1", "-t", "factory/live", "-l", "-i",
+                            uniq("live")], stdin=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    stop = threading.Event()
+
+    def feed():
+        while not stop.wait(0.05):
+            pub.stdin.write("21.5\n")
+            pub.stdin.flush()
+
+    feeder = threading.Thread(target=feed)
+    feeder.start()
+    try:
+        wait_for(lambda: any(s["tenant"] == "acme" for s in op.json("session", "list")["sessions"]),
+                 what="acme's publisher connected")
+        mine = live_events(b, 3.5, browser=web)  # the console's own way in: the cookie
+        theirs = live_events(b, 2.5, token=tokens["beta"])
+    finally:
+        stop.set()
+        feeder.join()
+        pub.stdin.close()
+        pub.wait(timeout=30)
+    assert len(mine) >= 2 and all(e["tenant"] == "acme" for e in mine), mine
+    assert mine[-1]["series"] >= 10 and mine[-1]["stored_bytes"] > 0
+    assert all(e["connections"] == 1 for e in mine), mine
+    assert max(e["messages_in_per_s"] for e in mine) > 0, mine
+    assert max(e["points_per_s"] for e in mine) > 0, mine  # its readings land in its database
+    assert "bytes_per_value" in mine[-1] and "stored_values" in mine[-1]
     assert theirs and all(e["tenant"] == "beta" and e["series"] == 0 for e in theirs), theirs
+    assert all(e["connections"] == 0 and e["messages_in_per_s"] == 0 and e["points_per_s"] == 0
+               for e in theirs), theirs
 
 
 def watch_topics(hub, browser, topic_filter):

@@ -18,7 +18,12 @@ StatsSample At(int64_t time_ms, uint64_t in, uint64_t acme_bytes) {
   s.messages_in = in;
   s.messages_out = 2 * in;
   s.points_written = in / 2;
-  s.databases = {{"acme", 10, acme_bytes}, {"acme_lab", 5, 100}, {"beta", 7, 70}};
+  // name, series, stored bytes, sealed bytes, sealed values, points written
+  s.databases = {{"acme", 10, acme_bytes, acme_bytes / 2, acme_bytes, in / 4},
+                 {"acme_lab", 5, 100, 60, 40, in / 8},
+                 {"beta", 7, 70, 0, 0, 0}};
+  // The broker's tenant counters: acme has 2 of the 3 clients, half the traffic.
+  s.tenants = {{"acme", {2, in / 2, in}}, {"beta", {1, in / 2, in}}};
   return s;
 }
 
@@ -39,6 +44,8 @@ TEST(LiveStatsTest, HubWideRatesFromTwoTicks) {
   EXPECT_EQ(j["stored_bytes"], 1170);
   EXPECT_DOUBLE_EQ(j["stored_bytes_per_s"].get<double>(), 300);
   EXPECT_EQ(j["databases"], 3);
+  EXPECT_EQ(j["stored_values"], 1040);
+  EXPECT_DOUBLE_EQ(j["bytes_per_value"].get<double>(), 560.0 / 1040);
   EXPECT_FALSE(j.contains("tenant"));
 }
 
@@ -49,13 +56,20 @@ TEST(LiveStatsTest, ATenantSeesOnlyItsOwnDatabases) {
   EXPECT_EQ(j["stored_bytes"], 1100);
   EXPECT_DOUBLE_EQ(j["stored_bytes_per_s"].get<double>(), 600);
   EXPECT_EQ(j["databases"], 2);
-  // Nothing hub-wide: other tenants' traffic is not theirs to see.
-  EXPECT_FALSE(j.contains("connections"));
-  EXPECT_FALSE(j.contains("messages_in_per_s"));
-  EXPECT_FALSE(j.contains("points_per_s"));
+  EXPECT_EQ(j["stored_values"], 1040);
+  EXPECT_DOUBLE_EQ(j["bytes_per_value"].get<double>(), 560.0 / 1040);
+  // Its own clients and traffic only, not the hub's.
+  EXPECT_EQ(j["connections"], 2);
+  EXPECT_DOUBLE_EQ(j["messages_in_per_s"].get<double>(), 2000);
+  EXPECT_DOUBLE_EQ(j["messages_out_per_s"].get<double>(), 4000);
+  // Points its databases took: 5000/4 + 5000/8 now, 1000/4 + 1000/8 a second before.
+  EXPECT_DOUBLE_EQ(j["points_per_s"].get<double>(), 1250 + 625 - 250 - 125);
   json none = Data(LiveStats::Render(At(2000, 0, 0), At(1000, 0, 0), "gamma"));
   EXPECT_EQ(none["series"], 0);
   EXPECT_EQ(none["databases"], 0);
+  EXPECT_EQ(none["connections"], 0);
+  EXPECT_DOUBLE_EQ(none["messages_in_per_s"].get<double>(), 0);
+  EXPECT_TRUE(none["bytes_per_value"].is_null());  // nothing sealed yet
 }
 
 TEST(LiveStatsTest, NoRateFromABackwardCounterOrClock) {

@@ -241,5 +241,29 @@ TEST_F(QuotaTest, QuotaChangesReachLiveSessions) {
   EXPECT_EQ(Count(PublishQos1(*pub, 5, "t"), ReasonCode::kQuotaExceeded), 0);
 }
 
+// The console's tenant figures: the broker counts each tenant's clients (past CONNACK) and its
+// PUBLISH packets in and out, whether or not quotas apply.
+TEST_F(QuotaTest, TenantCountersOfTheConsole) {
+  EXPECT_FALSE(harness_.broker().TenantTotalsNow().contains("acme"));
+  auto sub = Connected("sub", "s");
+  sub->Subscribe("t/#", 1);
+  auto pub = Connected("d1", "p");
+  EXPECT_EQ(Count(PublishQos1(*pub, 3, "t/x"), ReasonCode::kSuccess), 3);
+  for (int i = 0; i < 3; ++i) {
+    PublishPacket m = sub->ReceivePublish();
+    sub->Ack(PacketType::kPuback, m.packet_id);
+  }
+  mqtt::TenantTotals acme = harness_.broker().TenantTotalsNow().at("acme");
+  EXPECT_EQ(acme.connections, 2);
+  EXPECT_EQ(acme.messages_in, 3u);
+  EXPECT_EQ(acme.messages_out, 3u);
+  EXPECT_EQ(harness_.broker().TenantTotalsNow().size(), 1u);  // nobody else connected
+  pub.reset();  // given back on the broker's thread once it sees the socket close
+  for (int i = 0; i < 500 && harness_.broker().TenantTotalsNow().at("acme").connections != 1; ++i) {
+    std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_EQ(harness_.broker().TenantTotalsNow().at("acme").connections, 1);
+}
+
 }  // namespace
 }  // namespace verbund::server

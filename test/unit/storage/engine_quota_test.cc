@@ -65,8 +65,12 @@ std::map<std::string, uint64_t> ExpectUsageIsChunkStore(TestEngine* t, const cha
   EXPECT_TRUE((*t)->Flush().ok()) << when;
   const std::map<std::string, DatabaseUsage> before = UsageByName(t->engine.get());
   std::map<SeriesId, std::string> db_of;
+  std::map<std::string, uint64_t> values;  // readable samples: after Flush, all sealed
   for (const std::string& db : (*t)->Tenants()) {
-    for (const SeriesInfo& s : (*t)->FindSeries(db, "")) db_of[s.id] = db;
+    for (const SeriesInfo& s : (*t)->FindSeries(db, "")) {
+      db_of[s.id] = db;
+      values[db] += ReadFloats(t->engine.get(), s.id).size();
+    }
   }
   t->Close();
   std::map<std::string, uint64_t> stored;
@@ -90,6 +94,11 @@ std::map<std::string, uint64_t> ExpectUsageIsChunkStore(TestEngine* t, const cha
     }
     EXPECT_EQ(after.at(db).stored_bytes, u.stored_bytes) << when << ": " << db << " reopened";
     EXPECT_EQ(after.at(db).series, u.series) << when << ": " << db << " reopened";
+    // Bytes per value: every sealed chunk counted, as sealed and as found again at open.
+    EXPECT_EQ(u.sealed_bytes, stored[db]) << when << ": " << db;
+    EXPECT_EQ(u.sealed_values, values[db]) << when << ": " << db;
+    EXPECT_EQ(after.at(db).sealed_bytes, u.sealed_bytes) << when << ": " << db << " reopened";
+    EXPECT_EQ(after.at(db).sealed_values, u.sealed_values) << when << ": " << db << " reopened";
     out[db] = u.stored_bytes;
   }
   return out;
@@ -254,6 +263,10 @@ TEST(EngineUsageTest, CountsSeriesAndGrowsWithHeadAndSealedData) {
   EXPECT_GT(usage[1].stored_bytes, 0u);
   EXPECT_EQ(usage[2].stored_bytes, 6 * usage[1].stored_bytes);  // 30 samples against 5
   EXPECT_EQ(usage[1].stored_bytes + usage[2].stored_bytes, t->Stats().head_bytes);
+  EXPECT_EQ(usage[0].points_written, 0u);
+  EXPECT_EQ(usage[1].points_written, 5u);
+  EXPECT_EQ(usage[2].points_written, 30u);
+  EXPECT_EQ(usage[2].sealed_values, 0u);  // all in the head
 
   const std::map<std::string, uint64_t> sealed = ExpectUsageIsChunkStore(&t, "sealed");
   EXPECT_EQ(sealed.at("a"), 0u);

@@ -4,7 +4,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { formatAxis } from '../lib/format';
+import { BYTE_INCRS, formatAxis, formatTime, isByteUnit } from '../lib/format';
 
 export interface ChartSeries {
   label: string;
@@ -50,6 +50,23 @@ function cssVar(name: string, fallback: string): string {
   const v = getComputedStyle(document.documentElement).getPropertyValue(name).trim();
   return v || fallback;
 }
+
+/**
+ * Time ticks on the 24-hour clock with ISO dates, as formatTime writes them everywhere else
+ * (uPlot's own table is 12-hour, month/day first). Rows: least tick spacing (ms), tick format,
+ * then the formats added where the year, month, day, hour, minute or second rolls over, and 1 =
+ * append them. uPlot's date tokens: {YYYY} {MM} {DD} {HH} {mm} {ss} {fff}.
+ */
+const S = 1000, M = 60 * S, H = 60 * M, D = 24 * H;
+const TIME_VALUES: (string | number | null)[][] = [
+  [365 * D, '{YYYY}', null, null, null, null, null, null, 1],
+  [28 * D, '{YYYY}-{MM}', null, null, null, null, null, null, 1],
+  [D, '{MM}-{DD}', '\n{YYYY}', null, null, null, null, null, 1],
+  [H, '{HH}:{mm}', '\n{YYYY}-{MM}-{DD}', null, '\n{MM}-{DD}', null, null, null, 1],
+  [M, '{HH}:{mm}', '\n{YYYY}-{MM}-{DD}', null, '\n{MM}-{DD}', null, null, null, 1],
+  [S, ':{ss}', '\n{YYYY}-{MM}-{DD} {HH}:{mm}', null, '\n{MM}-{DD} {HH}:{mm}', null, '\n{HH}:{mm}', null, 1],
+  [1, ':{ss}.{fff}', '\n{YYYY}-{MM}-{DD} {HH}:{mm}', null, '\n{MM}-{DD} {HH}:{mm}', null, '\n{HH}:{mm}', null, 1],
+];
 
 /** The y axis's least width (px); wider when its longest tick label needs it. */
 const Y_AXIS_MIN = 60;
@@ -117,7 +134,7 @@ export function Chart(props: ChartProps) {
       height: p.height ?? 260,
       ms: 1,
       series: [
-        {},
+        { value: (_u: uPlot, v: number | null) => (v === null || v === undefined ? '-' : formatTime(v)) },
         ...p.series.map((s) => ({
           label: s.label,
           stroke: s.faint ? withAlpha(s.color, 0.35) : s.color,
@@ -133,12 +150,14 @@ export function Chart(props: ChartProps) {
         fill: withAlpha(p.series[upper - 1]?.color ?? '#888888', 0.15),
       })),
       axes: [
-        { stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 } },
+        { stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 }, values: TIME_VALUES },
         {
           stroke: fg,
           grid: { stroke: grid, width: 1 },
           ticks: { stroke: grid, width: 1 },
           size: yAxisSize,
+          // Bytes tick at powers of two so that they read 512 KiB, 1 MiB, not 1.95 KiB.
+          incrs: isByteUnit(unit) ? BYTE_INCRS : undefined,
           values: (_u: uPlot, splits: number[], _axis: number, _space: number, incr: number) =>
             splits.map((v) => (v === null || v === undefined ? '' : formatAxis(v, incr, unit))),
         },

@@ -56,16 +56,33 @@ export function fromLocalInput(s: string): number | null {
   return Number.isNaN(t) ? null : t;
 }
 
+/** "B", "B/s": a unit of bytes, ticked and prefixed in powers of 1024 like formatBytes. */
+export const isByteUnit = (unit: string) => unit === 'B' || unit.startsWith('B/');
+
 /**
- * An axis tick: k/M/G by the value, decimals by the tick spacing `incr`, so neighbouring
- * ticks never print the same text (49.0, 49.0).
+ * Tick spacings for byte axes: powers of two (1 B .. 1 PiB), so ticks fall on 256 KiB, 512 KiB,
+ * 1 MiB, 1.25 MiB rather than on 500 KiB, 1000 KiB, 1.46 MiB.
+ */
+export const BYTE_INCRS: number[] = Array.from({ length: 51 }, (_, k) => 2 ** k);
+
+/**
+ * An axis tick: k/M/G by the value (Ki/Mi/Gi/Ti for bytes, as formatBytes writes them),
+ * decimals by the tick spacing `incr`, so neighbouring ticks never print the same text (49.0,
+ * 49.0).
  */
 export function formatAxis(v: number, incr: number, unit = ''): string {
   const step = Math.abs(incr) || Math.abs(v) || 1;
   let div = 1;
   let prefix = '';
   const a = Math.abs(v);
-  if (a >= 1e9) [div, prefix] = [1e9, ' G'];
+  if (isByteUnit(unit)) {
+    for (const [d, p] of [[1024 ** 4, ' Ti'], [1024 ** 3, ' Gi'], [1024 ** 2, ' Mi'], [1024, ' Ki']] as const) {
+      if (a >= d) {
+        [div, prefix] = [d, p];
+        break;
+      }
+    }
+  } else if (a >= 1e9) [div, prefix] = [1e9, ' G'];
   else if (a >= 1e6) [div, prefix] = [1e6, ' M'];
   else if (a >= 1e4) [div, prefix] = [1e3, ' k'];
   const decimals = Math.min(6, Math.max(0, Math.ceil(-Math.log10(step / div) - 1e-9)));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { alignGroups, columnPairs, columnValues, maxOfColumn, seriesLabel, statementErrors, toPlotData, type QueryResponse } from './influx';
+import { alignGroups, columnPairs, columnValues, maxRows, seriesLabel, statementErrors, toPlotData, type QueryResponse } from './influx';
 
 describe('toPlotData', () => {
   it('converts one raw series into x and y columns', () => {
@@ -155,15 +155,16 @@ describe('result helpers', () => {
     expect(columnValues(show, 'nope', 1)).toEqual([]);
   });
 
-  it('finds the largest count', () => {
-    const counts: QueryResponse = {
+  it('finds the longest series over all statements', () => {
+    const resp: QueryResponse = {
       results: [
-        { series: [{ name: 'm', columns: ['time', 'count'], values: [[0, 12]] }, { name: 'm', columns: ['time', 'count'], values: [[0, 4000]] }] },
-        { series: [{ name: 'n', columns: ['time', 'count'], values: [[0, 7]] }] },
+        { series: [{ name: 'm', columns: ['time', 'v'], values: [[0, 1], [1, 2]] }, { name: 'm', columns: ['time', 'v'], values: [[0, 1], [1, 2], [2, 3]] }] },
+        { series: [{ name: 'n', columns: ['time', 'v'], values: [[0, 7]] }] },
+        { statement_id: 2, error: 'database not found: x' },
       ],
     };
-    expect(maxOfColumn(counts, 'count')).toBe(4000);
-    expect(maxOfColumn({ results: [{}] }, 'count')).toBe(0);
+    expect(maxRows(resp)).toBe(3);
+    expect(maxRows({ results: [{}] })).toBe(0);
   });
 
   it('collects statement errors', () => {

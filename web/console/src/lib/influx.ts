@@ -74,18 +74,11 @@ export function columnPairs(resp: QueryResponse, a: string, b: string, statement
   return out;
 }
 
-/** The largest number in a column over all series of all statements (e.g. count() results). */
-export function maxOfColumn(resp: QueryResponse, column: string): number {
+/** The most rows any one series of any statement has. */
+export function maxRows(resp: QueryResponse): number {
   let max = 0;
   for (const r of resp.results ?? []) {
-    for (const s of r.series ?? []) {
-      const i = s.columns.indexOf(column);
-      if (i < 0) continue;
-      for (const row of s.values ?? []) {
-        const v = row[i];
-        if (typeof v === 'number' && v > max) max = v;
-      }
-    }
+    for (const s of r.series ?? []) max = Math.max(max, s.values?.length ?? 0);
   }
   return max;
 }

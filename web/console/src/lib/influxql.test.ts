@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
   aggregateSelect,
-  countSelect,
   joinStatements,
   quoteIdent,
   quoteString,
@@ -56,10 +55,11 @@ describe('SELECT building', () => {
     );
   });
 
-  it('count per line', () => {
-    expect(countSelect({ ...sel, tags: {}, groupBy: '' }, range)).toBe(
-      'SELECT count("temp °C") FROM "machine data" WHERE time >= 1700000000000ms AND time < 1700003600000ms',
+  it('raw values limited per line', () => {
+    expect(rawSelect({ ...sel, tags: {}, groupBy: '' }, range, 2001)).toBe(
+      'SELECT "temp °C" FROM "machine data" WHERE time >= 1700000000000ms AND time < 1700003600000ms LIMIT 2001',
     );
+    expect(rawSelect({ ...sel, tags: {}, groupBy: 'line' }, range, 5)).toMatch(/ GROUP BY "line" LIMIT 5$/);
   });
 
   it('min/max/mean per bucket, grouped by a tag key', () => {

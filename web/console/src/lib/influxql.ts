@@ -62,21 +62,17 @@ function tagDimension(groupBy: string): string | null {
   return quoteIdent(groupBy);
 }
 
-/** The raw values of one selection in a range. */
-export function rawSelect(sel: SeriesSelection, range: TimeRange): string {
+/**
+ * The raw values of one selection in a range; with `limit`, at most that many per line (the
+ * explorer asks for one more than it plots raw, so that one query both answers a small range
+ * and tells a large one apart).
+ */
+export function rawSelect(sel: SeriesSelection, range: TimeRange, limit?: number): string {
   const dim = tagDimension(sel.groupBy);
   return (
     `SELECT ${quoteIdent(sel.field)} FROM ${quoteIdent(sel.measurement)} WHERE ${whereClause(sel, range)}` +
-    (dim ? ` GROUP BY ${dim}` : '')
-  );
-}
-
-/** The number of raw points of each line of a selection in a range. */
-export function countSelect(sel: SeriesSelection, range: TimeRange): string {
-  const dim = tagDimension(sel.groupBy);
-  return (
-    `SELECT count(${quoteIdent(sel.field)}) FROM ${quoteIdent(sel.measurement)} WHERE ${whereClause(sel, range)}` +
-    (dim ? ` GROUP BY ${dim}` : '')
+    (dim ? ` GROUP BY ${dim}` : '') +
+    (limit !== undefined ? ` LIMIT ${limit}` : '')
   );
 }
 

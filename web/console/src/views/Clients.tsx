@@ -5,6 +5,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { del, get, seg } from '../api';
 import { ConfirmButton, ErrorBanner, Notice } from '../components/common';
 import { isAdmin, session } from '../session';
+import { formatTime } from '../lib/format';
 import { useStore } from '../store';
 import { NeedsAdmin } from './NeedsAdmin';
 
@@ -87,7 +88,7 @@ function ClientsTable() {
         <input type="search" placeholder="filter" data-testid="clients-filter" value={filter} onInput={(e) => setFilter((e.target as HTMLInputElement).value)} />
         <span class="muted small">
           {rows ? `${shown.length} of ${rows.length} clients` : 'loading…'}
-          {loadedAt ? ` · ${new Date(loadedAt).toLocaleTimeString()}` : ''}
+          {loadedAt ? ` · ${formatTime(loadedAt)}` : ''}
         </span>
       </div>
       <ErrorBanner error={error} onClose={() => setError(null)} />
@@ -96,48 +97,50 @@ function ClientsTable() {
           {notice}
         </Notice>
       )}
-      <div class="card table-wrap">
-        <table class="table" data-testid="clients-table">
-          <thead>
-            <tr>
-              <th>Client id</th>
-              <th>Tenant</th>
-              <th>Principal</th>
-              <th>Peer</th>
-              <th>Transport</th>
-              <th>Protocol</th>
-              <th class="num">Subs</th>
-              <th class="num">In flight</th>
-              <th class="num">Queued</th>
-              <th />
-            </tr>
-          </thead>
-          <tbody>
-            {shown.map((c) => (
-              <tr key={`${c.tenant}/${c.client_id}`} data-testid="client-row" data-client-id={c.client_id} data-tenant={c.tenant}>
-                <td class="mono">{c.client_id}</td>
-                <td>{c.tenant}</td>
-                <td>{c.principal}</td>
-                <td class="mono">{c.peer}</td>
-                <td>{c.transport}</td>
-                <td>{c.protocol}</td>
-                <td class="num">{c.subscriptions}</td>
-                <td class="num">{c.inflight}</td>
-                <td class="num">{c.queued}</td>
-                <td class="actions">
-                  <ConfirmButton label="Kick" confirmLabel="Confirm kick" testid="kick" danger onConfirm={() => kick(c)} />
-                </td>
-              </tr>
-            ))}
-            {rows && shown.length === 0 && (
+      <div class="card">
+        <div class="table-wrap">
+          <table class="table" data-testid="clients-table">
+            <thead>
               <tr>
-                <td colSpan={10} class="muted">
-                  No clients connected.
-                </td>
+                <th>Client id</th>
+                <th>Tenant</th>
+                <th>Principal</th>
+                <th>Peer</th>
+                <th>Transport</th>
+                <th>Protocol</th>
+                <th class="num">Subs</th>
+                <th class="num">In flight</th>
+                <th class="num">Queued</th>
+                <th />
               </tr>
-            )}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {shown.map((c) => (
+                <tr key={`${c.tenant}/${c.client_id}`} data-testid="client-row" data-client-id={c.client_id} data-tenant={c.tenant}>
+                  <td class="mono">{c.client_id}</td>
+                  <td>{c.tenant}</td>
+                  <td>{c.principal}</td>
+                  <td class="mono">{c.peer}</td>
+                  <td>{c.transport}</td>
+                  <td>{c.protocol}</td>
+                  <td class="num">{c.subscriptions}</td>
+                  <td class="num">{c.inflight}</td>
+                  <td class="num">{c.queued}</td>
+                  <td class="actions">
+                    <ConfirmButton label="Kick" confirmLabel="Confirm kick" testid="kick" danger onConfirm={() => kick(c)} />
+                  </td>
+                </tr>
+              ))}
+              {rows && shown.length === 0 && (
+                <tr>
+                  <td colSpan={10} class="muted">
+                    No clients connected.
+                  </td>
+                </tr>
+              )}
+            </tbody>
+          </table>
+        </div>
       </div>
     </div>
   );

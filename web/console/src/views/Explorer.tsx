@@ -8,10 +8,9 @@ import { Chart, colorAt, type ChartSeries } from '../components/Chart';
 import { ErrorBanner } from '../components/common';
 import { queryToCsv } from '../lib/csv';
 import { formatNumber, formatTime, fromLocalInput, toLocalInput } from '../lib/format';
-import { columnPairs, columnValues, maxOfColumn, toPlotData, type PlotData, type QueryResponse } from '../lib/influx';
+import { columnPairs, columnValues, maxRows, toPlotData, type PlotData, type QueryResponse } from '../lib/influx';
 import {
   aggregateSelect,
-  countSelect,
   joinStatements,
   rawSelect,
   showDatabases,
@@ -151,7 +150,8 @@ export function Explorer() {
     return { fromMs: now - p.ms, toMs: now };
   };
 
-  // The generated queries: count first, then raw values or aggregates.
+  // The generated query: raw values, at most one more per line than are plotted raw; a line
+  // that has more asks again for min/max/mean per bucket.
   const runGenerated = async (range: TimeRange) => {
     if (!db || selections.length === 0) return;
     const my = ++seq.current;
@@ -159,26 +159,22 @@ export function Explorer() {
     setError(null);
     const t0 = performance.now();
     try {
-      const counts = await influxQuery(joinStatements(selections.map((s) => countSelect(s, range))), db);
-      if (my !== seq.current) return;
-      const most = maxOfColumn(counts, 'count');
-      let q: string;
-      let mode: Result['mode'];
+      let q = joinStatements(selections.map((s) => rawSelect(s, range, MAX_RAW_POINTS + 1)));
+      let mode: Result['mode'] = 'raw';
       let interval: string | undefined;
-      if (most > MAX_RAW_POINTS) {
+      let resp = await influxQuery(q, db);
+      if (my !== seq.current) return;
+      if (maxRows(resp) > MAX_RAW_POINTS) {
         const iv = chooseInterval(range.toMs - range.fromMs, TARGET_BUCKETS);
         interval = iv.literal;
         q = joinStatements(selections.map((s) => aggregateSelect(s, range, iv.literal)));
         mode = 'aggregate';
-      } else {
-        q = joinStatements(selections.map((s) => rawSelect(s, range)));
-        mode = 'raw';
+        resp = await influxQuery(q, db);
+        if (my !== seq.current) return;
       }
       setQueryText(q);
       setGeneratedText(q);
       setCustom(false);
-      const resp = await influxQuery(q, db);
-      if (my !== seq.current) return;
       setResult({ resp, plot: toPlotData(resp, { maxLines: MAX_LINES }), mode, interval, range, tookMs: performance.now() - t0 });
     } catch (e) {
       if (my === seq.current) setError(e);

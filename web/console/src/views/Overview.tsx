@@ -32,6 +32,7 @@ export const FIELDS: FieldInfo[] = [
   { key: 'databases', label: 'Databases', format: plain },
   { key: 'stored_bytes', label: 'Stored', format: formatBytes },
   { key: 'stored_bytes_per_s', label: 'Storage growth', format: bytesPerS },
+  { key: 'stored_values', label: 'Values stored', format: plain },
   { key: 'bytes_per_value', label: 'Bytes per value', format: (v) => v.toFixed(2) + ' B' },
 ];
 
@@ -115,7 +116,7 @@ export function Overview() {
       </div>
       <p class="muted">
         {tenant
-          ? `Figures of tenant ${tenant}: its own databases only.`
+          ? `Figures of tenant ${tenant}: its own MQTT clients, messages and databases only.`
           : 'Hub health: connections, throughput and storage of the whole hub (no tenant data).'}
       </p>
       <ErrorBanner error={error} />
