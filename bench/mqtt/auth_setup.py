@@ -12,7 +12,8 @@ The model (deterministic, the same for every broker):
     subscribers `bench-s{j}` (j < SUBSCRIBERS) in tenant (j % PAIRS) % TENANTS, with password
     PASSWORD and client ids `vb-p{i}` / `vb-s{j}` (verbund-bench's `--client-id 'vb-{r}{i}'`);
     plus two devices per tenant that never connect (`plc-a`, `plc-b`), so every tenant has users.
-  * RULES rules per tenant (100 by default, 10,000 in total), topic filters relative to the
+  * RULES rules per tenant (100 by default, 10,000 in total; 0 = tenants and principals without
+    rules, Verbund only: what tenancy itself costs), topic filters relative to the
     tenant's namespace: allows on per-site/per-line filters with + and #, tenant-wide filters,
     %u and %c rules, per-principal rules and denies. The bench traffic, publisher k publishing
     `site0/line0/bench-p{k}/data` and its subscriber subscribing to that topic, is allowed by
@@ -92,7 +93,10 @@ def rule(effect, rights, pattern, principal="*"):
 
 
 def tenant_rules(t, count):
-    """`count` topic rules of tenant t, relative to its namespace, in a fixed order."""
+    """`count` topic rules of tenant t, relative to its namespace, in a fixed order (none for
+    count 0: every principal may do everything inside its tenant's namespace)."""
+    if count == 0:
+        return []
     # The two that grant the bench traffic, placed in the middle of the list (the order matters
     # to mosquitto, which takes the first allow that matches; not to Verbund).
     grants = [
@@ -203,7 +207,9 @@ def cmd_verbund(a):
         admin.create_principal(tenant_name(p.tenant), p.name, p.password)
     total = 0
     for t in range(a.tenants):
-        total += len(admin.add_rules(tenant_name(t), tenant_rules(t, a.rules)))
+        rules = tenant_rules(t, a.rules)
+        if rules:
+            total += len(admin.add_rules(tenant_name(t), rules))
     print("verbund: %d tenants, %d principals (%d with passwords), %d rules in %.1f s"
           % (a.tenants, len(ps), sum(p.password is not None for p in ps), total,
              time.monotonic() - t0))
@@ -334,8 +340,10 @@ def main():
     a = ap.parse_args()
     if getattr(a, "subscribers", None) is None:
         a.subscribers = a.pairs
-    if a.rules < 28:
-        ap.error("--rules must be at least 28 (the fixed part of the model)")
+    if 0 < a.rules < 28:
+        ap.error("--rules must be 0 or at least 28 (the fixed part of the model)")
+    if a.rules == 0 and a.cmd == "mosquitto":
+        ap.error("--rules 0 (tenancy without rules) is a Verbund-only set-up: run with --only verbund")
     return {"verbund": cmd_verbund, "mosquitto": cmd_mosquitto, "show": cmd_show}[a.cmd](a)
 
 

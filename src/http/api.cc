@@ -297,6 +297,7 @@ Api::Api(ServerDeps deps, uint32_t max_body_bytes, RunAsync run_async, size_t wr
     if (deps_.tenant_mqtt) s.tenants = deps_.tenant_mqtt();
     if (deps_.pipeline) s.points_written = deps_.pipeline->metrics().points_written.load();
     s.databases = deps_.engine->Usage();
+    s.disk_bytes = deps_.engine->DiskBytes();
     return s;
   };
   live_stats_ = std::make_unique<LiveStats>(std::move(live));

@@ -99,7 +99,11 @@ std::string LiveStats::Render(const StatsSample& now, const StatsSample& prev,
   if (t.sealed_values != 0) {
     j["bytes_per_value"] = static_cast<double>(t.sealed_bytes) / t.sealed_values;
   }
-  if (tenant) j["tenant"] = *tenant;
+  if (tenant) {
+    j["tenant"] = *tenant;
+  } else {
+    j["disk_bytes"] = now.disk_bytes;  // the WAL and RocksDB's files are no one tenant's
+  }
   return "event: stats\ndata: " + j.dump() + "\n\n";
 }
 

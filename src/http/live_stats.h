@@ -1,9 +1,10 @@
 // The hub's live figures for the web console, as server-sent events (GET
 // /api/v1/console/stats, text/event-stream): one `stats` event per interval (1 s), computed once
 // per tick for every subscriber. An operator (or, with auth off, anyone) sees hub-wide figures:
-// connected clients, MQTT messages/s in and out, points/s stored, series, stored bytes and bytes
-// per stored value; a tenant's principal sees the same figures of its own tenant only (its MQTT
-// clients and their messages, its databases), nothing about other tenants.
+// connected clients, MQTT messages/s in and out, points/s stored, series, stored bytes, bytes
+// per stored value and the data directory's size on disk; a tenant's principal sees the same
+// figures of its own tenant only (its MQTT clients and their messages, its databases), nothing
+// about other tenants.
 //
 // A subscriber that does not keep up (more than 64 KiB of events unread) has its stream ended;
 // the browser's EventSource reconnects. At most max_subscribers streams at once.
@@ -38,6 +39,7 @@ struct StatsSample {
   uint64_t messages_in = 0;
   uint64_t messages_out = 0;
   uint64_t points_written = 0;
+  uint64_t disk_bytes = 0;  // the whole data directory (hub-wide view only)
   std::vector<storage::DatabaseUsage> databases;
   std::unordered_map<std::string, mqtt::TenantTotals> tenants;  // by tenant
 };

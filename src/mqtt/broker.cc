@@ -129,20 +129,26 @@ void Broker::Unregister(const SessionSlot* slot) {
   if (it != registry_.end() && it->second.get() == slot) registry_.erase(it);
 }
 
-std::shared_ptr<TenantMetrics> Broker::TenantMetricsFor(std::string_view tenant) {
+std::shared_ptr<TenantMetrics> Broker::TenantMetricsFor(std::string_view tenant, size_t shard) {
   std::lock_guard lock(tenant_metrics_mu_);
-  std::shared_ptr<TenantMetrics>& m = tenant_metrics_[std::string(tenant)];
-  if (!m) m = std::make_shared<TenantMetrics>();
-  return m;
+  std::vector<std::shared_ptr<TenantMetrics>>& per_shard = tenant_metrics_[std::string(tenant)];
+  if (per_shard.empty()) {
+    per_shard.resize(shards_.size());
+    for (auto& m : per_shard) m = std::make_shared<TenantMetrics>();
+  }
+  return per_shard.at(shard);
 }
 
 std::unordered_map<std::string, TenantTotals> Broker::TenantTotalsNow() {
   std::unordered_map<std::string, TenantTotals> out;
   std::lock_guard lock(tenant_metrics_mu_);
-  for (const auto& [tenant, m] : tenant_metrics_) {
-    out[tenant] = {m->connections.load(std::memory_order_relaxed),
-                   m->messages_in.load(std::memory_order_relaxed),
-                   m->messages_out.load(std::memory_order_relaxed)};
+  for (const auto& [tenant, per_shard] : tenant_metrics_) {
+    TenantTotals& t = out[tenant];
+    for (const auto& m : per_shard) {
+      t.connections += m->connections.load(std::memory_order_relaxed);
+      t.messages_in += m->messages_in.load(std::memory_order_relaxed);
+      t.messages_out += m->messages_out.load(std::memory_order_relaxed);
+    }
   }
   return out;
 }

@@ -277,7 +277,7 @@ void Connection::Close(std::string_view why) {
   if (state_ != State::kClosing) Finish();
   state_ = State::kClosed;
   broker().metrics().connections_active.fetch_sub(1, std::memory_order_relaxed);
-  if (tenant_metrics_) tenant_metrics_->connections.fetch_sub(1, std::memory_order_relaxed);
+  if (tenant_metrics_) TenantMetrics::Add<int64_t>(tenant_metrics_->connections, -1);
   if (accounting_ && broker().events()) {
     const Accounting& a = *accounting_;
     broker().events()->Disconnected({a.client_id, a.principal, transport_->peer(), why,
@@ -355,7 +355,7 @@ bool Connection::SendPublish(const Outbound& out, bool dup, uint16_t packet_id) 
   if (v.topic_alias && !v.topic.empty()) aliases_->outbound.emplace(m.topic, *v.topic_alias);
   EncodePublish(v, version_, &output().pending);
   broker().metrics().messages_out[out.qos].fetch_add(1, std::memory_order_relaxed);
-  if (tenant_metrics_) tenant_metrics_->messages_out.fetch_add(1, std::memory_order_relaxed);
+  if (tenant_metrics_) TenantMetrics::Add<uint64_t>(tenant_metrics_->messages_out, 1);
   if (accounting_) ++accounting_->messages_out;
   Write();
   return true;
@@ -619,8 +619,8 @@ void Connection::OnSessionReady(Session* session, bool session_present) {
   connect_.reset();
   SendPacket(ack);
   state_ = State::kConnected;
-  tenant_metrics_ = broker().TenantMetricsFor(session->principal().tenant);
-  tenant_metrics_->connections.fetch_add(1, std::memory_order_relaxed);
+  tenant_metrics_ = broker().TenantMetricsFor(session->principal().tenant, shard_.index());
+  TenantMetrics::Add<int64_t>(tenant_metrics_->connections, 1);
   Log()->info("{} connected via {} (MQTT {}, keep-alive {} s, session {})", LogId(),
               transport_->kind(), version_ == ProtocolVersion::kV5 ? "5.0" : "3.1.1",
               keep_alive_ms_ / 1000, session_present ? "resumed" : "new");
@@ -644,7 +644,7 @@ void Connection::Acknowledge(PacketType type, uint16_t id, ReasonCode reason) {
 void Connection::HandlePublish(PublishPacket&& p) {
   const MqttConfig& cfg = broker().config();
   broker().metrics().messages_in[p.qos].fetch_add(1, std::memory_order_relaxed);
-  if (tenant_metrics_) tenant_metrics_->messages_in.fetch_add(1, std::memory_order_relaxed);
+  if (tenant_metrics_) TenantMetrics::Add<uint64_t>(tenant_metrics_->messages_in, 1);
   if (accounting_) ++accounting_->messages_in;
   if (!p.properties.subscription_identifiers.empty()) {
     // MQTT-3.3.4-6: only the server puts Subscription Identifiers in a PUBLISH.

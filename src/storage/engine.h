@@ -228,6 +228,9 @@ class Engine {
   // databases, not series; no disk reads), cheap enough to poll every few seconds with a million
   // series. Default: empty (the engine keeps no usage).
   virtual std::vector<DatabaseUsage> Usage() { return {}; }
+  // Every file under the data directory (EngineStats::disk_bytes) without the rest of Stats():
+  // a walk of the directory, no lock. Default: 0.
+  virtual uint64_t DiskBytes() { return 0; }
 };
 
 }  // namespace verbund::storage

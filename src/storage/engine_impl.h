@@ -255,6 +255,7 @@ class EngineImpl final : public Engine {
   Status Compact() override;
   EngineStats Stats() override;
   std::vector<DatabaseUsage> Usage() override;
+  uint64_t DiskBytes() override;
 
  private:
   // --- catalog / resolution

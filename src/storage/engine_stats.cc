@@ -1,4 +1,4 @@
-// What the engine reports about itself: Stats(), and Usage() per database.
+// What the engine reports about itself: Stats(), Usage() per database and DiskBytes().
 
 #include <cstdint>
 #include <filesystem>
@@ -25,13 +25,19 @@ EngineStats EngineImpl::Stats() {
   st.chunk_cache_hits = chunk_cache_.hits();
   st.chunk_cache_misses = chunk_cache_.misses();
   st.wal_fsyncs = wal_ ? wal_->fsyncs() : 0;
+  st.disk_bytes = DiskBytes();
+  return st;
+}
+
+uint64_t EngineImpl::DiskBytes() {
+  uint64_t bytes = 0;
   std::error_code ec;
   for (auto it = std::filesystem::recursive_directory_iterator(options_.dir, ec);
        !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
     std::error_code e2;
-    if (it->is_regular_file(e2)) st.disk_bytes += it->file_size(e2);
+    if (it->is_regular_file(e2)) bytes += it->file_size(e2);
   }
-  return st;
+  return bytes;
 }
 
 std::vector<DatabaseUsage> EngineImpl::Usage() {

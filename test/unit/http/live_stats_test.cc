@@ -18,6 +18,7 @@ StatsSample At(int64_t time_ms, uint64_t in, uint64_t acme_bytes) {
   s.messages_in = in;
   s.messages_out = 2 * in;
   s.points_written = in / 2;
+  s.disk_bytes = 4096;
   // name, series, stored bytes, sealed bytes, sealed values, points written
   s.databases = {{"acme", 10, acme_bytes, acme_bytes / 2, acme_bytes, in / 4},
                  {"acme_lab", 5, 100, 60, 40, in / 8},
@@ -46,6 +47,7 @@ TEST(LiveStatsTest, HubWideRatesFromTwoTicks) {
   EXPECT_EQ(j["databases"], 3);
   EXPECT_EQ(j["stored_values"], 1040);
   EXPECT_DOUBLE_EQ(j["bytes_per_value"].get<double>(), 560.0 / 1040);
+  EXPECT_EQ(j["disk_bytes"], 4096);
   EXPECT_FALSE(j.contains("tenant"));
 }
 
@@ -58,6 +60,7 @@ TEST(LiveStatsTest, ATenantSeesOnlyItsOwnDatabases) {
   EXPECT_EQ(j["databases"], 2);
   EXPECT_EQ(j["stored_values"], 1040);
   EXPECT_DOUBLE_EQ(j["bytes_per_value"].get<double>(), 560.0 / 1040);
+  EXPECT_FALSE(j.contains("disk_bytes"));  // the WAL and RocksDB's files are the hub's
   // Its own clients and traffic only, not the hub's.
   EXPECT_EQ(j["connections"], 2);
   EXPECT_DOUBLE_EQ(j["messages_in_per_s"].get<double>(), 2000);

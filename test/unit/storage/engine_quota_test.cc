@@ -272,6 +272,8 @@ TEST(EngineUsageTest, CountsSeriesAndGrowsWithHeadAndSealedData) {
   EXPECT_EQ(sealed.at("a"), 0u);
   EXPECT_GT(sealed.at("b"), 0u);
   EXPECT_GT(sealed.at("t1"), sealed.at("b"));
+  // The data directory holds at least the chunk values (in RocksDB's files), and more.
+  EXPECT_GT(t->DiskBytes(), sealed.at("t1") + sealed.at("b"));
 
   // More data: a mix of sealed chunks (64 points each) and head, then all sealed.
   WriteN(t.engine.get(), Key("m", "f1", "t1"), 10, 1000);

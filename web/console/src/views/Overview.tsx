@@ -31,6 +31,7 @@ export const FIELDS: FieldInfo[] = [
   { key: 'series', label: 'Series', format: plain },
   { key: 'databases', label: 'Databases', format: plain },
   { key: 'stored_bytes', label: 'Stored', format: formatBytes },
+  { key: 'disk_bytes', label: 'On disk', format: formatBytes },
   { key: 'stored_bytes_per_s', label: 'Storage growth', format: bytesPerS },
   { key: 'stored_values', label: 'Values stored', format: plain },
   { key: 'bytes_per_value', label: 'Bytes per value', format: (v) => v.toFixed(2) + ' B' },
@@ -41,7 +42,7 @@ const CHARTS: { id: string; title: string; fields: string[]; format: (v: number)
   { id: 'points', title: 'Points stored per second', fields: ['points_per_s'], format: plain },
   { id: 'connections', title: 'Connections', fields: ['connections'], format: plain },
   { id: 'series', title: 'Series', fields: ['series'], format: plain },
-  { id: 'stored', title: 'Stored bytes', fields: ['stored_bytes'], format: formatBytes, unit: 'B' },
+  { id: 'stored', title: 'Stored bytes', fields: ['stored_bytes', 'disk_bytes'], format: formatBytes, unit: 'B' },
   { id: 'growth', title: 'Storage growth', fields: ['stored_bytes_per_s'], format: bytesPerS, unit: 'B/s' },
   { id: 'bpv', title: 'Bytes per value', fields: ['bytes_per_value'], format: (v) => v.toFixed(2) },
 ];
