@@ -4,6 +4,7 @@
 #
 #   bench/mqtt/run.sh [--quick] [--only mosquitto|verbund] [--skip-idle | --idle-only]
 #   bench/mqtt/run.sh --auth [--quick] [--only mosquitto|verbund]     (or AUTH=1)
+#   bench/mqtt/run.sh --instructions         (Verbund auth off and on; INSTR_PAIR=audit: audit)
 #
 # Workloads: QoS 0 and QoS 1 throughput with $PAIRS publisher/subscriber pairs and
 # $PAYLOAD-byte payloads; fan-out 1 publisher -> $FANOUT_SUBS subscribers; p50/p99 latency at a
@@ -15,6 +16,16 @@
 # run before anything is measured), $ROUNDS rounds in alternating order; the table shows
 # medians and the ratios Verbund-on / Verbund-off, / mosquitto-acl, / mosquitto-dynsec, and each
 # broker's CPU time per delivered message while publishing and draining (connects excluded).
+# --instructions: the same off/on pair, each hub run under valgrind (callgrind) with
+# $INSTR_DURATION s of QoS 0 traffic at $INSTR_LOW and at $INSTR_HIGH publishes/s per publisher:
+# the instructions of the hub's I/O threads (boost::asio's scheduler::run) less those of CONNECT
+# handling (password hashing: hundreds of millions of instructions per connect), the difference
+# of the two runs over the difference of their deliveries: the broker's user-space instructions
+# per delivered message, with start-up, connects and the work done per second whatever the
+# traffic (same duration) cancelled out. INSTR_PAIR=audit compares the audit log off and on
+# instead (anonymous clients, QoS 1, fsync always; bench/audit/qos1_audit.sh's set-up). Unlike time on a shared 2-core machine it barely varies between runs,
+# so it can show a few percent of difference; it leaves out the kernel's share (the same TCP
+# traffic off and on).
 # Everything is overridable through the environment variables below. Results (one JSON line
 # per run) are kept in $OUT_DIR.
 set -euo pipefail
@@ -53,6 +64,14 @@ FIXED_RATE=${FIXED_RATE:-30000}     # --auth: publishes/s per publisher of the f
 AUTH_PASSWORD=${AUTH_PASSWORD:-bench-pw}
 DYNSEC_PLUGIN=${DYNSEC_PLUGIN:-/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so}
 MOSQUITTO_PASSWD=${MOSQUITTO_PASSWD:-/usr/bin/mosquitto_passwd}
+INSTRUCTIONS=${INSTRUCTIONS:-0}     # 1 = --instructions
+INSTR_LOW=${INSTR_LOW:-50}          # --instructions: QoS 0 publishes/s per publisher of the
+INSTR_HIGH=${INSTR_HIGH:-150}       # low-rate and the high-rate run, each INSTR_DURATION s
+INSTR_DURATION=${INSTR_DURATION:-10}
+INSTR_PAIR=${INSTR_PAIR:-auth}      # --instructions: auth (off vs on, QoS 0) or audit (the audit
+                                    # log off vs on, QoS 1, anonymous)
+VALGRIND=${VALGRIND:-valgrind}
+WAIT_TRIES=${WAIT_TRIES:-200}       # x 50 ms for a broker to open its port, and to exit
 
 only=""
 skip_idle=0
@@ -64,6 +83,7 @@ while [[ $# -gt 0 ]]; do
     --skip-idle) skip_idle=1 ;;
     --idle-only) idle_only=1 ;;
     --auth) AUTH=1 ;;
+    --instructions) INSTRUCTIONS=1; AUTH=1; only=verbund ;;
     -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
@@ -103,7 +123,7 @@ free_port() {
 
 wait_port() {
   local port=$1 i
-  for i in $(seq 1 200); do
+  for i in $(seq 1 "$WAIT_TRIES"); do
     if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
     if [[ -n "$BROKER_PID" ]] && ! kill -0 "$BROKER_PID" 2>/dev/null; then return 1; fi
     sleep 0.05
@@ -132,7 +152,7 @@ CONF
 # verbund_conf FILE MQTT_PORT HTTP_PORT DATA_DIR [auth]: the hub's configuration; with "auth",
 # HTTP needs credentials and MQTT refuses anonymous clients (directory principals only).
 verbund_conf() {
-  local file=$1 port=$2 http_port=$3 data_dir=$4 auth=${5:-}
+  local file=$1 port=$2 http_port=$3 data_dir=$4 auth=${5:-} audit=${6:-}
   cat > "$file" <<CONF
 data_dir = "$data_dir"
 
@@ -153,6 +173,9 @@ auth = $([[ -n "$auth" ]] && echo true || echo false)
 [ingest]
 enabled = false
 CONF
+  if [[ -n "$audit" ]]; then
+    printf '\n[audit]\nenabled = %s\nfsync = "always"\n' "$audit" >> "$file"
+  fi
 }
 
 start_verbund() {
@@ -160,6 +183,17 @@ start_verbund() {
   rm -rf "$WORK/verbund-data"
   verbund_conf "$WORK/verbund.toml" "$port" "$(free_port)" "$WORK/verbund-data"
   "${PIN_BROKER[@]}" "$VERBUND_BIN" --config "$WORK/verbund.toml" >> "$WORK/verbund.out" 2>&1 &
+  BROKER_PID=$!
+}
+
+# --instructions with INSTR_PAIR=audit: the default hub with the audit log off, and on with
+# fsync = "always" (as bench/audit/qos1_audit.sh).
+start_verbund_noaudit() { start_verbund_with_audit "$1" false; }
+start_verbund_audit() { start_verbund_with_audit "$1" true; }
+start_verbund_with_audit() {
+  rm -rf "$WORK/verbund-data"
+  verbund_conf "$WORK/verbund-audit-$2.toml" "$1" "$(free_port)" "$WORK/verbund-data" "" "$2"
+  "${PIN_BROKER[@]}" "$VERBUND_BIN" --config "$WORK/verbund-audit-$2.toml" >> "$WORK/verbund_audit_$2.out" 2>&1 &
   BROKER_PID=$!
 }
 
@@ -244,7 +278,7 @@ setup_auth() {  # setup_auth [verbund] [mosquitto]: the set-ups to prepare
 stop_broker() {
   if [[ -n "$BROKER_PID" ]] && kill -0 "$BROKER_PID" 2>/dev/null; then
     kill "$BROKER_PID" 2>/dev/null || true
-    for _ in $(seq 1 100); do kill -0 "$BROKER_PID" 2>/dev/null || break; sleep 0.05; done
+    for _ in $(seq 1 "$WAIT_TRIES"); do kill -0 "$BROKER_PID" 2>/dev/null || break; sleep 0.05; done
     kill -9 "$BROKER_PID" 2>/dev/null || true
     wait "$BROKER_PID" 2>/dev/null || true
   fi
@@ -258,6 +292,7 @@ run_bench() {
   "start_$broker" "$port"
   wait_port "$port" || { echo "  $broker did not start (see $WORK/$broker.out)" >&2; stop_broker; return 0; }
   echo "  ${RUN_LABEL:-$name}: verbund-bench $*" >&2
+  echo "$BROKER_PID" > "$OUT_DIR/${broker}_$name.pid"
   if ! "${PIN_CLIENT[@]}" "$BENCH_BIN" --port "$port" --mqtt-version "$MQTT_VERSION" --threads "$BENCH_THREADS" \
         --broker-pid "$BROKER_PID" --json --quiet "$@" | tail -n 1 > "$OUT_DIR/${broker}_$name.json"; then
     echo "  $name: bench failed" >&2
@@ -448,6 +483,81 @@ print(f"raw results: {out}")
 PY
 }
 
+# --instructions: Verbund off and on under valgrind, a low-rate and a high-rate run each, per
+# round.
+run_instructions() {
+  command -v "$VALGRIND" > /dev/null || die "no valgrind (apt-get install valgrind)"
+  command -v callgrind_annotate > /dev/null || die "no callgrind_annotate (apt-get install valgrind)"
+  local pair qos
+  case "$INSTR_PAIR" in
+    auth) pair=(verbund verbund_auth); qos=(--qos 0); setup_auth verbund ;;
+    audit) pair=(verbund_noaudit verbund_audit); qos=(--qos 1 --inflight "$PUB_WINDOW") ;;
+    *) die "INSTR_PAIR must be auth or audit" ;;
+  esac
+  PIN_BROKER=("$VALGRIND" --tool=callgrind --callgrind-out-file="$WORK/callgrind.%p"
+              --log-file="$WORK/valgrind.%p")
+  WAIT_TRIES=12000  # start-up and shutdown under valgrind take tens of seconds
+  local creds=(--tenants "$TENANTS" --username 'tenant{t}/bench-{r}{i}' --password "$AUTH_PASSWORD")
+  local r b d pid extra
+  for r in $(seq 1 "$ROUNDS"); do
+    for b in "${pair[@]}"; do
+      for d in "$INSTR_LOW" "$INSTR_HIGH"; do
+        extra=(--client-id 'vb-{r}{i}' --topic 'site0/line0/bench-p{k}/data')
+        [[ "$b" == verbund_auth ]] && extra+=("${creds[@]}")
+        RUN_LABEL="instructions $b at ${d}/s (round $r)"
+        run_bench "$b" "instr${d}_r$r" --publishers "$PAIRS" --subscribers "$PAIRS" "${qos[@]}" \
+            --payload "$PAYLOAD" --duration "$INSTR_DURATION" --rate "$d" --drain 60 "${extra[@]}"
+        pid=$(cat "$OUT_DIR/${b}_instr${d}_r$r.pid")
+        # Inclusive instructions of the I/O threads' loop and of CONNECT handling.
+        callgrind_annotate --inclusive=yes --threshold=100 "$WORK/callgrind.$pid" 2> /dev/null |
+          awk '/scheduler::run\(/ && !run { gsub(",", "", $1); run = $1 }
+               /Connection::HandleConnect\(/ && !con { gsub(",", "", $1); con = $1 }
+               END { printf "%.0f %.0f\n", run, con }' > "$OUT_DIR/${b}_instr${d}_r$r.irefs"
+        rm -f "$WORK/callgrind.$pid"
+      done
+    done
+  done
+  "$PYTHON" - "$OUT_DIR" "$ROUNDS" "$TENANTS" "$RULES" "$PAIRS" "$INSTR_LOW" "$INSTR_HIGH" \
+      "$INSTR_DURATION" "$INSTR_PAIR" "${pair[@]}" <<'PY'
+import json, os, statistics, sys
+out, rounds, tenants, rules, pairs, short, long_, duration, what, off_b, on_b = sys.argv[1:12]
+def read(b, d, r):
+    try:
+        with open(os.path.join(out, f"{b}_instr{d}_r{r}.json")) as f:
+            res = json.loads(f.read().strip() or "null")
+        with open(os.path.join(out, f"{b}_instr{d}_r{r}.irefs")) as f:
+            run, connect = (int(x) for x in f.read().split())
+        return res, (run - connect if run else None)
+    except (OSError, ValueError, TypeError):
+        return None, None
+print()
+setup = (f"{tenants} tenants x {rules} rules, QoS 0" if what == "auth"
+         else "the audit log off and on (fsync always), QoS 1")
+print(f"I/O threads' instructions per delivered message (callgrind): {setup}, {pairs} pairs, "
+      f"{duration} s at {short}/s and at {long_}/s per publisher")
+per = {off_b: [], on_b: []}
+for r in range(1, int(rounds) + 1):
+    for b in per:
+        (s, si), (l, li) = read(b, short, r), read(b, long_, r)
+        if not (s and l and si and li) or l["received"] <= s["received"]:
+            print(f"  round {r} {b}: incomplete"); continue
+        lost = (l["expected"] - l["received"]) + (s["expected"] - s["received"])
+        per[b].append((li - si) / (l["received"] - s["received"]))
+        print(f"  round {r} {b:15} {per[b][-1]:10,.0f} instructions/message "
+              f"({l['received'] - s['received']:,} messages apart, {lost:,} not delivered)")
+off, on = per[off_b], per[on_b]
+if off and on:
+    mo, mn = statistics.median(off), statistics.median(on)
+    print(f"median: off {mo:,.0f}, on {mn:,.0f}; off/on {mo / mn:.3f} (>= 0.95: at most 5% more work "
+          f"per message with {what} on: {'met' if mo / mn >= 0.95 else 'NOT met'})")
+print(f"raw results: {out}")
+PY
+}
+
+if (( INSTRUCTIONS )); then
+  run_instructions
+  exit 0
+fi
 if (( AUTH )); then
   run_auth
   exit 0
