@@ -115,7 +115,7 @@ uint32_t EngineImpl::CountChunkValues(const ChunkKeyParts& k, keys::KeyId key_id
                                       std::string_view value,
                                       std::unordered_map<keys::KeyId, keys::DataKey>* keys) {
   // The count is inside the sealed plaintext (the clear header reveals only the time range), so
-  // the chunk is opened; AES-GCM costs far less than reading the value did. A chunk that does
+  // the chunk is opened: about 15% more open time (doc/format/chunk-store.md). A chunk that does
   // not open stays uncounted here and is reported by the reads that touch it.
   auto key = keys->find(key_id);
   if (key == keys->end()) {
