@@ -31,15 +31,15 @@ Totals Sum(const StatsSample& s, const std::optional<std::string>& tenant) {
     t.stored_bytes += d.stored_bytes;
     t.sealed_bytes += d.sealed_bytes;
     t.sealed_values += d.sealed_values;
-    t.points_written += d.points_written;
+    if (tenant) t.points_written += d.points_written;
     ++t.databases;
   }
   if (!tenant) {
     t.connections = s.connections;
     t.messages_in = s.messages_in;
     t.messages_out = s.messages_out;
-    t.points_written = s.points_written;  // what ingest stored (the engine's count includes
-                                          // what it replayed at open)
+    t.points_written = s.points_written;  // what ingest stored (the engine's per-database counts
+                                          // include what it replayed at open)
   } else if (auto it = s.tenants.find(*tenant); it != s.tenants.end()) {
     t.connections = it->second.connections;
     t.messages_in = it->second.messages_in;

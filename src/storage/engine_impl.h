@@ -298,9 +298,6 @@ class EngineImpl final : public Engine {
   Status ApplyRetention();
   Status Checkpoint();
   Status LoadChunkSummaries();
-  // Samples in a sealed chunk value; 0 when it cannot be opened. `keys` caches data keys.
-  uint32_t CountChunkValues(const ChunkKeyParts& k, keys::KeyId key_id, std::string_view value,
-                            std::unordered_map<keys::KeyId, keys::DataKey>* keys);
   Status LoadRetention();
   Status Replay();
 

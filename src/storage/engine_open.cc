@@ -11,14 +11,12 @@
 #include <string>
 #include <string_view>
 #include <thread>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "core/coding.h"
 #include "keys/key_provider.h"
 #include "storage/catalog.h"
-#include "storage/chunk_codec.h"
 #include "storage/chunk_store_format.h"
 #include "storage/engine.h"
 #include "storage/engine_impl.h"
@@ -111,28 +109,8 @@ EngineImpl::~EngineImpl() {
   }
 }
 
-uint32_t EngineImpl::CountChunkValues(const ChunkKeyParts& k, keys::KeyId key_id,
-                                      std::string_view value,
-                                      std::unordered_map<keys::KeyId, keys::DataKey>* keys) {
-  // The count is inside the sealed plaintext (the clear header reveals only the time range), so
-  // the chunk is opened: about 15% more open time (doc/format/chunk-store.md). A chunk that does
-  // not open stays uncounted here and is reported by the reads that touch it.
-  auto key = keys->find(key_id);
-  if (key == keys->end()) {
-    Result<keys::DataKey> got = keys_->GetKey(key_id);
-    if (!got.ok()) return 0;
-    key = keys->emplace(key_id, *std::move(got)).first;
-  }
-  std::string plain;
-  OpenedChunk oc;
-  if (!OpenChunkValue(key->second, k, value, &plain, &oc).ok()) return 0;
-  Result<ChunkHeader> h = DecodeChunkHeader(oc.encoded);
-  return h.ok() ? static_cast<uint32_t>(h->stats.count) : 0;
-}
-
 Status EngineImpl::LoadChunkSummaries() {
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), chunks_cf_));
-  std::unordered_map<keys::KeyId, keys::DataKey> keys;  // the data keys met so far
   std::lock_guard lock(mu_);
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     ChunkKeyParts k;
@@ -147,9 +125,16 @@ Status EngineImpl::LoadChunkSummaries() {
       ser.dir_ok = false;
       continue;
     }
+    // The value count is inside the sealed plaintext (the clear header reveals only the time
+    // range), so the chunk is opened once, header only: about 15% more open time
+    // (doc/format/chunk-store.md). One that does not open stays uncounted here.
+    ChunkRef ref{k, h.max_ts, h.key_id};
+    ref.value = it->value().ToString();
+    Result<ChunkPtr> opened = DecodeRef(ref, ser.info.type, /*header_only=*/true,
+                                        /*use_cache=*/false);
+    const uint32_t values = opened.ok() ? static_cast<uint32_t>((*opened)->header.stats.count) : 0;
     ser.dir.push_back(ChunkMeta{k.start, k.seq, h.max_ts, h.key_id,
-                                static_cast<uint32_t>(it->value().size()), *ck,
-                                CountChunkValues(k, h.key_id, it->value().ToStringView(), &keys)});
+                                static_cast<uint32_t>(it->value().size()), *ck, values});
     ser.usage->Add(ser.dir.back());
     // Keys come in (start, seq) order per series: a start at or before the newest end so far
     // overlaps an earlier chunk; a window left with several chunks is due for compaction.
