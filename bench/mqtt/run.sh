@@ -91,6 +91,8 @@ while [[ $# -gt 0 ]]; do
 done
 
 die() { echo "run.sh: $*" >&2; exit 1; }
+# How the bench clients of the auth set-ups log in (auth_setup.py's principals).
+AUTH_CREDS=(--tenants "$TENANTS" --username 'tenant{t}/bench-{r}{i}' --password "$AUTH_PASSWORD")
 PIN_BROKER=(); PIN_CLIENT=()
 [[ -n "$BROKER_CPUS" ]] && PIN_BROKER=(taskset -c "$BROKER_CPUS")
 [[ -n "$CLIENT_CPUS" ]] && PIN_CLIENT=(taskset -c "$CLIENT_CPUS")
@@ -366,7 +368,6 @@ run_auth() {
     else brokers+=(mosquitto_acl mosquitto_dynsec); setups+=(mosquitto); fi
   fi
   setup_auth "${setups[@]}"
-  local creds=(--tenants "$TENANTS" --username 'tenant{t}/bench-{r}{i}' --password "$AUTH_PASSWORD")
   local -A args=(
     [verbund]="--topic site0/line0/bench-p{k}/data"
     [verbund_auth]="--topic site0/line0/bench-p{k}/data"
@@ -385,7 +386,7 @@ run_auth() {
         local extra=(--client-id 'vb-{r}{i}')
         # shellcheck disable=SC2206  # the topic template holds no spaces
         extra+=(${args[$b]})
-        [[ "$b" != verbund ]] && extra+=("${creds[@]}")
+        [[ "$b" != verbund ]] && extra+=("${AUTH_CREDS[@]}")
         RUN_LABEL="$w $b (round $r)"
         if [[ "$w" == qos0 ]]; then
           run_bench "$b" "qos0_r$r" --publishers "$PAIRS" --subscribers "$PAIRS" --qos 0 \
@@ -497,13 +498,12 @@ run_instructions() {
   PIN_BROKER=("$VALGRIND" --tool=callgrind --callgrind-out-file="$WORK/callgrind.%p"
               --log-file="$WORK/valgrind.%p")
   WAIT_TRIES=12000  # start-up and shutdown under valgrind take tens of seconds
-  local creds=(--tenants "$TENANTS" --username 'tenant{t}/bench-{r}{i}' --password "$AUTH_PASSWORD")
   local r b d pid extra
   for r in $(seq 1 "$ROUNDS"); do
     for b in "${pair[@]}"; do
       for d in "$INSTR_LOW" "$INSTR_HIGH"; do
         extra=(--client-id 'vb-{r}{i}' --topic 'site0/line0/bench-p{k}/data')
-        [[ "$b" == verbund_auth ]] && extra+=("${creds[@]}")
+        [[ "$b" == verbund_auth ]] && extra+=("${AUTH_CREDS[@]}")
         RUN_LABEL="instructions $b at ${d}/s (round $r)"
         run_bench "$b" "instr${d}_r$r" --publishers "$PAIRS" --subscribers "$PAIRS" "${qos[@]}" \
             --payload "$PAYLOAD" --duration "$INSTR_DURATION" --rate "$d" --drain 60 "${extra[@]}"
